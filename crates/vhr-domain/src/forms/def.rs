@@ -1,0 +1,250 @@
+//! The shape of a form definition and the registry that holds them.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::i18n::Localized;
+
+/// A national code set with its codes exactly as printed on the form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CodeSet {
+    pub id: String,
+    pub title: Localized,
+    /// The national value set it corresponds to (GB or WS 364 CV id), if known.
+    #[serde(default)]
+    pub national: Option<String>,
+    pub codes: Vec<CodeEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CodeEntry {
+    pub code: String,
+    pub label: Localized,
+}
+
+impl CodeSet {
+    pub fn entry(&self, code: &str) -> Option<&CodeEntry> {
+        self.codes.iter().find(|c| c.code == code)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum DatePrecision {
+    #[default]
+    Day,
+    Month,
+}
+
+/// A field is asked only when another field holds one of some codes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Condition {
+    pub field: String,
+    pub any_of: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FieldKind {
+    Text {
+        #[serde(default)]
+        max_len: Option<u32>,
+        #[serde(default)]
+        multiline: bool,
+    },
+    Code {
+        code_set: String,
+        #[serde(default)]
+        multi: bool,
+        /// Codes that exclude every other code ("无", "无症状").
+        #[serde(default)]
+        exclusive: Vec<String>,
+        /// Codes whose choice needs a written explanation in `<field>_text`.
+        #[serde(default)]
+        text_for: Vec<String>,
+    },
+    Number {
+        #[serde(default)]
+        unit: Option<String>,
+        #[serde(default)]
+        decimals: u8,
+        /// Values outside [min, max] are impossible and block saving.
+        #[serde(default)]
+        min: Option<f64>,
+        #[serde(default)]
+        max: Option<f64>,
+        /// Values outside [warn_min, warn_max] are implausible and need confirmation.
+        #[serde(default)]
+        warn_min: Option<f64>,
+        #[serde(default)]
+        warn_max: Option<f64>,
+    },
+    Date {
+        #[serde(default)]
+        precision: DatePrecision,
+        /// Dates later than today block saving (V9); next-visit dates set this false.
+        #[serde(default = "yes")]
+        not_future: bool,
+    },
+    /// A table of rows, each with the given columns (surgery, transfusion, drugs).
+    Rows {
+        columns: Vec<Field>,
+        #[serde(default)]
+        min_rows: u32,
+        /// How many rows the paper form has; the app allows more.
+        #[serde(default)]
+        paper_rows: Option<u32>,
+    },
+    /// A multi-select where every chosen code carries its own date (past diseases).
+    CodeDates {
+        code_set: String,
+        #[serde(default)]
+        exclusive: Vec<String>,
+        #[serde(default)]
+        text_for: Vec<String>,
+        #[serde(default)]
+        precision: DatePrecision,
+        #[serde(default)]
+        paper_rows: Option<u32>,
+    },
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Field {
+    pub id: String,
+    /// The item's number on the paper form, e.g. "15".
+    #[serde(default)]
+    pub number: Option<String>,
+    pub label: Localized,
+    #[serde(flatten)]
+    pub kind: FieldKind,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub when: Option<Condition>,
+    /// The WS 363 data-element id, where the spec confirms one.
+    #[serde(default)]
+    pub de: Option<String>,
+    /// A resident field this item shows (name, sex, ...), held outside the form's values.
+    #[serde(default)]
+    pub bound: Option<String>,
+    #[serde(default)]
+    pub hint: Option<Localized>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Section {
+    pub id: String,
+    pub title: Localized,
+    pub fields: Vec<Field>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct FormDef {
+    pub id: String,
+    pub version: u32,
+    pub title: Localized,
+    /// The WS/T 483 document type this form travels as, if any (§12.2).
+    #[serde(default)]
+    pub document_type: Option<String>,
+    pub sections: Vec<Section>,
+}
+
+impl FormDef {
+    pub fn fields(&self) -> impl Iterator<Item = &Field> {
+        self.sections.iter().flat_map(|s| s.fields.iter())
+    }
+
+    pub fn field(&self, id: &str) -> Option<&Field> {
+        self.fields().find(|f| f.id == id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegistryError {
+    #[error("{0} is not valid JSON for a {1}: {2}")]
+    Json(String, &'static str, String),
+    #[error("form {form}: {problem}")]
+    Inconsistent { form: String, problem: String },
+}
+
+/// Every code set and form definition the app knows.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct FormRegistry {
+    pub code_sets: BTreeMap<String, CodeSet>,
+    pub forms: BTreeMap<String, FormDef>,
+}
+
+impl FormRegistry {
+    /// Loads code sets (a JSON array) and forms (one JSON document each), and
+    /// checks that every form only uses codes and fields that exist.
+    pub fn load(code_sets_json: &str, forms_json: &[(&str, &str)]) -> Result<FormRegistry, RegistryError> {
+        let sets: Vec<CodeSet> = serde_json::from_str(code_sets_json)
+            .map_err(|e| RegistryError::Json("code sets".into(), "code set list", e.to_string()))?;
+        let mut registry = FormRegistry::default();
+        for set in sets {
+            registry.code_sets.insert(set.id.clone(), set);
+        }
+        for (name, json) in forms_json {
+            let form: FormDef =
+                serde_json::from_str(json).map_err(|e| RegistryError::Json((*name).into(), "form definition", e.to_string()))?;
+            registry.check(&form)?;
+            registry.forms.insert(form.id.clone(), form);
+        }
+        Ok(registry)
+    }
+
+    pub fn form(&self, id: &str) -> Option<&FormDef> {
+        self.forms.get(id)
+    }
+
+    pub fn code_set(&self, id: &str) -> Option<&CodeSet> {
+        self.code_sets.get(id)
+    }
+
+    fn check(&self, form: &FormDef) -> Result<(), RegistryError> {
+        let fail = |problem: String| RegistryError::Inconsistent { form: form.id.clone(), problem };
+        let mut ids = HashSet::new();
+        for field in form.fields() {
+            if !ids.insert(field.id.as_str()) {
+                return Err(fail(format!("field id {} is used twice", field.id)));
+            }
+        }
+        for field in form.fields() {
+            self.check_field(field, &ids).map_err(fail)?;
+        }
+        Ok(())
+    }
+
+    fn check_field(&self, field: &Field, ids: &HashSet<&str>) -> Result<(), String> {
+        if let Some(cond) = &field.when {
+            if !ids.contains(cond.field.as_str()) {
+                return Err(format!("{} depends on unknown field {}", field.id, cond.field));
+            }
+        }
+        match &field.kind {
+            FieldKind::Code { code_set, exclusive, text_for, .. } | FieldKind::CodeDates { code_set, exclusive, text_for, .. } => {
+                let set = self.code_set(code_set).ok_or_else(|| format!("{} uses unknown code set {code_set}", field.id))?;
+                for code in exclusive.iter().chain(text_for) {
+                    if set.entry(code).is_none() {
+                        return Err(format!("{} names code {code}, which {code_set} does not have", field.id));
+                    }
+                }
+            }
+            FieldKind::Rows { columns, .. } => {
+                let col_ids: HashSet<&str> = columns.iter().map(|c| c.id.as_str()).collect();
+                for col in columns {
+                    self.check_field(col, &col_ids)?;
+                }
+            }
+            FieldKind::Text { .. } | FieldKind::Number { .. } | FieldKind::Date { .. } => {}
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,20 @@
+//! The domain of village health records, with no IO.
+//!
+//! Everything here is a pure function of its inputs: "today", new ids and the
+//! clinic's configuration are passed in by the caller, never read from the
+//! clock, the disk or the network. That keeps the rules (ID validation, record
+//! numbers, form validation, key populations, duplicate detection) testable
+//! with fixed dates and reusable by the store, the CLI and the desktop shell.
+
+pub mod clinic;
+pub mod demo;
+pub mod duplicates;
+pub mod forms;
+pub mod id_card;
+pub mod i18n;
+pub mod population;
+pub mod problem;
+pub mod record_number;
+pub mod resident;
+pub mod search;
+pub mod text;

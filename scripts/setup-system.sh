@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs what the app and its tests need on a fresh Debian/Ubuntu machine.
+# Safe to run again: it only installs what is missing.
+set -euo pipefail
+
+need_apt=()
+pkgs=(
+  # Building the Tauri shell.
+  build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libsoup-3.0-dev
+  libayatana-appindicator3-dev librsvg2-dev
+  # The real window under test: a virtual X server and WebKit's WebDriver.
+  xvfb webkit2gtk-driver xauth
+  # Fonts so Chinese renders in the window and in screenshots.
+  fonts-noto-cjk
+  # Headless Chromium for the fast UI tests with mocked IPC.
+  chromium
+  # Reading printed PDFs back in tests.
+  poppler-utils
+)
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$p")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "Installing system packages: ${need_apt[*]}"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${need_apt[@]}"
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "Rust is missing: install it with rustup (https://rustup.rs), then run this again." >&2
+  exit 1
+fi
+if ! command -v node >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q nodejs npm
+fi
+
+# Cargo tools: the WebDriver bridge for the real-window tests, and the test runner.
+if ! command -v tauri-driver >/dev/null 2>&1; then
+  cargo install tauri-driver --locked --version 2.0.4 || cargo install tauri-driver --locked
+fi
+if ! command -v cargo-nextest >/dev/null 2>&1; then
+  cargo install cargo-nextest --locked
+fi
