@@ -216,6 +216,9 @@ pub fn prepare(mut input: ResidentInput, clinic: &ClinicProfile, today: NaiveDat
         problems.push(Problem::error("name", "name.too_long", "姓名不能超过50个字", "A name has at most 50 characters"));
     }
 
+    // When the ID number itself is wrong, sex and birth date are not asked
+    // for separately: they will be filled from the number once it is right.
+    let mut id_failed = false;
     match &mut input.id_document {
         IdDocument::CitizenId { number, original_15 } => match id_card::parse(number, today) {
             Ok(id) => {
@@ -245,6 +248,7 @@ pub fn prepare(mut input: ResidentInput, clinic: &ClinicProfile, today: NaiveDat
                 }
             }
             Err(e) => {
+                id_failed = true;
                 let (zh, en) = e.messages();
                 problems.push(Problem::error("id_document.number", e.code(), zh, en));
             }
@@ -264,11 +268,12 @@ pub fn prepare(mut input: ResidentInput, clinic: &ClinicProfile, today: NaiveDat
     }
 
     match input.sex {
-        None => problems.push(Problem::error("sex", "required", "请选择性别", "Choose the sex")),
-        Some(_) => {}
+        None if !id_failed => problems.push(Problem::error("sex", "required", "请选择性别", "Choose the sex")),
+        _ => {}
     }
     match input.birth_date {
-        None => problems.push(Problem::error("birth_date", "required", "请填写出生日期", "Enter the birth date")),
+        None if !id_failed => problems.push(Problem::error("birth_date", "required", "请填写出生日期", "Enter the birth date")),
+        None => {}
         Some(b) if b > today => {
             problems.push(Problem::error("birth_date", "date.future", "出生日期不能晚于今天", "The birth date cannot be after today"))
         }

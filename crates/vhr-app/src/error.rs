@@ -1,0 +1,127 @@
+//! Errors of the use cases, and how they reach a user: `{code, message}`.
+
+use serde::Serialize;
+use ts_rs::TS;
+use vhr_domain::i18n::Lang;
+use vhr_domain::problem::Problem;
+use vhr_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the input has problems")]
+    Invalid(Vec<Problem>),
+    #[error("the input needs confirmation")]
+    NeedsConfirmation(Vec<Problem>),
+    #[error("the ID number is on file already")]
+    DuplicateIdNumber { resident_id: String, record_no: String, name: String },
+    #[error("the clinic is not set up")]
+    NotSetUp,
+    #[error("the clinic is set up already")]
+    AlreadySetUp,
+    #[error("nobody is signed in")]
+    NotSignedIn,
+    #[error("wrong user name or password")]
+    BadCredentials,
+    #[error("the serial block is used up")]
+    SerialBlockExhausted { village: String, start: u32, end: u32 },
+    #[error("changed meanwhile")]
+    VersionConflict { id: String, expected: i64, actual: i64 },
+    #[error("{entity} {id} not found")]
+    NotFound { entity: String, id: String },
+    #[error("form definitions are inconsistent: {0}")]
+    Forms(String),
+    #[error("storage failed: {0}")]
+    Storage(String),
+}
+
+/// An error as the UI and the CLI's JSON output receive it.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct WireError {
+    pub code: String,
+    pub message: String,
+    /// Field-level problems, for `invalid` and `needs_confirmation`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<Problem>,
+    /// The record this error is about, e.g. the one holding a duplicate ID number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resident_id: Option<String>,
+}
+
+impl Error {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Invalid(_) => "invalid",
+            Error::NeedsConfirmation(_) => "needs_confirmation",
+            Error::DuplicateIdNumber { .. } => "duplicate_id_number",
+            Error::NotSetUp => "not_set_up",
+            Error::AlreadySetUp => "already_set_up",
+            Error::NotSignedIn => "not_signed_in",
+            Error::BadCredentials => "bad_credentials",
+            Error::SerialBlockExhausted { .. } => "serial_block_exhausted",
+            Error::VersionConflict { .. } => "version_conflict",
+            Error::NotFound { .. } => "not_found",
+            Error::Forms(_) => "form_definition",
+            Error::Storage(_) => "storage",
+        }
+    }
+
+    /// The message for a person, in their language, saying what to do.
+    pub fn message(&self, lang: Lang) -> String {
+        let zh = lang == Lang::Zh;
+        match self {
+            Error::Invalid(p) => {
+                let n = p.iter().filter(|p| p.is_error()).count();
+                if zh { format!("有 {n} 处需要修改，请查看标红的项目") } else { format!("{n} item(s) need correcting; see the fields marked in red") }
+            }
+            Error::NeedsConfirmation(p) => {
+                let first = p.first().map(|p| p.text(lang).to_string()).unwrap_or_default();
+                if zh { format!("请确认后再保存：{first}") } else { format!("Please confirm before saving: {first}") }
+            }
+            Error::DuplicateIdNumber { record_no, name, .. } => {
+                if zh { format!("该身份证号已建档：{name}（档案号 {record_no}），不能重复建档。可打开已有档案。") } else { format!("This ID number already has a record: {name} ({record_no}). Open the existing record instead.") }
+            }
+            Error::NotSetUp => if zh { "尚未设置本机构，请先完成首次设置".into() } else { "The clinic is not set up yet; complete the first-start setup".into() },
+            Error::AlreadySetUp => if zh { "本机构已经设置过".into() } else { "The clinic is set up already".into() },
+            Error::NotSignedIn => if zh { "请先登录".into() } else { "Please sign in first".into() },
+            Error::BadCredentials => if zh { "用户名或密码不正确".into() } else { "Wrong user name or password".into() },
+            Error::SerialBlockExhausted { village, start, end } => {
+                if zh { format!("村代码 {village} 的个人序号段 {start:05}–{end:05} 已用完，请向乡镇卫生院申请新的号段") } else { format!("The serial block {start:05}–{end:05} for village {village} is used up; ask the township hospital for a new block") }
+            }
+            Error::VersionConflict { .. } => if zh { "该档案已被他人修改，请重新打开后再编辑".into() } else { "Someone else changed this record meanwhile; reopen it and edit again".into() },
+            Error::NotFound { .. } => if zh { "没有找到该档案".into() } else { "The record was not found".into() },
+            Error::Forms(e) => if zh { format!("表单定义有误：{e}") } else { format!("A form definition is wrong: {e}") },
+            Error::Storage(e) => if zh { format!("数据保存失败，已输入的内容未丢失，请重试：{e}") } else { format!("Saving failed; nothing you typed is lost, please try again: {e}") },
+        }
+    }
+
+    pub fn to_wire(&self, lang: Lang) -> WireError {
+        WireError {
+            code: self.code().to_string(),
+            message: self.message(lang),
+            problems: match self {
+                Error::Invalid(p) | Error::NeedsConfirmation(p) => p.clone(),
+                _ => vec![],
+            },
+            resident_id: match self {
+                Error::DuplicateIdNumber { resident_id, .. } => Some(resident_id.clone()),
+                Error::VersionConflict { id, .. } => Some(id.clone()),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotInitialized => Error::NotSetUp,
+            StoreError::AlreadyInitialized => Error::AlreadySetUp,
+            StoreError::DuplicateIdNumber { resident_id, record_no, name, .. } => Error::DuplicateIdNumber { resident_id, record_no, name },
+            StoreError::SerialBlockExhausted { prefix, start, end } => Error::SerialBlockExhausted { village: prefix[9..].to_string(), start, end },
+            StoreError::VersionConflict { id, expected, actual, .. } => Error::VersionConflict { id, expected, actual },
+            StoreError::NotFound { entity, id } => Error::NotFound { entity: entity.to_string(), id },
+            StoreError::DuplicateUser(name) => Error::Invalid(vec![Problem::error("username", "user.duplicate", format!("用户名 {name} 已存在"), format!("The user name {name} is taken"))]),
+            other => Error::Storage(other.to_string()),
+        }
+    }
+}

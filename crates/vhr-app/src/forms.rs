@@ -1,0 +1,33 @@
+//! The form definitions shipped in `assets/forms/`, and a province's own.
+//!
+//! The defaults are compiled in. A `forms/` folder in the data folder may hold
+//! replacements (`code-sets.json`, `<form id>.json`): a province adds a field
+//! or an option there without any change to the program.
+
+use std::path::Path;
+
+use vhr_domain::forms::FormRegistry;
+
+use crate::Error;
+
+const CODE_SETS: &str = include_str!("../../../assets/forms/code-sets.json");
+const FORMS: &[(&str, &str)] = &[("personal_basic_info.json", include_str!("../../../assets/forms/personal_basic_info.json"))];
+
+/// Loads the registry, preferring files in `override_dir` over the built-in ones.
+pub fn load(override_dir: Option<&Path>) -> Result<FormRegistry, Error> {
+    let read = |name: &str, builtin: &str| -> Result<String, Error> {
+        match override_dir.map(|d| d.join(name)).filter(|p| p.is_file()) {
+            Some(p) => std::fs::read_to_string(&p).map_err(|e| Error::Forms(format!("{}: {e}", p.display()))),
+            None => Ok(builtin.to_string()),
+        }
+    };
+    let code_sets = read("code-sets.json", CODE_SETS)?;
+    let forms: Vec<(String, String)> = FORMS.iter().map(|(n, j)| Ok((n.to_string(), read(n, j)?))).collect::<Result<_, Error>>()?;
+    let refs: Vec<(&str, &str)> = forms.iter().map(|(n, j)| (n.as_str(), j.as_str())).collect();
+    FormRegistry::load(&code_sets, &refs).map_err(|e| Error::Forms(e.to_string()))
+}
+
+/// The built-in registry; the definitions are checked by tests, so this cannot fail.
+pub fn builtin() -> FormRegistry {
+    load(None).expect("the built-in form definitions are consistent")
+}

@@ -1,0 +1,74 @@
+//! A clinic on a real SQLite file in a temporary folder, with a fixed clock.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use chrono::{TimeZone, Utc};
+use serde_json::{json, Value};
+use vhr_app::{Clinic, Env, FixedClock, RandomIds, RegisterRequest, SetupRequest};
+use vhr_domain::clinic::{ClinicProfile, SerialBlock, Village};
+use vhr_domain::resident::ResidentInput;
+
+pub const PASSWORD: &str = "correct horse";
+
+pub fn env() -> Env {
+    Env { clock: Box::new(FixedClock(Utc.with_ymd_and_hms(2026, 11, 21, 2, 0, 0).unwrap())), ids: Box::new(RandomIds) }
+}
+
+pub fn profile(block: SerialBlock) -> ClinicProfile {
+    ClinicProfile {
+        institution_name: "青山镇石桥村卫生室".into(),
+        institution_phone: "0771-5550123".into(),
+        county_code: "450102".into(),
+        division_code_year: 2024,
+        township_code: "101".into(),
+        township_name: "青山镇".into(),
+        villages: vec![Village { code: "101".into(), name: "石桥村".into() }, Village { code: "102".into(), name: "河口村".into() }],
+        serial_block: block,
+    }
+}
+
+/// Opens a clinic in `dir`, setting it up on first use and signing in.
+pub fn clinic_with_block(dir: &Path, block: SerialBlock) -> Clinic {
+    let mut c = Clinic::open(dir, env()).expect("opens");
+    if c.profile().unwrap().is_none() {
+        c.setup(SetupRequest { profile: profile(block), username: "li".into(), display_name: "李春华".into(), password: PASSWORD.into() }).expect("sets up");
+    } else {
+        c.sign_in("li", PASSWORD).expect("signs in");
+    }
+    c
+}
+
+pub fn clinic(dir: &Path) -> Clinic {
+    clinic_with_block(dir, SerialBlock { start: 1, end: 99_999 })
+}
+
+/// A complete personal basic information form for an adult.
+pub fn basic_info() -> Value {
+    json!({
+        "work_unit": "务农", "ethnicity": "01", "blood_abo": "3", "blood_rh": "2", "education": "7", "occupation": "4",
+        "marital": "2", "payment": ["3"], "drug_allergy": ["1"], "exposure": ["1"], "past_diseases": [{"code": "1"}],
+        "surgery": "1", "trauma": "1", "transfusion": "1", "family_father": ["1"], "family_mother": ["1"],
+        "family_siblings": ["1"], "family_children": ["1"], "genetic": "1", "disability": ["1"],
+        "kitchen_exhaust": "4", "fuel": "5", "water": "1", "toilet": "1", "livestock": "2"
+    })
+}
+
+pub fn input(name: &str, id_number: &str) -> ResidentInput {
+    serde_json::from_value(json!({
+        "name": name,
+        "id_document": {"kind": "citizen_id", "number": id_number},
+        "phone": "13800138000",
+        "residence_type": "1",
+        "village_code": "101",
+        "current_address": "石桥村3组12号",
+        "responsible_doctor": "李春华",
+        "basic_info": basic_info(),
+    }))
+    .expect("a valid input shape")
+}
+
+pub fn register(c: &mut Clinic, name: &str, id_number: &str) -> vhr_app::Saved {
+    c.register(RegisterRequest { resident: input(name, id_number), household: None, confirm: false }).expect("registers")
+}

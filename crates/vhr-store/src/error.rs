@@ -1,0 +1,31 @@
+//! What can go wrong in the store.
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("stored data could not be read: {0}")]
+    Corrupt(String),
+    #[error("the clinic has not been set up")]
+    NotInitialized,
+    #[error("the clinic is already set up")]
+    AlreadyInitialized,
+    #[error("a user named {0} exists already")]
+    DuplicateUser(String),
+    #[error("ID number {id_number} belongs to {name} ({record_no}) already")]
+    DuplicateIdNumber { id_number: String, resident_id: String, record_no: String, name: String },
+    #[error("no serials left in block {start}–{end} for {prefix}")]
+    SerialBlockExhausted { prefix: String, start: u32, end: u32 },
+    #[error("{entity} {id} was changed meanwhile: version {actual}, edit based on {expected}")]
+    VersionConflict { entity: &'static str, id: String, expected: i64, actual: i64 },
+    #[error("{entity} {id} not found")]
+    NotFound { entity: &'static str, id: String },
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+}

@@ -1,0 +1,79 @@
+//! The history of every entity and the outbox, written together with each change.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Transaction};
+use serde::Serialize;
+use serde_json::Value;
+use ts_rs::TS;
+
+pub use vhr_domain::changes::Change;
+
+use crate::{parse_ts, ts, Actor, Result, Store};
+
+/// One version of an entity as the history screen shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct HistoryEntry {
+    pub version: i64,
+    pub op: String,
+    pub user_name: String,
+    pub at: DateTime<Utc>,
+    pub changes: Vec<Change>,
+}
+
+/// What one committed change records.
+pub(crate) struct Recorded<'a> {
+    pub entity: &'static str,
+    pub entity_id: &'a str,
+    pub version: i64,
+    pub op: &'static str,
+    pub changes: &'a [Change],
+    pub snapshot: &'a Value,
+}
+
+/// Writes the history row and the outbox row of a change, inside its transaction.
+pub(crate) fn record(tx: &Transaction<'_>, actor: &Actor, at: DateTime<Utc>, r: Recorded<'_>) -> Result<()> {
+    let at = ts(at);
+    tx.execute(
+        "INSERT INTO change_log (entity, entity_id, version, op, user_id, user_name, at, changes, snapshot)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            r.entity,
+            r.entity_id,
+            r.version,
+            r.op,
+            actor.user_id,
+            actor.name,
+            at,
+            serde_json::to_string(r.changes)?,
+            serde_json::to_string(r.snapshot)?
+        ],
+    )?;
+    tx.execute(
+        "INSERT INTO outbox (entity, entity_id, version, op, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![r.entity, r.entity_id, r.version, r.op, at],
+    )?;
+    Ok(())
+}
+
+impl Store {
+    /// Every version of an entity, oldest first.
+    pub fn history(&self, _actor: &Actor, entity: &str, id: &str) -> Result<Vec<HistoryEntry>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT version, op, user_name, at, changes FROM change_log WHERE entity = ?1 AND entity_id = ?2 ORDER BY version",
+        )?;
+        let rows = stmt.query_map(params![entity, id], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (version, op, user_name, at, changes) = row?;
+            out.push(HistoryEntry { version, op, user_name, at: parse_ts(&at)?, changes: serde_json::from_str(&changes)? });
+        }
+        Ok(out)
+    }
+
+    /// How many changes wait in the outbox.
+    pub fn outbox_pending(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT count(*) FROM outbox WHERE state = 'pending'", [], |r| r.get(0))?)
+    }
+}

@@ -1,0 +1,94 @@
+//! The embedded SQLite store: the only code in the project that issues SQL.
+//!
+//! Invariants:
+//! - A database file is opened in exactly one place, [`Store::open`]; it sets
+//!   WAL, `synchronous=FULL` and foreign keys, and runs the migrations.
+//!   (Encryption at rest will be keyed there.)
+//! - Migrations in `migrations/` are append-only.
+//! - Every change to an entity bumps its `version` and writes, in the same
+//!   transaction, a `change_log` row with the old and new values and an
+//!   `outbox` row for sync. Nothing is ever deleted.
+//! - Every read or write of a resident takes the [`Actor`] doing it, so the
+//!   audit trail has a single place to hook.
+
+mod error;
+mod history;
+mod households;
+mod residents;
+mod schema;
+mod settings;
+mod users;
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{Connection, OpenFlags};
+
+pub use error::StoreError;
+pub use history::{Change, HistoryEntry};
+pub use households::{Household, HouseholdMember, HouseholdSummary};
+pub use residents::{DuplicateCandidate, NewResident, ResidentSummary, SearchSpec};
+pub use schema::latest_version as latest_schema_version;
+pub use users::{User, UserRecord};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Who is reading or changing data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: String,
+    pub name: String,
+}
+
+/// An open database.
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema
+    /// up to date.
+    pub fn open(path: &Path) -> Result<Store> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(path, flags)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        schema::migrate(&mut conn)?;
+        Ok(Store { conn })
+    }
+
+    /// Runs `f` in one write transaction: everything it does is committed
+    /// together, or nothing is. Bulk loads use it to avoid one disk sync per row.
+    pub fn batch<T>(&mut self, f: impl FnOnce(&mut Batch<'_>) -> Result<T>) -> Result<T> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let profile = residents::profile_in(&tx)?;
+        let mut batch = Batch { tx, profile };
+        let out = f(&mut batch)?;
+        batch.tx.commit()?;
+        Ok(out)
+    }
+
+    /// The schema version (the number of migrations applied).
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+}
+
+/// Writes made together in one transaction (see [`Store::batch`]).
+pub struct Batch<'c> {
+    tx: rusqlite::Transaction<'c>,
+    profile: vhr_domain::clinic::ClinicProfile,
+}
+
+pub(crate) fn ts(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+pub(crate) fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("bad timestamp {s:?}: {e}")))
+}

@@ -1,0 +1,442 @@
+//! Residents: register, change, read and find them.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::types::ToSql;
+use rusqlite::{params, OptionalExtension, Row, Transaction, TransactionBehavior};
+use serde::Serialize;
+use serde_json::{json, Value};
+use ts_rs::TS;
+use vhr_domain::changes::diff;
+use vhr_domain::duplicates::Candidate;
+use vhr_domain::population::{self, Diagnoses, Tag, CHILD_UNTIL, CHRONIC_FROM, ELDERLY_FROM};
+use vhr_domain::record_number::{Prefix, RecordNumber};
+use vhr_domain::resident::{age_cutoff, Membership, RecordStatus, Resident, ResidentInput, Sex};
+use vhr_domain::search::{self, prefix_upper_bound, KeySource, Query};
+
+use crate::history::{record, Recorded};
+use crate::{parse_ts, ts, Actor, Result, Store, StoreError};
+
+/// A resident to register; `data` has been through `vhr_domain::resident::prepare`.
+pub struct NewResident {
+    pub id: String,
+    pub data: ResidentInput,
+    pub household: Option<Membership>,
+}
+
+/// One line of a search result.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ResidentSummary {
+    pub id: String,
+    pub record_no: String,
+    pub name: String,
+    pub sex: Sex,
+    pub birth_date: NaiveDate,
+    pub age: u32,
+    pub village_code: String,
+    pub id_number: Option<String>,
+    pub phone: String,
+    pub household_id: Option<String>,
+    pub status: RecordStatus,
+    pub tags: Vec<Tag>,
+}
+
+/// What to look for.
+#[derive(Debug, Clone)]
+pub struct SearchSpec {
+    pub query: String,
+    pub village: Option<String>,
+    pub tag: Option<Tag>,
+    pub today: NaiveDate,
+    pub limit: usize,
+}
+
+const SUMMARY_COLUMNS: &str = "r.id, r.record_no, r.name, r.sex, r.birth_date, r.village_code, r.id_number, \
+     json_extract(r.data, '$.phone'), r.household_id, r.status, r.dx_hypertension, r.dx_diabetes, r.dx_severe_mental";
+
+const RESIDENT_COLUMNS: &str = "id, version, record_no, data, household_id, relation, is_head, status, institution, \
+     created_by, created_at, updated_by, updated_at";
+
+fn summary(row: &Row<'_>, today: NaiveDate) -> rusqlite::Result<ResidentSummary> {
+    let birth: String = row.get(4)?;
+    let birth_date = NaiveDate::parse_from_str(&birth, "%Y-%m-%d").map_err(|e| corrupt(4, e))?;
+    let sex: String = row.get(3)?;
+    let status: String = row.get(9)?;
+    let dx = Diagnoses { hypertension: row.get(10)?, diabetes: row.get(11)?, severe_mental: row.get(12)? };
+    Ok(ResidentSummary {
+        id: row.get(0)?,
+        record_no: row.get(1)?,
+        name: row.get(2)?,
+        sex: Sex::from_code(&sex).unwrap_or(Sex::Unknown),
+        birth_date,
+        age: vhr_domain::resident::age_on(birth_date, today),
+        village_code: row.get(5)?,
+        id_number: row.get(6)?,
+        phone: row.get::<_, Option<String>>(7)?.unwrap_or_default(),
+        household_id: row.get(8)?,
+        status: serde_json::from_value(Value::String(status)).map_err(|e| corrupt(9, e))?,
+        tags: population::tags(birth_date, dx, today),
+    })
+}
+
+fn corrupt(col: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
+}
+
+fn resident_row(row: &Row<'_>) -> rusqlite::Result<(Resident, String, String)> {
+    let data: String = row.get(3)?;
+    let household_id: Option<String> = row.get(4)?;
+    let status: String = row.get(7)?;
+    let created_at: String = row.get(10)?;
+    let updated_at: String = row.get(12)?;
+    let resident = Resident {
+        id: row.get(0)?,
+        version: row.get(1)?,
+        record_no: row.get(2)?,
+        data: serde_json::from_str(&data).map_err(|e| corrupt(3, e))?,
+        household: match household_id {
+            Some(household_id) => Some(Membership { household_id, relation: row.get::<_, Option<String>>(5)?.unwrap_or_default(), is_head: row.get(6)? }),
+            None => None,
+        },
+        status: serde_json::from_value(Value::String(status)).map_err(|e| corrupt(7, e))?,
+        institution: row.get(8)?,
+        created_by: row.get(9)?,
+        created_at: Utc::now(),
+        updated_by: row.get(11)?,
+        updated_at: Utc::now(),
+    };
+    Ok((resident, created_at, updated_at))
+}
+
+/// The part of a resident whose changes the history shows.
+fn tracked(r: &Resident) -> Value {
+    let mut v = serde_json::to_value(&r.data).expect("resident data serialises");
+    v["household"] = serde_json::to_value(&r.household).expect("membership serialises");
+    v["status"] = json!(r.status);
+    v
+}
+
+fn load(tx: &rusqlite::Connection, where_sql: &str, key: &dyn ToSql) -> Result<Option<Resident>> {
+    let sql = format!("SELECT {RESIDENT_COLUMNS} FROM resident WHERE {where_sql}");
+    let found = tx.prepare_cached(&sql)?.query_row([key], resident_row).optional()?;
+    match found {
+        Some((mut r, created, updated)) => {
+            r.created_at = parse_ts(&created)?;
+            r.updated_at = parse_ts(&updated)?;
+            Ok(Some(r))
+        }
+        None => Ok(None),
+    }
+}
+
+fn check_unique_id_number(tx: &Transaction<'_>, data: &ResidentInput, own_id: &str) -> Result<()> {
+    if let Some(number) = data.id_document.citizen_number() {
+        let other: Option<(String, String, String)> = tx
+            .query_row("SELECT id, record_no, name FROM resident WHERE id_number = ?1 AND id <> ?2", params![number, own_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        if let Some((resident_id, record_no, name)) = other {
+            return Err(StoreError::DuplicateIdNumber { id_number: number.to_string(), resident_id, record_no, name });
+        }
+    }
+    Ok(())
+}
+
+fn write_keys(tx: &Transaction<'_>, pk: i64, r: &Resident) -> Result<()> {
+    tx.execute("DELETE FROM search_key WHERE resident_pk = ?1", [pk])?;
+    let keys = search::keys(&KeySource {
+        name: &r.data.name,
+        id_number: r.data.id_document.citizen_number(),
+        record_no: &r.record_no,
+        phone: &r.data.phone,
+    });
+    let mut stmt = tx.prepare_cached("INSERT OR IGNORE INTO search_key (key, resident_pk) VALUES (?1, ?2)")?;
+    for k in keys {
+        stmt.execute(params![k, pk])?;
+    }
+    Ok(())
+}
+
+fn allocate_number(tx: &Transaction<'_>, prefix: &Prefix, start: u32, end: u32, resident_id: &str, at: DateTime<Utc>) -> Result<RecordNumber> {
+    tx.execute(
+        "INSERT INTO serial_counter (prefix, next_serial, block_end) VALUES (?1, ?2, ?3) ON CONFLICT(prefix) DO NOTHING",
+        params![prefix.as_str(), start, end],
+    )?;
+    let (next, block_end): (u32, u32) =
+        tx.query_row("SELECT next_serial, block_end FROM serial_counter WHERE prefix = ?1", [prefix.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    if next > block_end {
+        return Err(StoreError::SerialBlockExhausted { prefix: prefix.as_str().to_string(), start, end: block_end });
+    }
+    tx.execute("UPDATE serial_counter SET next_serial = ?1 WHERE prefix = ?2", params![next + 1, prefix.as_str()])?;
+    let number = RecordNumber::new(prefix, next);
+    // The primary key of issued_number refuses a number that was ever issued before.
+    tx.execute("INSERT INTO issued_number (record_no, resident_id, issued_at) VALUES (?1, ?2, ?3)", params![number.as_str(), resident_id, ts(at)])?;
+    Ok(number)
+}
+
+fn status_code(s: RecordStatus) -> String {
+    serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+pub(crate) fn write_resident(tx: &Transaction<'_>, actor: &Actor, before: Option<&Resident>, r: &Resident, at: DateTime<Utc>) -> Result<()> {
+    let dx = Diagnoses::from_basic_info(&r.data.basic_info);
+    let birth = r.data.birth_date.map(|d| d.to_string()).unwrap_or_default();
+    let sex = r.data.sex.map(Sex::code).unwrap_or("0");
+    let (hh, rel, head) = match &r.household {
+        Some(m) => (Some(m.household_id.as_str()), Some(m.relation.as_str()), m.is_head),
+        None => (None, None, false),
+    };
+    let data = serde_json::to_string(&r.data)?;
+    let pk: i64 = if before.is_none() {
+        tx.execute(
+            "INSERT INTO resident (id, version, record_no, id_number, name, sex, birth_date, village_code, status, household_id, relation,
+                 is_head, dx_hypertension, dx_diabetes, dx_severe_mental, data, institution, created_by, created_at, updated_by, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?18, ?19)",
+            params![
+                r.id, r.version, r.record_no, r.data.id_document.citizen_number(), r.data.name, sex, birth, r.data.village_code,
+                status_code(r.status), hh, rel, head, dx.hypertension, dx.diabetes, dx.severe_mental, data, r.institution, r.created_by, ts(r.created_at)
+            ],
+        )?;
+        tx.last_insert_rowid()
+    } else {
+        tx.execute(
+            "UPDATE resident SET version = ?2, id_number = ?3, name = ?4, sex = ?5, birth_date = ?6, village_code = ?7, status = ?8,
+                 household_id = ?9, relation = ?10, is_head = ?11, dx_hypertension = ?12, dx_diabetes = ?13, dx_severe_mental = ?14,
+                 data = ?15, updated_by = ?16, updated_at = ?17
+             WHERE id = ?1",
+            params![
+                r.id, r.version, r.data.id_document.citizen_number(), r.data.name, sex, birth, r.data.village_code, status_code(r.status),
+                hh, rel, head, dx.hypertension, dx.diabetes, dx.severe_mental, data, r.updated_by, ts(r.updated_at)
+            ],
+        )?;
+        tx.query_row("SELECT pk FROM resident WHERE id = ?1", [&r.id], |row| row.get(0))?
+    };
+    write_keys(tx, pk, r)?;
+    let changes = diff(&before.map(tracked).unwrap_or(Value::Null), &tracked(r));
+    let snapshot = serde_json::to_value(r)?;
+    record(
+        tx,
+        actor,
+        at,
+        Recorded {
+            entity: "resident",
+            entity_id: &r.id,
+            version: r.version,
+            op: if before.is_none() { "create" } else { "update" },
+            changes: &changes,
+            snapshot: &snapshot,
+        },
+    )
+}
+
+impl Store {
+    /// Registers a resident: issues the next record number of their village
+    /// from this install's block, and writes the row, its search keys, its
+    /// history and its outbox entry in one transaction.
+    pub fn insert_resident(&mut self, actor: &Actor, new: NewResident, at: DateTime<Utc>) -> Result<Resident> {
+        self.batch(|b| b.insert_resident(actor, new, at))
+    }
+
+    /// Saves a new version of a resident's data. `expected_version` is the
+    /// version the edit started from; if someone saved in between, nothing is
+    /// written and the caller learns of the conflict.
+    pub fn update_resident(&mut self, actor: &Actor, id: &str, expected_version: i64, data: ResidentInput, at: DateTime<Utc>) -> Result<Resident> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let before = load(&tx, "id = ?1", &id)?.ok_or_else(|| StoreError::NotFound { entity: "resident", id: id.to_string() })?;
+        if before.version != expected_version {
+            return Err(StoreError::VersionConflict { entity: "resident", id: id.to_string(), expected: expected_version, actual: before.version });
+        }
+        check_unique_id_number(&tx, &data, id)?;
+        let mut after = before.clone();
+        after.data = data;
+        after.version += 1;
+        after.updated_by = actor.name.clone();
+        after.updated_at = at;
+        if tracked(&after) != tracked(&before) {
+            write_resident(&tx, actor, Some(&before), &after, at)?;
+            tx.commit()?;
+            Ok(after)
+        } else {
+            Ok(before)
+        }
+    }
+
+    /// Finds one resident by UUID, 17-digit record number or citizen ID number.
+    pub fn resident(&self, _actor: &Actor, key: &str) -> Result<Option<Resident>> {
+        let key = key.trim();
+        if let Ok(no) = RecordNumber::parse(key) {
+            return load(&self.conn, "record_no = ?1", &no.as_str());
+        }
+        if let Some(r) = load(&self.conn, "id = ?1", &key)? {
+            return Ok(Some(r));
+        }
+        load(&self.conn, "id_number = ?1", &key.to_ascii_uppercase())
+    }
+
+    /// Residents matching a query and filters, best matches first.
+    pub fn search(&self, _actor: &Actor, spec: &SearchSpec) -> Result<Vec<ResidentSummary>> {
+        let mut filters = String::new();
+        let mut args: Vec<Box<dyn ToSql>> = Vec::new();
+        if let Some(v) = &spec.village {
+            args.push(Box::new(v.clone()));
+            filters.push_str(&format!(" AND r.village_code = ?{}", args.len()));
+        }
+        if let Some(tag) = spec.tag {
+            let cutoff = |years| age_cutoff(spec.today, years).to_string();
+            let (cond, date) = match tag {
+                Tag::Child => ("r.birth_date > ?", Some(cutoff(CHILD_UNTIL))),
+                Tag::Elderly => ("r.birth_date <= ?", Some(cutoff(ELDERLY_FROM))),
+                Tag::Hypertension => ("r.dx_hypertension = 1 AND r.birth_date <= ?", Some(cutoff(CHRONIC_FROM))),
+                Tag::Diabetes => ("r.dx_diabetes = 1 AND r.birth_date <= ?", Some(cutoff(CHRONIC_FROM))),
+                Tag::SevereMental => ("r.dx_severe_mental = 1", None),
+            };
+            match date {
+                Some(d) => {
+                    args.push(Box::new(d));
+                    filters.push_str(&format!(" AND {}", cond.replace('?', &format!("?{}", args.len()))));
+                }
+                None => filters.push_str(&format!(" AND {cond}")),
+            }
+        }
+        let limit = spec.limit.max(1);
+        let mut out: Vec<ResidentSummary> = Vec::new();
+        match Query::parse(&spec.query) {
+            Query::All => {
+                let sql = format!("SELECT {SUMMARY_COLUMNS} FROM resident r WHERE 1 = 1{filters} ORDER BY r.village_code, r.record_no LIMIT {limit}");
+                let mut stmt = self.conn.prepare_cached(&sql)?;
+                let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |row| summary(row, spec.today))?;
+                for r in rows {
+                    out.push(r?);
+                }
+            }
+            Query::RecordNumber(no) => {
+                args.push(Box::new(no));
+                let sql = format!("SELECT {SUMMARY_COLUMNS} FROM resident r WHERE r.record_no = ?{}{filters}", args.len());
+                let mut stmt = self.conn.prepare_cached(&sql)?;
+                let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |row| summary(row, spec.today))?;
+                for r in rows {
+                    out.push(r?);
+                }
+            }
+            Query::Prefixes(prefixes) => {
+                let n = args.len();
+                let sql = format!(
+                    "SELECT {SUMMARY_COLUMNS} FROM search_key k JOIN resident r ON r.pk = k.resident_pk
+                     WHERE k.key >= ?{} AND k.key < ?{}{filters} ORDER BY k.key LIMIT {}",
+                    n + 1,
+                    n + 2,
+                    limit * 2
+                );
+                let mut stmt = self.conn.prepare_cached(&sql)?;
+                for prefix in prefixes {
+                    let mut bound: Vec<&dyn ToSql> = args.iter().map(|a| a.as_ref()).collect();
+                    let upper = prefix_upper_bound(&prefix);
+                    bound.push(&prefix);
+                    bound.push(&upper);
+                    let rows = stmt.query_map(bound.as_slice(), |row| summary(row, spec.today))?;
+                    for r in rows {
+                        let r = r?;
+                        if !out.iter().any(|o| o.id == r.id) {
+                            out.push(r);
+                        }
+                        if out.len() >= limit {
+                            break;
+                        }
+                    }
+                    if out.len() >= limit {
+                        break;
+                    }
+                }
+            }
+        }
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    /// Residents who may be the same person as someone with this name, birth
+    /// date and household (see `vhr_domain::duplicates`).
+    pub fn duplicate_candidates(&self, name: &str, birth: NaiveDate, household: Option<&str>, except_id: &str) -> Result<Vec<DuplicateCandidate>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, name, birth_date, household_id, record_no FROM resident
+             WHERE id <> ?4 AND ((name = ?1 AND birth_date = ?2) OR (?3 IS NOT NULL AND household_id = ?3))",
+        )?;
+        let rows = stmt.query_map(params![name, birth.to_string(), household, except_id], |r| {
+            let b: String = r.get(2)?;
+            Ok(DuplicateCandidate {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                birth_date: NaiveDate::parse_from_str(&b, "%Y-%m-%d").map_err(|e| corrupt(2, e))?,
+                household_id: r.get(3)?,
+                record_no: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The search-result line of one resident.
+    pub fn summary_by_id(&self, _actor: &Actor, id: &str, spec: &SearchSpec) -> Result<Option<ResidentSummary>> {
+        let sql = format!("SELECT {SUMMARY_COLUMNS} FROM resident r WHERE r.id = ?1");
+        Ok(self.conn.prepare_cached(&sql)?.query_row([id], |row| summary(row, spec.today)).optional()?)
+    }
+
+    /// How many residents are on file.
+    pub fn resident_count(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT count(*) FROM resident", [], |r| r.get(0))?)
+    }
+}
+
+impl crate::Batch<'_> {
+    /// Registers a resident within the batch's transaction (see [`Store::insert_resident`]).
+    pub fn insert_resident(&mut self, actor: &Actor, new: NewResident, at: DateTime<Utc>) -> Result<Resident> {
+        let tx = &self.tx;
+        let profile = &self.profile;
+        check_unique_id_number(tx, &new.data, &new.id)?;
+        let prefix = Prefix::new(&profile.county_code, &profile.township_code, &new.data.village_code);
+        let number = allocate_number(tx, &prefix, profile.serial_block.start, profile.serial_block.end, &new.id, at)?;
+        let resident = Resident {
+            id: new.id,
+            version: 1,
+            record_no: number.to_string(),
+            data: new.data,
+            household: new.household,
+            status: RecordStatus::Active,
+            institution: profile.institution_name.clone(),
+            created_by: actor.name.clone(),
+            created_at: at,
+            updated_by: actor.name.clone(),
+            updated_at: at,
+        };
+        write_resident(tx, actor, None, &resident, at)?;
+        if let Some(m) = resident.household.as_ref().filter(|m| m.is_head) {
+            crate::households::clear_other_heads(tx, actor, &m.household_id, &resident.id, at)?;
+        }
+        Ok(resident)
+    }
+}
+
+/// An existing resident who may be the same person as a new one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateCandidate {
+    pub id: String,
+    pub name: String,
+    pub birth_date: NaiveDate,
+    pub household_id: Option<String>,
+    pub record_no: String,
+}
+
+impl DuplicateCandidate {
+    /// The domain's view of this candidate.
+    pub fn as_candidate(&self) -> Candidate<'_> {
+        Candidate { id: &self.id, name: &self.name, birth_date: self.birth_date, household_id: self.household_id.as_deref() }
+    }
+}
+
+pub(crate) fn profile_in(conn: &rusqlite::Connection) -> Result<vhr_domain::clinic::ClinicProfile> {
+    let json: Option<String> = conn.query_row("SELECT profile FROM clinic", [], |r| r.get(0)).optional()?;
+    let json = json.ok_or(StoreError::NotInitialized)?;
+    Ok(serde_json::from_str(&json)?)
+}
+
+pub(crate) fn load_resident(conn: &rusqlite::Connection, id: &str) -> Result<Resident> {
+    load(conn, "id = ?1", &id)?.ok_or_else(|| StoreError::NotFound { entity: "resident", id: id.to_string() })
+}

@@ -1,0 +1,107 @@
+//! The clinic profile and the users of this install.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use serde::Serialize;
+use serde_json::json;
+use ts_rs::TS;
+use vhr_domain::changes::diff;
+use vhr_domain::clinic::ClinicProfile;
+
+use crate::history::{record, Recorded};
+use crate::{ts, Actor, Result, Store, StoreError};
+
+/// A user as the rest of the app sees it (no password hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+}
+
+/// A user to create, with the password already hashed by the caller.
+pub struct UserRecord {
+    pub user: User,
+    pub password_hash: String,
+}
+
+impl Store {
+    pub fn clinic(&self) -> Result<Option<ClinicProfile>> {
+        let json: Option<String> = self.conn.query_row("SELECT profile FROM clinic", [], |r| r.get(0)).optional()?;
+        json.map(|j| serde_json::from_str(&j).map_err(StoreError::from)).transpose()
+    }
+
+    /// Sets up the clinic and its first user in one transaction.
+    pub fn initialize(&mut self, profile: &ClinicProfile, first: &UserRecord, at: DateTime<Utc>) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let exists: i64 = tx.query_row("SELECT count(*) FROM clinic", [], |r| r.get(0))?;
+        if exists > 0 {
+            return Err(StoreError::AlreadyInitialized);
+        }
+        let snapshot = serde_json::to_value(profile)?;
+        tx.execute(
+            "INSERT INTO clinic (singleton, profile, version, created_at, updated_at) VALUES (1, ?1, 1, ?2, ?2)",
+            params![snapshot.to_string(), ts(at)],
+        )?;
+        let actor = Actor { user_id: first.user.id.clone(), name: first.user.display_name.clone() };
+        record(
+            &tx,
+            &actor,
+            at,
+            Recorded { entity: "clinic", entity_id: "clinic", version: 1, op: "create", changes: &diff(&json!(null), &snapshot), snapshot: &snapshot },
+        )?;
+        insert_user(&tx, first, at)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn add_user(&mut self, actor: &Actor, new: &UserRecord, at: DateTime<Utc>) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        insert_user(&tx, new, at)?;
+        let snapshot = serde_json::to_value(&new.user)?;
+        record(
+            &tx,
+            actor,
+            at,
+            Recorded { entity: "user", entity_id: &new.user.id, version: 1, op: "create", changes: &diff(&json!(null), &snapshot), snapshot: &snapshot },
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A user and their password hash, by login name.
+    pub fn user_by_name(&self, username: &str) -> Result<Option<UserRecord>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, username, display_name, role, password_hash FROM app_user WHERE username = ?1",
+                [username],
+                |r| {
+                    Ok(UserRecord {
+                        user: User { id: r.get(0)?, username: r.get(1)?, display_name: r.get(2)?, role: r.get(3)? },
+                        password_hash: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    pub fn users(&self) -> Result<Vec<User>> {
+        let mut stmt = self.conn.prepare("SELECT id, username, display_name, role FROM app_user ORDER BY created_at")?;
+        let rows = stmt.query_map([], |r| Ok(User { id: r.get(0)?, username: r.get(1)?, display_name: r.get(2)?, role: r.get(3)? }))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+fn insert_user(tx: &rusqlite::Transaction<'_>, new: &UserRecord, at: DateTime<Utc>) -> Result<()> {
+    let taken: i64 = tx.query_row("SELECT count(*) FROM app_user WHERE username = ?1", [&new.user.username], |r| r.get(0))?;
+    if taken > 0 {
+        return Err(StoreError::DuplicateUser(new.user.username.clone()));
+    }
+    tx.execute(
+        "INSERT INTO app_user (id, version, username, display_name, password_hash, role, created_at) VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6)",
+        params![new.user.id, new.user.username, new.user.display_name, new.password_hash, new.user.role, ts(at)],
+    )?;
+    Ok(())
+}
