@@ -39,7 +39,7 @@ fi
 
 # Cargo tools: the WebDriver bridge for the real-window tests, and the test runner.
 if ! command -v tauri-driver >/dev/null 2>&1; then
-  cargo install tauri-driver --locked --version 2.0.4 || cargo install tauri-driver --locked
+  cargo install tauri-driver --locked --version '^2'
 fi
 if ! command -v cargo-nextest >/dev/null 2>&1; then
   cargo install cargo-nextest --locked

@@ -64,6 +64,18 @@ pub struct SessionInfo {
     pub user: User,
 }
 
+/// What the UI needs to know at start: set up or not, who is signed in.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AppState {
+    pub set_up: bool,
+    pub session: Option<SessionInfo>,
+    pub lang: Lang,
+    pub data_dir: String,
+    pub version: String,
+    /// Changes saved here and waiting to be uploaded.
+    pub outbox_pending: i64,
+}
+
 /// Which household a resident joins when registered.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -191,6 +203,12 @@ impl Clinic {
         Ok(SessionInfo { clinic: req.profile, user })
     }
 
+    /// The login name of the only user, when there is exactly one.
+    pub fn sole_user(&self) -> Result<Option<String>> {
+        let users = self.store.users()?;
+        Ok(if users.len() == 1 { Some(users[0].username.clone()) } else { None })
+    }
+
     /// Signs a user in with their password.
     pub fn sign_in(&mut self, username: &str, password: &str) -> Result<SessionInfo> {
         let clinic = self.profile_required()?;
@@ -212,6 +230,17 @@ impl Clinic {
         };
         let user = self.store.users()?.into_iter().find(|u| u.id == actor.user_id).ok_or(Error::NotSignedIn)?;
         Ok(Some(SessionInfo { clinic, user }))
+    }
+
+    pub fn app_state(&self, version: &str) -> Result<AppState> {
+        Ok(AppState {
+            set_up: self.profile()?.is_some(),
+            session: self.session()?,
+            lang: self.language()?,
+            data_dir: self.data_dir.display().to_string(),
+            version: version.to_string(),
+            outbox_pending: self.store.outbox_pending()?,
+        })
     }
 
     /// Checks a resident's input without saving: the same rules as saving.
@@ -425,6 +454,31 @@ impl Clinic {
             Lang::En => "en",
         };
         Ok(self.store.set_setting("language", tag)?)
+    }
+}
+
+/// The demo clinic's setup: a made-up institution with three villages, and
+/// the user `demo` with password `demo1234`.
+pub fn demo_setup() -> SetupRequest {
+    use vhr_domain::clinic::{SerialBlock, Village};
+    SetupRequest {
+        profile: ClinicProfile {
+            institution_name: "青山镇卫生院石桥村卫生室（演示）".into(),
+            institution_phone: "0771-5550123".into(),
+            county_code: "450102".into(),
+            division_code_year: 2024,
+            township_code: "101".into(),
+            township_name: "青山镇".into(),
+            villages: vec![
+                Village { code: "101".into(), name: "石桥村".into() },
+                Village { code: "102".into(), name: "河口村".into() },
+                Village { code: "103".into(), name: "杨柳村".into() },
+            ],
+            serial_block: SerialBlock { start: 1, end: 99_999 },
+        },
+        username: "demo".into(),
+        display_name: "李春华".into(),
+        password: "demo1234".into(),
     }
 }
 

@@ -39,8 +39,18 @@ fn walk(path: &str, old: &Value, new: &Value, out: &mut Vec<Change>) {
         }
         (Value::Object(a), Value::Null) => walk(path, &Value::Object(a.clone()), &Value::Object(Default::default()), out),
         (Value::Null, Value::Object(b)) => walk(path, &Value::Object(Default::default()), &Value::Object(b.clone()), out),
-        _ if old != new => out.push(Change { field: path.to_string(), old: old.clone(), new: new.clone() }),
+        _ if old != new && !(blank(old) && blank(new)) => out.push(Change { field: path.to_string(), old: old.clone(), new: new.clone() }),
         _ => {}
+    }
+}
+
+/// Absent, empty text and empty lists all mean "nothing entered".
+fn blank(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
     }
 }
 
@@ -61,6 +71,13 @@ mod tests {
                 Change { field: "phone".into(), old: Value::Null, new: json!("139") },
             ]
         );
+    }
+
+    #[test]
+    fn nothing_entered_is_not_a_change() {
+        let old = json!({"phone": null, "notes": ""});
+        let new = json!({"phone": "", "notes": null, "tags": []});
+        assert_eq!(diff(&old, &new), vec![]);
     }
 
     #[test]

@@ -1,0 +1,131 @@
+//! `village-health bench`: search, open and save timings on a demo clinic.
+//!
+//! Results belong in `docs/benchmarks.md`; speed targets are checked here,
+//! by a person reading numbers, and never in a timed test.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use vhr_app::{Clinic, Env, Error, SearchRequest, SetupRequest, UpdateRequest};
+use vhr_domain::clinic::{ClinicProfile, SerialBlock, Village};
+use vhr_domain::demo::{self, Rng};
+use vhr_domain::search::pinyin_keys;
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// How many demo residents to load.
+    #[arg(long, default_value_t = 100_000)]
+    residents: usize,
+    /// How many timed operations of each kind.
+    #[arg(long, default_value_t = 500)]
+    samples: usize,
+    /// Reuse (or keep) the benchmark clinic in this folder instead of a temporary one.
+    #[arg(long)]
+    keep: Option<PathBuf>,
+}
+
+const SEED: u64 = 20261121;
+const PASSWORD: &str = "benchmark-password";
+
+fn profile() -> ClinicProfile {
+    ClinicProfile {
+        institution_name: "基准测试卫生院".into(),
+        institution_phone: String::new(),
+        county_code: "450102".into(),
+        division_code_year: 2024,
+        township_code: "101".into(),
+        township_name: "青山镇".into(),
+        villages: (1..=12).map(|i| Village { code: format!("{}", 100 + i), name: format!("第{i}村") }).collect(),
+        serial_block: SerialBlock { start: 1, end: 99_999 },
+    }
+}
+
+struct Stats(Vec<Duration>);
+
+impl Stats {
+    fn row(mut self, what: &str) -> String {
+        self.0.sort();
+        let q = |p: f64| self.0[((self.0.len() as f64 * p).ceil() as usize).saturating_sub(1).min(self.0.len() - 1)];
+        let ms = |d: Duration| format!("{:.2}", d.as_secs_f64() * 1000.0);
+        format!("| {what} | {} | {} | {} | {} |", self.0.len(), ms(q(0.5)), ms(q(0.95)), ms(*self.0.last().unwrap()))
+    }
+}
+
+fn time<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let t = Instant::now();
+    let out = f();
+    (out, t.elapsed())
+}
+
+pub fn run(args: &BenchArgs) -> Result<(), Error> {
+    let tmp;
+    let dir = match &args.keep {
+        Some(d) => d.clone(),
+        None => {
+            tmp = tempfile::tempdir().map_err(|e| Error::Storage(e.to_string()))?;
+            tmp.path().to_path_buf()
+        }
+    };
+    let mut clinic = Clinic::open(&dir, Env::system())?;
+    if clinic.profile()?.is_none() {
+        clinic.setup(SetupRequest { profile: profile(), username: "bench".into(), display_name: "基准".into(), password: PASSWORD.into() })?;
+        let (n, took) = time(|| clinic.load_demo(args.residents, SEED, &mut |done, total| eprint!("\rloading {done}/{total}")));
+        eprintln!();
+        eprintln!("loaded {} residents in {:.1} s", n?, took.as_secs_f64());
+    } else {
+        clinic.sign_in("bench", PASSWORD)?;
+    }
+    let people: Vec<_> = demo::households(&profile(), args.residents, SEED, clinic.today()).into_iter().flat_map(|h| h.members).collect();
+    let mut rng = Rng::new(7);
+    let picks: Vec<_> = (0..args.samples).map(|_| rng.pick(&people).input.clone()).collect();
+    let search = |clinic: &Clinic, q: &str| clinic.search(&SearchRequest { query: q.to_string(), village: None, tag: None, limit: Some(50) });
+
+    let mut rows = Vec::new();
+    let mut by_initials = Vec::new();
+    let mut by_name = Vec::new();
+    let mut by_id = Vec::new();
+    let mut by_record = Vec::new();
+    let mut open = Vec::new();
+    let mut save = Vec::new();
+    let mut records = Vec::new();
+    for p in &picks {
+        let initials = pinyin_keys(&p.name).1.into_iter().next().unwrap_or_default();
+        let (_, d) = time(|| search(&clinic, &initials));
+        by_initials.push(d);
+        let (_, d) = time(|| search(&clinic, &p.name));
+        by_name.push(d);
+        if let Some(id) = p.id_document.citizen_number() {
+            let (found, d) = time(|| search(&clinic, id));
+            by_id.push(d);
+            if let Some(r) = found?.into_iter().next() {
+                records.push(r.record_no);
+            }
+        }
+    }
+    for no in &records {
+        let (_, d) = time(|| search(&clinic, no));
+        by_record.push(d);
+        let (view, d) = time(|| clinic.resident(no));
+        open.push(d);
+        let view = view?;
+        let mut edit = view.resident.data.clone();
+        edit.phone = format!("139{:08}", rng.below(100_000_000));
+        let (saved, d) = time(|| clinic.update(UpdateRequest { id: view.resident.id.clone(), expected_version: view.resident.version, resident: edit, confirm: true }));
+        saved?;
+        save.push(d);
+    }
+    rows.push(Stats(by_initials).row("search: pinyin initials (e.g. zs)"));
+    rows.push(Stats(by_name).row("search: Chinese name"));
+    rows.push(Stats(by_id).row("search: ID number"));
+    rows.push(Stats(by_record).row("search: record number"));
+    rows.push(Stats(open).row("open a resident"));
+    rows.push(Stats(save).row("save an edit (fsync, history, outbox)"));
+    println!("{} residents on file, {} samples each\n", clinic.resident_count()?, args.samples);
+    println!("| operation | n | p50 ms | p95 ms | max ms |");
+    println!("|---|---|---|---|---|");
+    for r in rows {
+        println!("{r}");
+    }
+    Ok(())
+}

@@ -1,0 +1,346 @@
+//! `village-health`: the clinic from the command line, for scripts, import,
+//! export and benchmarks. It calls the same use cases as the desktop app.
+//!
+//! Exit codes: 0 done; 1 the input was refused (nothing stored); 2 usage;
+//! 3 storage or setup trouble.
+
+mod bench;
+
+use std::io::{BufRead, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::Value;
+use vhr_app::{paths, Clinic, Env, Error, RegisterRequest, SearchRequest, SetupRequest};
+use vhr_domain::clinic::{ClinicProfile, SerialBlock, Village};
+use vhr_domain::i18n::Lang;
+use vhr_domain::population::Tag;
+use vhr_domain::resident::ResidentInput;
+
+#[derive(Parser)]
+#[command(name = "village-health", version, about = "村卫生室居民健康档案 · Village Health Records", long_about = None)]
+struct Cli {
+    /// The data folder (default: $VHR_DATA_DIR, else the user's data folder).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Language of messages: zh-CN or en (default: $VHR_LANG, else $LANG, else zh-CN).
+    #[arg(long, global = true, env = "VHR_LANG")]
+    lang: Option<String>,
+    /// The user to act as (default: $VHR_USER, else the only user). The password comes from $VHR_PASSWORD or a prompt.
+    #[arg(long, global = true, env = "VHR_USER")]
+    user: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Sets up the clinic and its first user (the password comes from $VHR_PASSWORD or a prompt).
+    Init(InitArgs),
+    /// Registers, shows, finds and lists the history of residents.
+    #[command(subcommand)]
+    Resident(ResidentCommand),
+    /// Fills the clinic with synthetic demo residents.
+    Demo {
+        #[arg(long, default_value_t = 300)]
+        residents: usize,
+        #[arg(long, default_value_t = 20261121)]
+        seed: u64,
+    },
+    /// Measures search, open and save on a demo clinic (see docs/benchmarks.md).
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Args)]
+struct InitArgs {
+    /// 建档机构名称, the institution's full name.
+    #[arg(long)]
+    institution: String,
+    #[arg(long, default_value = "")]
+    institution_phone: String,
+    /// GB/T 2260 county code, 6 digits.
+    #[arg(long)]
+    county: String,
+    /// The year of the GB/T 2260 code table.
+    #[arg(long, default_value_t = 2024)]
+    division_year: u16,
+    /// GB/T 10114 township code, 3 digits.
+    #[arg(long)]
+    township: String,
+    #[arg(long)]
+    township_name: String,
+    /// A village served, as CODE=NAME (e.g. 101=石桥村); repeat for each village.
+    #[arg(long = "village", required = true)]
+    villages: Vec<String>,
+    /// First serial of this install's block.
+    #[arg(long, default_value_t = 1)]
+    serial_start: u32,
+    /// Last serial of this install's block.
+    #[arg(long, default_value_t = 99_999)]
+    serial_end: u32,
+    /// Login name of the first user.
+    #[arg(long)]
+    username: String,
+    /// Full name of the first user (shown as 建档人).
+    #[arg(long)]
+    display_name: String,
+}
+
+#[derive(Subcommand)]
+enum ResidentCommand {
+    /// Registers one resident from JSON (a file, or - for standard input) and prints the stored record.
+    Add {
+        #[arg(long)]
+        json: String,
+        /// Save even when there are warnings (likely duplicate, residence under half a year).
+        #[arg(long)]
+        confirm: bool,
+    },
+    /// Registers one resident per JSON line, printing one acknowledgement line per stored resident.
+    Import {
+        #[arg(long)]
+        jsonl: String,
+        #[arg(long)]
+        confirm: bool,
+    },
+    /// Shows a resident by UUID, record number or ID number.
+    Show {
+        key: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Finds residents by name, pinyin, initials, ID number, record number (or its last 8 digits) or phone.
+    Search {
+        query: String,
+        #[arg(long)]
+        village: Option<String>,
+        /// child, elderly, hypertension, diabetes or severe_mental.
+        #[arg(long)]
+        tag: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lists every version of a resident's record: who changed what, and when.
+    History {
+        key: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A failure with its exit code.
+struct Failure {
+    code: u8,
+    message: String,
+    wire: Option<Value>,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Failure {
+        Failure { code: 2, message: message.into(), wire: None }
+    }
+}
+
+fn lang_of(cli: &Cli) -> Lang {
+    cli.lang.clone().or_else(|| std::env::var("LANG").ok()).map(|t| Lang::from_tag(&t)).unwrap_or_default()
+}
+
+fn fail(e: Error, lang: Lang) -> Failure {
+    let code = match e {
+        Error::Storage(_) | Error::Forms(_) | Error::NotSetUp | Error::AlreadySetUp => 3,
+        _ => 1,
+    };
+    let wire = e.to_wire(lang);
+    let mut message = wire.message.clone();
+    for p in &wire.problems {
+        message.push_str(&format!("\n  - {}: {}", p.field, p.text(lang)));
+    }
+    Failure { code, message, wire: serde_json::to_value(&wire).ok() }
+}
+
+fn read_source(source: &str) -> Result<String, Failure> {
+    if source == "-" {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s).map_err(|e| Failure::usage(format!("stdin: {e}")))?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(source).map_err(|e| Failure::usage(format!("{source}: {e}")))
+    }
+}
+
+fn password(prompt: &str) -> Result<String, Failure> {
+    if let Ok(p) = std::env::var("VHR_PASSWORD") {
+        return Ok(p);
+    }
+    rpassword::prompt_password(prompt).map_err(|e| Failure::usage(format!("no password: set VHR_PASSWORD or run in a terminal ({e})")))
+}
+
+fn signed_in(cli: &Cli, lang: Lang) -> Result<Clinic, Failure> {
+    let mut clinic = Clinic::open(&paths::data_dir(cli.data_dir.clone()), Env::system()).map_err(|e| fail(e, lang))?;
+    if clinic.profile().map_err(|e| fail(e, lang))?.is_none() {
+        return Err(fail(Error::NotSetUp, lang));
+    }
+    let user = match &cli.user {
+        Some(u) => u.clone(),
+        None => clinic.sole_user().map_err(|e| fail(e, lang))?.ok_or_else(|| Failure::usage("several users exist: name one with --user or VHR_USER"))?,
+    };
+    let pw = password(&format!("{user} 的密码 / password: "))?;
+    clinic.sign_in(&user, &pw).map_err(|e| fail(e, lang))?;
+    Ok(clinic)
+}
+
+fn print_json(v: &impl serde::Serialize) {
+    println!("{}", serde_json::to_string_pretty(v).expect("serialisable"));
+}
+
+fn parse_input(text: &str) -> Result<ResidentInput, Failure> {
+    serde_json::from_str(text).map_err(|e| Failure { code: 1, message: format!("JSON: {e}"), wire: None })
+}
+
+fn run(cli: &Cli) -> Result<(), Failure> {
+    let lang = lang_of(cli);
+    match &cli.command {
+        Command::Init(a) => {
+            let villages = a
+                .villages
+                .iter()
+                .map(|v| v.split_once('=').map(|(c, n)| Village { code: c.trim().into(), name: n.trim().into() }).ok_or_else(|| Failure::usage(format!("--village {v}: write CODE=NAME"))))
+                .collect::<Result<Vec<_>, _>>()?;
+            let profile = ClinicProfile {
+                institution_name: a.institution.clone(),
+                institution_phone: a.institution_phone.clone(),
+                county_code: a.county.clone(),
+                division_code_year: a.division_year,
+                township_code: a.township.clone(),
+                township_name: a.township_name.clone(),
+                villages,
+                serial_block: SerialBlock { start: a.serial_start, end: a.serial_end },
+            };
+            let pw = password(&format!("{} 的新密码 / new password: ", a.username))?;
+            let dir = paths::data_dir(cli.data_dir.clone());
+            let mut clinic = Clinic::open(&dir, Env::system()).map_err(|e| fail(e, lang))?;
+            let session = clinic
+                .setup(SetupRequest { profile, username: a.username.clone(), display_name: a.display_name.clone(), password: pw })
+                .map_err(|e| fail(e, lang))?;
+            eprintln!("{} · {}", session.clinic.institution_name, dir.display());
+            Ok(())
+        }
+        Command::Resident(ResidentCommand::Add { json, confirm }) => {
+            let resident = parse_input(&read_source(json)?)?;
+            let mut clinic = signed_in(cli, lang)?;
+            let saved = clinic.register(RegisterRequest { resident, household: None, confirm: *confirm }).map_err(|e| fail(e, lang))?;
+            print_json(&saved.resident);
+            Ok(())
+        }
+        Command::Resident(ResidentCommand::Import { jsonl, confirm }) => {
+            let mut clinic = signed_in(cli, lang)?;
+            let reader: Box<dyn BufRead> = if jsonl == "-" {
+                Box::new(std::io::BufReader::new(std::io::stdin()))
+            } else {
+                Box::new(std::io::BufReader::new(std::fs::File::open(jsonl).map_err(|e| Failure::usage(format!("{jsonl}: {e}")))?))
+            };
+            let (mut saved, mut refused) = (0usize, 0usize);
+            let stdout = std::io::stdout();
+            for (n, line) in reader.lines().enumerate() {
+                let line = line.map_err(|e| Failure::usage(e.to_string()))?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let outcome = parse_input(&line).and_then(|resident| clinic.register(RegisterRequest { resident, household: None, confirm: *confirm }).map_err(|e| fail(e, lang)));
+                let mut out = stdout.lock();
+                match outcome {
+                    Ok(s) => {
+                        saved += 1;
+                        // The acknowledgement is printed only after the commit returned.
+                        let ack = serde_json::json!({"line": n + 1, "id": s.resident.resident.id, "record_no": s.resident.resident.record_no});
+                        writeln!(out, "{ack}").and_then(|_| out.flush()).map_err(|e| Failure::usage(e.to_string()))?;
+                    }
+                    Err(f) => {
+                        refused += 1;
+                        eprintln!("line {}: {}", n + 1, f.message);
+                    }
+                }
+            }
+            eprintln!("{}", if lang == Lang::Zh { format!("已保存 {saved} 条，未保存 {refused} 条") } else { format!("saved {saved}, refused {refused}") });
+            if refused > 0 {
+                Err(Failure { code: 1, message: String::new(), wire: None })
+            } else {
+                Ok(())
+            }
+        }
+        Command::Resident(ResidentCommand::Show { key, json }) => {
+            let clinic = signed_in(cli, lang)?;
+            let v = clinic.resident(key).map_err(|e| fail(e, lang))?;
+            if *json {
+                print_json(&v);
+            } else {
+                let r = &v.resident;
+                println!("{}  {}  {}岁  {}", r.data.name, v.record_no_grouped, v.age, v.village_name);
+                println!("{}", r.data.id_document.citizen_number().unwrap_or("-"));
+            }
+            Ok(())
+        }
+        Command::Resident(ResidentCommand::Search { query, village, tag, limit, json }) => {
+            let clinic = signed_in(cli, lang)?;
+            let tag: Option<Tag> = match tag {
+                Some(t) => Some(serde_json::from_value(Value::String(t.clone())).map_err(|_| Failure::usage(format!("--tag {t}: one of child, elderly, hypertension, diabetes, severe_mental")))?),
+                None => None,
+            };
+            let found = clinic.search(&SearchRequest { query: query.clone(), village: village.clone(), tag, limit: Some(*limit) }).map_err(|e| fail(e, lang))?;
+            if *json {
+                print_json(&found);
+            } else {
+                for r in found {
+                    println!("{}  {}  {}  {}岁", r.record_no, r.name, r.sex.label_zh(), r.age);
+                }
+            }
+            Ok(())
+        }
+        Command::Resident(ResidentCommand::History { key, json }) => {
+            let clinic = signed_in(cli, lang)?;
+            let history = clinic.history(key).map_err(|e| fail(e, lang))?;
+            if *json {
+                print_json(&history);
+            } else {
+                for h in history {
+                    println!("v{} {} {} {}", h.version, h.at.format("%Y-%m-%d %H:%M"), h.user_name, h.op);
+                    for c in h.changes {
+                        println!("    {}: {} → {}", c.field, c.old, c.new);
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Demo { residents, seed } => {
+            let mut clinic = signed_in(cli, lang)?;
+            let n = clinic
+                .load_demo(*residents, *seed, &mut |done, total| eprint!("\r{done}/{total}"))
+                .map_err(|e| fail(e, lang))?;
+            eprintln!();
+            eprintln!("{}", if lang == Lang::Zh { format!("已生成 {n} 名演示居民") } else { format!("created {n} demo residents") });
+            Ok(())
+        }
+        Command::Bench(args) => bench::run(args).map_err(|e| fail(e, lang)),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            if let Some(w) = f.wire {
+                if matches!(&cli.command, Command::Resident(ResidentCommand::Add { .. })) {
+                    println!("{}", serde_json::to_string_pretty(&w).unwrap_or_default());
+                }
+            }
+            if !f.message.is_empty() {
+                eprintln!("{}", f.message);
+            }
+            ExitCode::from(f.code)
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! The commands the UI invokes. Each is a few lines: lock the clinic, call
+//! one use case, turn its error into a `WireError`.
+
+use tauri::{Emitter, State};
+use vhr_app::{AppState, Clinic, Error, RegisterRequest, ResidentView, Saved, SearchRequest, SessionInfo, SetupRequest, UpdateRequest, WireError};
+use vhr_domain::forms::FormRegistry;
+use vhr_domain::i18n::Lang;
+use vhr_domain::id_card::{self, CitizenId};
+use vhr_domain::problem::Problem;
+use vhr_domain::resident::Membership;
+use vhr_store::{HistoryEntry, Household, HouseholdSummary, ResidentSummary};
+
+use crate::Shell;
+
+type Reply<T> = Result<T, WireError>;
+
+/// Runs `f` on the clinic and reports errors in the user's language.
+fn with<T>(shell: &State<'_, Shell>, f: impl FnOnce(&mut Clinic) -> Result<T, Error>) -> Reply<T> {
+    let mut clinic = shell.clinic.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let lang = clinic.language().unwrap_or_default();
+    f(&mut clinic).map_err(|e| e.to_wire(lang))
+}
+
+#[tauri::command]
+pub async fn app_state(shell: State<'_, Shell>) -> Reply<AppState> {
+    with(&shell, |c| c.app_state(env!("CARGO_PKG_VERSION")))
+}
+
+#[tauri::command]
+pub async fn setup(shell: State<'_, Shell>, req: SetupRequest) -> Reply<SessionInfo> {
+    with(&shell, |c| c.setup(req))
+}
+
+/// Sets up the demo clinic and fills it, telling the UI how far it got.
+#[tauri::command]
+pub async fn setup_demo(app: tauri::AppHandle, shell: State<'_, Shell>, residents: usize) -> Reply<SessionInfo> {
+    with(&shell, |c| {
+        let session = c.setup(vhr_app::demo_setup())?;
+        c.load_demo(residents, 20261121, &mut |done, total| {
+            let _ = app.emit("demo-progress", (done, total));
+        })?;
+        Ok(session)
+    })
+}
+
+#[tauri::command]
+pub async fn sign_in(shell: State<'_, Shell>, username: String, password: String) -> Reply<SessionInfo> {
+    with(&shell, |c| c.sign_in(&username, &password))
+}
+
+#[tauri::command]
+pub async fn sign_out(shell: State<'_, Shell>) -> Reply<()> {
+    with(&shell, |c| {
+        c.sign_out();
+        Ok(())
+    })
+}
+
+#[tauri::command]
+pub async fn set_language(shell: State<'_, Shell>, lang: Lang) -> Reply<()> {
+    with(&shell, |c| c.set_language(lang))
+}
+
+#[tauri::command]
+pub async fn form_registry(shell: State<'_, Shell>) -> Reply<FormRegistry> {
+    with(&shell, |c| Ok(c.forms().clone()))
+}
+
+/// Reads an ID number as typed, for prefilling sex and birth date.
+#[tauri::command]
+pub async fn parse_id_number(shell: State<'_, Shell>, number: String) -> Reply<Result<CitizenId, Problem>> {
+    with(&shell, |c| {
+        Ok(id_card::parse(&number, c.today()).map_err(|e| {
+            let (zh, en) = e.messages();
+            Problem::error("id_document.number", e.code(), zh, en)
+        }))
+    })
+}
+
+#[tauri::command]
+pub async fn register_resident(shell: State<'_, Shell>, req: RegisterRequest) -> Reply<Saved> {
+    with(&shell, |c| c.register(req))
+}
+
+#[tauri::command]
+pub async fn update_resident(shell: State<'_, Shell>, req: UpdateRequest) -> Reply<Saved> {
+    with(&shell, |c| c.update(req))
+}
+
+#[tauri::command]
+pub async fn get_resident(shell: State<'_, Shell>, key: String) -> Reply<ResidentView> {
+    with(&shell, |c| c.resident(&key))
+}
+
+#[tauri::command]
+pub async fn search_residents(shell: State<'_, Shell>, req: SearchRequest) -> Reply<Vec<ResidentSummary>> {
+    with(&shell, |c| c.search(&req))
+}
+
+#[tauri::command]
+pub async fn resident_history(shell: State<'_, Shell>, key: String) -> Reply<Vec<HistoryEntry>> {
+    with(&shell, |c| c.history(&key))
+}
+
+#[tauri::command]
+pub async fn create_household(shell: State<'_, Shell>, village_code: String, address: String) -> Reply<Household> {
+    with(&shell, |c| c.create_household(&village_code, &address))
+}
+
+#[tauri::command]
+pub async fn get_household(shell: State<'_, Shell>, id: String) -> Reply<Household> {
+    with(&shell, |c| c.household(&id))
+}
+
+#[tauri::command]
+pub async fn list_households(shell: State<'_, Shell>, village: Option<String>, query: String) -> Reply<Vec<HouseholdSummary>> {
+    with(&shell, |c| c.households(village.as_deref(), &query))
+}
+
+#[tauri::command]
+pub async fn set_membership(shell: State<'_, Shell>, resident_id: String, expected_version: i64, membership: Option<Membership>) -> Reply<ResidentView> {
+    with(&shell, |c| c.set_membership(&resident_id, expected_version, membership))
+}

@@ -1,0 +1,66 @@
+//! The desktop shell: a thin Tauri layer over `vhr-app`.
+//!
+//! Each command takes its arguments, calls one use case and returns its result
+//! or a `{code, message, problems?, resident_id?}` error in the user's
+//! language. No rule lives here; the CLI runs the same rules through the same
+//! crate.
+
+mod commands;
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use vhr_app::{paths, Clinic, Env};
+
+/// The one open clinic, shared by every command.
+pub struct Shell {
+    clinic: Mutex<Clinic>,
+}
+
+/// Reads `--data-dir DIR` from the command line.
+fn data_dir_arg() -> Option<PathBuf> {
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--data-dir" {
+            return args.next().map(PathBuf::from);
+        }
+        if let Some(d) = a.strip_prefix("--data-dir=") {
+            return Some(PathBuf::from(d));
+        }
+    }
+    None
+}
+
+pub fn run() {
+    let dir = paths::data_dir(data_dir_arg());
+    let clinic = match Clinic::open(&dir, Env::system()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("无法打开数据文件夹 / cannot open the data folder {}: {e}", dir.display());
+            std::process::exit(3);
+        }
+    };
+    tauri::Builder::default()
+        .manage(Shell { clinic: Mutex::new(clinic) })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_state,
+            commands::setup,
+            commands::setup_demo,
+            commands::sign_in,
+            commands::sign_out,
+            commands::set_language,
+            commands::form_registry,
+            commands::parse_id_number,
+            commands::register_resident,
+            commands::update_resident,
+            commands::get_resident,
+            commands::search_residents,
+            commands::resident_history,
+            commands::create_household,
+            commands::get_household,
+            commands::list_households,
+            commands::set_membership,
+        ])
+        .run(tauri::generate_context!())
+        .expect("the desktop window could not start");
+}

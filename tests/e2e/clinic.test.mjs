@@ -1,0 +1,131 @@
+// End to end in the real desktop window (tauri-driver + WebKitWebDriver under
+// Xvfb): set up a clinic, register a resident in Chinese, restart the app,
+// find them by pinyin initials, edit, and see the change in the history.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startDriver, Session } from './webdriver.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const app = process.env.VHR_APP_BINARY ?? join(root, 'target/debug/village-health-desktop');
+const dataDir = mkdtempSync(join(tmpdir(), 'vhr-e2e-'));
+let driver;
+
+before(async () => {
+  assert.ok(existsSync(app), `build the desktop app first: ${app}`);
+  driver = await startDriver(4444 + Math.floor(Math.random() * 400) * 2);
+});
+
+after(() => driver?.stop());
+
+async function withApp(f) {
+  const s = await Session.open(driver.base, app, ['--data-dir', dataDir]);
+  try {
+    await f(s);
+  } catch (e) {
+    await s.screenshot('failure.png').catch(() => {});
+    throw e;
+  } finally {
+    await s.close();
+  }
+}
+
+/** Fills the personal basic information form the way a doctor clicks through it. */
+async function fillBasicInfo(s) {
+  const tick = (field, value) => s.click(`input[name="basic_info.${field}"][value="${value}"]`);
+  await s.type('input[name="basic_info.work_unit"]', '务农');
+  await s.select('select[name="basic_info.ethnicity"]', '01');
+  await tick('blood_abo', '3');
+  await tick('blood_rh', '2');
+  await s.select('select[name="basic_info.education"]', '7');
+  await s.select('select[name="basic_info.occupation"]', '4');
+  await tick('marital', '2');
+  await tick('payment', '3');
+  await tick('drug_allergy', '1');
+  await tick('exposure', '1');
+  await tick('past_diseases', '2');
+  await s.type('input[name="basic_info.past_diseases.2.date"]', '2015-03');
+  for (const f of ['surgery', 'trauma', 'transfusion', 'genetic']) await tick(f, '1');
+  for (const f of ['family_father', 'family_mother', 'family_siblings', 'family_children']) await tick(f, '1');
+  await tick('disability', '1');
+  await tick('kitchen_exhaust', '4');
+  await tick('fuel', '5');
+  await tick('water', '1');
+  await tick('toilet', '1');
+  await tick('livestock', '2');
+}
+
+test('set up, register in Chinese, restart, find by initials, edit, see history', async () => {
+  let recordNo;
+  await withApp(async (s) => {
+    await s.waitFor('input[name="institution_name"]');
+    await s.screenshot('01-setup-zh.png');
+    await s.type('input[name="institution_name"]', '青山镇卫生院石桥村卫生室');
+    await s.type('input[name="county_code"]', '450102');
+    await s.type('input[name="township_code"]', '101');
+    await s.type('input[name="township_name"]', '青山镇');
+    await s.type('input[name="village_code_0"]', '101');
+    await s.type('input[name="village_name_0"]', '石桥村');
+    await s.type('input[name="username"]', 'li');
+    await s.type('input[name="display_name"]', '李春华');
+    await s.type('input[name="password"]', 'correct horse');
+    await s.click('button[type="submit"]');
+    await s.waitFor('button[name="new-record"]');
+
+    await s.click('button[name="new-record"]');
+    await s.type('input[name="name"]', '张三');
+    await s.type('input[name="id_number"]', '11010519491231002x');
+    await s.keys('input[name="id_number"]', '\uE004'); // Tab: leaving the ID field reads it
+    assert.equal(await s.waitForValue('input[name="birth_date"]', '1949-12-31'), '1949-12-31', 'the birth date is prefilled from the ID number');
+    assert.equal(await s.waitForValue('select[name="sex"]', '2'), '2', 'the sex is prefilled: sequence 002 is even, female');
+    await s.type('input[name="phone"]', '13800138000');
+    await s.type('input[name="current_address"]', '石桥村3组12号');
+    await fillBasicInfo(s);
+    await s.screenshot('02-register-zh.png');
+    await s.click('button[name="save"]');
+    await s.waitFor('[data-resident-name]');
+    assert.equal(await s.text('[data-resident-name]'), '张三');
+    assert.match(await s.text('.notice'), /已建档，档案编号 450102 101 101 00001/, 'the doctor is told the new number');
+    recordNo = await s.text('[data-record-no]');
+    assert.equal(recordNo, '450102 101 101 00001', 'the first record number of village 101');
+    await s.screenshot('03-resident-zh.png');
+  });
+
+  // A restart: a new process on the same data folder.
+  await withApp(async (s) => {
+    // Type only once the sign-in page has put the cursor in the first field, as a person would.
+    await s.waitFor('input[name="username"]:focus');
+    await s.type('input[name="username"]', 'li');
+    await s.type('input[name="password"]', 'correct horse');
+    await s.click('button[type="submit"]');
+    await s.type('input[name="search"]', 'zs');
+    await s.waitForText('table.results', '张三');
+    await s.screenshot('04-search-initials-zh.png');
+    await s.click('table.results tbody tr td.name');
+    await s.waitFor('button[name="edit"]');
+    assert.equal(await s.text('[data-record-no]'), recordNo, 'the same record after the restart');
+
+    await s.click('button[name="edit"]');
+    await s.waitFor('input[name="phone"]');
+    await s.type('input[name="phone"]', '13900000000');
+    await s.keys('input[name="phone"]', '\uE007'); // Enter saves
+    await s.waitFor('button[name="history-tab"]');
+    await s.click('button[name="history-tab"]');
+    await s.waitFor('tr[data-change="phone"]');
+    const row = await s.text('tr[data-change="phone"]');
+    assert.match(row, /13800138000/, 'the old phone number is shown');
+    assert.match(row, /13900000000/, 'the new phone number is shown');
+    assert.match(row, /李春华/, 'who made the change is shown');
+    await s.screenshot('05-history-zh.png');
+
+    // The same window in English.
+    await s.click('button[data-nav="settings"]');
+    await s.select('select[name="language"]', 'en');
+    await s.waitForText('nav', 'Residents');
+    await s.click('button[data-nav="residents"]');
+    await s.screenshot('06-residents-en.png');
+  });
+});

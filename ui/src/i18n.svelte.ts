@@ -1,0 +1,98 @@
+// The UI's own words in Chinese (default) and English. Words that come from
+// the form definitions and the Rust side arrive already in both languages.
+import type { Lang } from './ipc/bindings/Lang';
+import type { Localized } from './ipc/bindings/Localized';
+
+const zh = {
+  app_title: '村卫生室居民健康档案',
+  nav_workbench: '工作台', nav_residents: '居民', nav_households: '家庭', nav_followups: '随访', nav_stats: '统计', nav_sync: '同步', nav_settings: '设置',
+  coming_later: '尚未开放',
+  search_placeholder: '姓名 / 拼音 / 首字母 / 身份证号 / 档案号 / 电话（Ctrl+K）',
+  new_record: '新建档案', save: '保存', cancel: '取消', edit: '编辑', close: '关闭', confirm_save: '确认并保存', back: '返回',
+  setup_title: '首次设置', setup_intro: '请填写本机构信息。档案编号由县区划代码、乡镇代码、村代码和本机的个人序号段组成。',
+  institution_name: '建档机构名称', institution_phone: '机构电话', county_code: '县（区）行政区划代码（6位）', division_year: '区划代码版本年份',
+  township_code: '乡镇（街道）代码（3位）', township_name: '乡镇（街道）名称', villages: '服务的村（居）委会', village_code: '村代码（3位）', village_name: '村名',
+  add_village: '添加村', remove: '移除', serial_block: '本机可用个人序号段', serial_start: '起始', serial_end: '结束',
+  first_user: '第一位用户', username: '登录名', display_name: '姓名', password: '密码（至少8位）',
+  finish_setup: '完成设置', or_demo: '或者', use_demo: '使用演示诊所（300名虚构居民）', demo_loading: '正在生成演示居民',
+  sign_in_title: '登录', sign_in: '登录', sign_out: '退出登录',
+  name: '姓名', sex: '性别', birth_date: '出生日期', age: '年龄', id_number: '身份证号', id_kind: '证件', id_citizen: '居民身份证', id_none: '无', id_unknown: '不详', id_other: '其他证件',
+  doc_type: '证件类型', doc_number: '证件号码', phone: '本人电话', residence_type: '常住类型', residence_since: '居住起始日期', village: '所属村（居）委会',
+  current_address: '现住址', hukou_address: '户籍地址', responsible_doctor: '责任医生', created_on: '建档日期',
+  household: '家庭', household_none: '暂不加入家庭', household_new: '新建家庭（本人为户主）', household_address: '家庭住址', relation: '与户主关系', is_head: '户主',
+  record_no: '档案编号', years: '岁', cover: '封面', basic_info: '个人基本信息表', history: '修改记录', members: '家庭成员', add_member: '添加家庭成员',
+  no_results: '没有找到符合条件的居民', all_villages: '全部村', all_groups: '全部人群', results_count: '条结果',
+  saved: '已保存', saved_record: '已建档，档案编号', warnings_title: '请确认以下提示', problems_title: '请修改标红的项目',
+  open_existing: '打开已有档案', version: '版本', changed_by: '修改人', changed_at: '时间', field: '项目', old_value: '原值', new_value: '新值', created: '建档',
+  draft_restored: '已恢复上次未保存的内容。', discard_draft: '放弃草稿', choose: '请选择', other_text: '请注明', add_row: '添加一行', date_hint: '如 19580315',
+  date_format: '日期格式应为 年-月-日，如 1958-03-15 或 19580315',
+  households_title: '家庭', household_search: '地址或成员姓名', head: '户主', member_count: '人', new_household: '新建家庭',
+  settings_title: '设置', language: '界面语言', data_folder: '数据文件夹', clinic: '本机构', app_version: '程序版本', text_size: '字号', larger_text: '大字号',
+  outbox: '待同步', offline: '离线', waiting: '条待同步',
+  workbench_intro: '今日工作', residents_total: '在册居民', recent: '最近建档', tags_title: '重点人群',
+  sync_later: '同步功能将在后续版本开放；所有修改已保存在本机并排队等待上传。', followups_later: '随访工作表将在后续版本开放。', stats_later: '统计指标将在后续版本开放。',
+};
+
+type Key = keyof typeof zh;
+
+const en: Record<Key, string> = {
+  app_title: 'Village Health Records',
+  nav_workbench: 'Today', nav_residents: 'Residents', nav_households: 'Households', nav_followups: 'Follow-ups', nav_stats: 'Indicators', nav_sync: 'Sync', nav_settings: 'Settings',
+  coming_later: 'Not yet available',
+  search_placeholder: 'Name / pinyin / initials / ID / record no. / phone (Ctrl+K)',
+  new_record: 'New record', save: 'Save', cancel: 'Cancel', edit: 'Edit', close: 'Close', confirm_save: 'Confirm and save', back: 'Back',
+  setup_title: 'First start', setup_intro: "Describe your clinic. Record numbers are made of the county, township and village codes and this install's serial block.",
+  institution_name: 'Institution name', institution_phone: 'Institution phone', county_code: 'County division code (6 digits)', division_year: 'Year of the division code table',
+  township_code: 'Township code (3 digits)', township_name: 'Township name', villages: 'Villages served', village_code: 'Village code (3 digits)', village_name: 'Village name',
+  add_village: 'Add village', remove: 'Remove', serial_block: "This install's serial block", serial_start: 'From', serial_end: 'To',
+  first_user: 'First user', username: 'Login name', display_name: 'Full name', password: 'Password (8+ characters)',
+  finish_setup: 'Finish setup', or_demo: 'or', use_demo: 'Use the demo clinic (300 made-up residents)', demo_loading: 'Creating demo residents',
+  sign_in_title: 'Sign in', sign_in: 'Sign in', sign_out: 'Sign out',
+  name: 'Name', sex: 'Sex', birth_date: 'Date of birth', age: 'Age', id_number: 'ID number', id_kind: 'Document', id_citizen: 'Citizen ID card', id_none: 'None', id_unknown: 'Unknown', id_other: 'Other document',
+  doc_type: 'Document type', doc_number: 'Document number', phone: 'Own phone', residence_type: 'Residence type', residence_since: 'Living here since', village: 'Village',
+  current_address: 'Current address', hukou_address: 'Registered (hukou) address', responsible_doctor: 'Responsible doctor', created_on: 'Record created on',
+  household: 'Household', household_none: 'No household yet', household_new: 'New household (this resident is head)', household_address: 'Household address', relation: 'Relation to head', is_head: 'Head',
+  record_no: 'Record no.', years: 'y', cover: 'Cover', basic_info: 'Personal basic information', history: 'Change history', members: 'Members', add_member: 'Add a member',
+  no_results: 'No resident matches', all_villages: 'All villages', all_groups: 'All groups', results_count: 'results',
+  saved: 'Saved', saved_record: 'Record created, number', warnings_title: 'Please confirm', problems_title: 'Please correct the fields marked in red',
+  open_existing: 'Open the existing record', version: 'Version', changed_by: 'By', changed_at: 'When', field: 'Item', old_value: 'Old', new_value: 'New', created: 'Created',
+  draft_restored: 'Your unsaved entry from last time was restored.', discard_draft: 'Discard draft', choose: 'Choose', other_text: 'Please specify', add_row: 'Add a row', date_hint: 'e.g. 19580315',
+  date_format: 'Write the date as year-month-day, e.g. 1958-03-15 or 19580315',
+  households_title: 'Households', household_search: 'Address or member name', head: 'Head', member_count: 'people', new_household: 'New household',
+  settings_title: 'Settings', language: 'Language', data_folder: 'Data folder', clinic: 'Clinic', app_version: 'Version', text_size: 'Text size', larger_text: 'Larger text',
+  outbox: 'Waiting', offline: 'Offline', waiting: 'waiting to sync',
+  workbench_intro: "Today's work", residents_total: 'Residents on file', recent: 'Recently created', tags_title: 'Key populations',
+  sync_later: 'Sync arrives in a later version; every change is saved here and queued for upload.', followups_later: 'The follow-up work list arrives in a later version.', stats_later: 'Indicators arrive in a later version.',
+};
+
+const dictionaries: Record<Lang, Record<Key, string>> = { 'zh-CN': zh, en };
+
+export const i18n = $state({ lang: 'zh-CN' as Lang });
+
+export function t(key: Key): string {
+  return dictionaries[i18n.lang][key];
+}
+
+export function loc(text: Localized | null | undefined): string {
+  if (!text) return '';
+  return i18n.lang === 'en' ? text.en : text.zh;
+}
+
+const tagLabels: Record<string, Localized> = {
+  child: { zh: '0–6岁儿童', en: 'Child 0–6' },
+  elderly: { zh: '老年人', en: 'Elderly 65+' },
+  hypertension: { zh: '高血压', en: 'Hypertension' },
+  diabetes: { zh: '糖尿病', en: 'Diabetes' },
+  severe_mental: { zh: '严重精神障碍', en: 'Severe mental disorder' },
+};
+
+export function tagLabel(tag: string): string {
+  return loc(tagLabels[tag]) || tag;
+}
+
+export const sexLabels: Record<string, Localized> = {
+  '0': { zh: '未知', en: 'Unknown' },
+  '1': { zh: '男', en: 'Male' },
+  '2': { zh: '女', en: 'Female' },
+  '9': { zh: '未说明', en: 'Not stated' },
+};

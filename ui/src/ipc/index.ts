@@ -1,0 +1,77 @@
+// The only module that talks to the Rust side. Every command the UI uses is a
+// typed function here; the types come from ./bindings, generated from the Rust
+// types (checked by crates/vhr-app/tests/bindings.rs).
+import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import type { AppState } from './bindings/AppState';
+import type { CitizenId } from './bindings/CitizenId';
+import type { FormRegistry } from './bindings/FormRegistry';
+import type { HistoryEntry } from './bindings/HistoryEntry';
+import type { Household } from './bindings/Household';
+import type { HouseholdSummary } from './bindings/HouseholdSummary';
+import type { Lang } from './bindings/Lang';
+import type { Membership } from './bindings/Membership';
+import type { Problem } from './bindings/Problem';
+import type { RegisterRequest } from './bindings/RegisterRequest';
+import type { ResidentSummary } from './bindings/ResidentSummary';
+import type { ResidentView } from './bindings/ResidentView';
+import type { Saved } from './bindings/Saved';
+import type { SearchRequest } from './bindings/SearchRequest';
+import type { SessionInfo } from './bindings/SessionInfo';
+import type { SetupRequest } from './bindings/SetupRequest';
+import type { UpdateRequest } from './bindings/UpdateRequest';
+import type { WireError } from './bindings/WireError';
+
+export type * from './bindings/AppState';
+
+/** An error from the Rust side, with its stable code and the user's-language message. */
+export class AppError extends Error {
+  readonly code: string;
+  readonly problems: Problem[];
+  readonly residentId: string | null;
+  constructor(wire: WireError) {
+    super(wire.message);
+    this.code = wire.code;
+    this.problems = wire.problems ?? [];
+    this.residentId = wire.resident_id ?? null;
+  }
+}
+
+function isWire(e: unknown): e is WireError {
+  return typeof e === 'object' && e !== null && 'code' in e && 'message' in e;
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    if (isWire(e)) throw new AppError(e);
+    throw new AppError({ code: 'ipc', message: String(e), problems: [], resident_id: null });
+  }
+}
+
+export const ipc = {
+  appState: () => call<AppState>('app_state'),
+  setup: (req: SetupRequest) => call<SessionInfo>('setup', { req }),
+  setupDemo: (residents: number) => call<SessionInfo>('setup_demo', { residents }),
+  signIn: (username: string, password: string) => call<SessionInfo>('sign_in', { username, password }),
+  signOut: () => call<null>('sign_out'),
+  setLanguage: (lang: Lang) => call<null>('set_language', { lang }),
+  formRegistry: () => call<FormRegistry>('form_registry'),
+  parseIdNumber: (number: string) => call<{ Ok: CitizenId } | { Err: Problem }>('parse_id_number', { number }),
+  registerResident: (req: RegisterRequest) => call<Saved>('register_resident', { req }),
+  updateResident: (req: UpdateRequest) => call<Saved>('update_resident', { req }),
+  getResident: (key: string) => call<ResidentView>('get_resident', { key }),
+  searchResidents: (req: SearchRequest) => call<ResidentSummary[]>('search_residents', { req }),
+  residentHistory: (key: string) => call<HistoryEntry[]>('resident_history', { key }),
+  createHousehold: (villageCode: string, address: string) => call<Household>('create_household', { villageCode, address }),
+  getHousehold: (id: string) => call<Household>('get_household', { id }),
+  listHouseholds: (village: string | null, query: string) => call<HouseholdSummary[]>('list_households', { village, query }),
+  setMembership: (residentId: string, expectedVersion: number, membership: Membership | null) =>
+    call<ResidentView>('set_membership', { residentId, expectedVersion, membership }),
+};
+
+/** Follows the demo clinic's loading progress. */
+export function onDemoProgress(f: (done: number, total: number) => void): Promise<UnlistenFn> {
+  return listen<[number, number]>('demo-progress', (e) => f(e.payload[0], e.payload[1]));
+}

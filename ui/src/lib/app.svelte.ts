@@ -1,0 +1,40 @@
+// The app's shared state: who is signed in, the form definitions, where we are.
+import type { AppState } from '../ipc/bindings/AppState';
+import type { FormRegistry } from '../ipc/bindings/FormRegistry';
+import type { Problem } from '../ipc/bindings/Problem';
+
+export type Route =
+  | { name: 'workbench' }
+  | { name: 'residents' }
+  | { name: 'resident'; id: string; tab?: 'info' | 'history' | 'household' }
+  | { name: 'register'; householdId?: string }
+  | { name: 'edit'; id: string }
+  | { name: 'households' }
+  | { name: 'household'; id: string }
+  | { name: 'followups' }
+  | { name: 'stats' }
+  | { name: 'sync' }
+  | { name: 'settings' };
+
+export const app = $state({
+  state: null as AppState | null,
+  forms: null as FormRegistry | null,
+  route: { name: 'residents' } as Route,
+  /** A short message shown at the top after an action ("已保存"). */
+  notice: '' as string,
+  largeText: false,
+});
+
+export function go(route: Route): void {
+  app.route = route;
+  app.notice = '';
+}
+
+export function notify(message: string): void {
+  app.notice = message;
+}
+
+/** Problems whose field is `path` or lies inside it. */
+export function problemsAt(problems: Problem[], path: string): Problem[] {
+  return problems.filter((p) => p.field === path || p.field.startsWith(path + '.') || p.field.startsWith(path + '[') || p.field === path + '_text');
+}
