@@ -2,7 +2,9 @@
 //! one use case, turn its error into a `WireError`.
 
 use tauri::{Emitter, State};
-use vhr_app::{AppState, Clinic, Error, RegisterRequest, ResidentView, Saved, SearchRequest, SessionInfo, SetupRequest, UpdateRequest, WireError};
+use vhr_app::{
+    AppState, Clinic, Error, RegisterRequest, ResidentView, Saved, SearchRequest, SessionInfo, SetupRequest, UpdateRequest, WireError,
+};
 use vhr_domain::forms::FormRegistry;
 use vhr_domain::i18n::Lang;
 use vhr_domain::id_card::{self, CitizenId};
@@ -118,6 +120,11 @@ pub async fn list_households(shell: State<'_, Shell>, village: Option<String>, q
 }
 
 #[tauri::command]
-pub async fn set_membership(shell: State<'_, Shell>, resident_id: String, expected_version: i64, membership: Option<Membership>) -> Reply<ResidentView> {
+pub async fn set_membership(
+    shell: State<'_, Shell>,
+    resident_id: String,
+    expected_version: i64,
+    membership: Option<Membership>,
+) -> Reply<ResidentView> {
     with(&shell, |c| c.set_membership(&resident_id, expected_version, membership))
 }

@@ -71,26 +71,92 @@ impl Error {
         match self {
             Error::Invalid(p) => {
                 let n = p.iter().filter(|p| p.is_error()).count();
-                if zh { format!("有 {n} 处需要修改，请查看标红的项目") } else { format!("{n} item(s) need correcting; see the fields marked in red") }
+                if zh {
+                    format!("有 {n} 处需要修改，请查看标红的项目")
+                } else {
+                    format!("{n} item(s) need correcting; see the fields marked in red")
+                }
             }
             Error::NeedsConfirmation(p) => {
                 let first = p.first().map(|p| p.text(lang).to_string()).unwrap_or_default();
-                if zh { format!("请确认后再保存：{first}") } else { format!("Please confirm before saving: {first}") }
+                if zh {
+                    format!("请确认后再保存：{first}")
+                } else {
+                    format!("Please confirm before saving: {first}")
+                }
             }
             Error::DuplicateIdNumber { record_no, name, .. } => {
-                if zh { format!("该身份证号已建档：{name}（档案号 {record_no}），不能重复建档。可打开已有档案。") } else { format!("This ID number already has a record: {name} ({record_no}). Open the existing record instead.") }
+                if zh {
+                    format!("该身份证号已建档：{name}（档案号 {record_no}），不能重复建档。可打开已有档案。")
+                } else {
+                    format!("This ID number already has a record: {name} ({record_no}). Open the existing record instead.")
+                }
             }
-            Error::NotSetUp => if zh { "尚未设置本机构，请先完成首次设置".into() } else { "The clinic is not set up yet; complete the first-start setup".into() },
-            Error::AlreadySetUp => if zh { "本机构已经设置过".into() } else { "The clinic is set up already".into() },
-            Error::NotSignedIn => if zh { "请先登录".into() } else { "Please sign in first".into() },
-            Error::BadCredentials => if zh { "用户名或密码不正确".into() } else { "Wrong user name or password".into() },
+            Error::NotSetUp => {
+                if zh {
+                    "尚未设置本机构，请先完成首次设置".into()
+                } else {
+                    "The clinic is not set up yet; complete the first-start setup".into()
+                }
+            }
+            Error::AlreadySetUp => {
+                if zh {
+                    "本机构已经设置过".into()
+                } else {
+                    "The clinic is set up already".into()
+                }
+            }
+            Error::NotSignedIn => {
+                if zh {
+                    "请先登录".into()
+                } else {
+                    "Please sign in first".into()
+                }
+            }
+            Error::BadCredentials => {
+                if zh {
+                    "用户名或密码不正确".into()
+                } else {
+                    "Wrong user name or password".into()
+                }
+            }
             Error::SerialBlockExhausted { village, start, end } => {
-                if zh { format!("村代码 {village} 的个人序号段 {start:05}–{end:05} 已用完，请向乡镇卫生院申请新的号段") } else { format!("The serial block {start:05}–{end:05} for village {village} is used up; ask the township hospital for a new block") }
+                if zh {
+                    format!("村代码 {village} 的个人序号段 {start:05}–{end:05} 已用完，请向乡镇卫生院申请新的号段")
+                } else {
+                    format!(
+                        "The serial block {start:05}–{end:05} for village {village} is used up; ask the township hospital for a new block"
+                    )
+                }
             }
-            Error::VersionConflict { .. } => if zh { "该档案已被他人修改，请重新打开后再编辑".into() } else { "Someone else changed this record meanwhile; reopen it and edit again".into() },
-            Error::NotFound { .. } => if zh { "没有找到该档案".into() } else { "The record was not found".into() },
-            Error::Forms(e) => if zh { format!("表单定义有误：{e}") } else { format!("A form definition is wrong: {e}") },
-            Error::Storage(e) => if zh { format!("数据保存失败，已输入的内容未丢失，请重试：{e}") } else { format!("Saving failed; nothing you typed is lost, please try again: {e}") },
+            Error::VersionConflict { .. } => {
+                if zh {
+                    "该档案已被他人修改，请重新打开后再编辑".into()
+                } else {
+                    "Someone else changed this record meanwhile; reopen it and edit again".into()
+                }
+            }
+            Error::NotFound { .. } => {
+                if zh {
+                    "没有找到该档案".into()
+                } else {
+                    "The record was not found".into()
+                }
+            }
+            Error::Forms(e) => {
+                if zh {
+                    format!("表单定义有误：{e}")
+                } else {
+                    format!("A form definition is wrong: {e}")
+                }
+            }
+            Error::Storage(e) => {
+                if zh {
+                    format!("数据保存失败，已输入的内容未丢失，请重试：{e}")
+                } else {
+                    format!("Saving failed; nothing you typed is lost, please try again: {e}")
+                }
+            }
         }
     }
 
@@ -117,10 +183,17 @@ impl From<StoreError> for Error {
             StoreError::NotInitialized => Error::NotSetUp,
             StoreError::AlreadyInitialized => Error::AlreadySetUp,
             StoreError::DuplicateIdNumber { resident_id, record_no, name, .. } => Error::DuplicateIdNumber { resident_id, record_no, name },
-            StoreError::SerialBlockExhausted { prefix, start, end } => Error::SerialBlockExhausted { village: prefix[9..].to_string(), start, end },
+            StoreError::SerialBlockExhausted { prefix, start, end } => {
+                Error::SerialBlockExhausted { village: prefix[9..].to_string(), start, end }
+            }
             StoreError::VersionConflict { id, expected, actual, .. } => Error::VersionConflict { id, expected, actual },
             StoreError::NotFound { entity, id } => Error::NotFound { entity: entity.to_string(), id },
-            StoreError::DuplicateUser(name) => Error::Invalid(vec![Problem::error("username", "user.duplicate", format!("用户名 {name} 已存在"), format!("The user name {name} is taken"))]),
+            StoreError::DuplicateUser(name) => Error::Invalid(vec![Problem::error(
+                "username",
+                "user.duplicate",
+                format!("用户名 {name} 已存在"),
+                format!("The user name {name} is taken"),
+            )]),
             other => Error::Storage(other.to_string()),
         }
     }

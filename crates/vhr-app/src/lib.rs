@@ -5,8 +5,8 @@
 //! Time and new ids come from the [`Env`] given at open; the data folder is
 //! chosen by the caller (see [`paths`]).
 
-mod error;
 pub mod env;
+mod error;
 pub mod forms;
 pub mod paths;
 
@@ -320,7 +320,8 @@ impl Clinic {
     /// Saves an edit of a resident as a new version.
     pub fn update(&mut self, req: UpdateRequest) -> Result<Saved> {
         let actor = self.actor()?.clone();
-        let current = self.store.resident(&actor, &req.id)?.ok_or_else(|| Error::NotFound { entity: "resident".into(), id: req.id.clone() })?;
+        let current =
+            self.store.resident(&actor, &req.id)?.ok_or_else(|| Error::NotFound { entity: "resident".into(), id: req.id.clone() })?;
         let household = current.household.as_ref().map(|m| m.household_id.clone());
         let (ready, problems) = self.check(req.resident, household.as_deref(), &current.id)?;
         let warnings = Self::gate(problems, req.confirm)?;
@@ -330,7 +331,8 @@ impl Clinic {
 
     /// One resident by UUID, record number or ID number.
     pub fn resident(&self, key: &str) -> Result<ResidentView> {
-        let found = self.store.resident(self.actor()?, key)?.ok_or_else(|| Error::NotFound { entity: "resident".into(), id: key.to_string() })?;
+        let found =
+            self.store.resident(self.actor()?, key)?.ok_or_else(|| Error::NotFound { entity: "resident".into(), id: key.to_string() })?;
         self.view(found)
     }
 
@@ -370,7 +372,12 @@ impl Clinic {
         let clinic = self.profile_required()?;
         let mut problems = Vec::new();
         if clinic.village(village_code).is_none() {
-            problems.push(Problem::error("village_code", "village.unknown", "请选择本机构服务的村（居）委会", "Choose one of the villages this clinic serves"));
+            problems.push(Problem::error(
+                "village_code",
+                "village.unknown",
+                "请选择本机构服务的村（居）委会",
+                "Choose one of the villages this clinic serves",
+            ));
         }
         if address.trim().is_empty() {
             problems.push(Problem::error("address", "required", "请填写家庭住址", "Enter the household's address"));
@@ -383,7 +390,9 @@ impl Clinic {
     }
 
     pub fn household(&self, id: &str) -> Result<Household> {
-        self.store.household(self.actor()?, id, self.today())?.ok_or_else(|| Error::NotFound { entity: "household".into(), id: id.to_string() })
+        self.store
+            .household(self.actor()?, id, self.today())?
+            .ok_or_else(|| Error::NotFound { entity: "household".into(), id: id.to_string() })
     }
 
     pub fn households(&self, village: Option<&str>, query: &str) -> Result<Vec<HouseholdSummary>> {
@@ -396,7 +405,12 @@ impl Clinic {
         let actor = self.actor()?.clone();
         if let Some(m) = &membership {
             if m.relation.trim().is_empty() {
-                return Err(Error::Invalid(vec![Problem::error("relation", "required", "请填写与户主关系", "Enter the relationship to the head of household")]));
+                return Err(Error::Invalid(vec![Problem::error(
+                    "relation",
+                    "required",
+                    "请填写与户主关系",
+                    "Enter the relationship to the head of household",
+                )]));
             }
         }
         let saved = self.store.set_membership(&actor, resident_id, expected_version, membership, self.env.clock.now())?;

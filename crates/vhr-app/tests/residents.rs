@@ -131,13 +131,11 @@ fn edits_keep_every_version_with_who_and_what() {
     let history = c.history(&id).unwrap();
     assert_eq!(history.len(), 2);
     assert_eq!(history[1].user_name, "李春华");
-    let changes: Vec<(String, serde_json::Value, serde_json::Value)> = history[1].changes.iter().map(|ch| (ch.field.clone(), ch.old.clone(), ch.new.clone())).collect();
+    let changes: Vec<(String, serde_json::Value, serde_json::Value)> =
+        history[1].changes.iter().map(|ch| (ch.field.clone(), ch.old.clone(), ch.new.clone())).collect();
     assert_eq!(
         changes,
-        vec![
-            ("basic_info.blood_abo".into(), json!("3"), json!("1")),
-            ("phone".into(), json!("13800138000"), json!("13900000000")),
-        ]
+        vec![("basic_info.blood_abo".into(), json!("3"), json!("1")), ("phone".into(), json!("13800138000"), json!("13900000000")),]
     );
     // A second edit started from version 1 would overwrite version 2: refused.
     let stale = c.update(UpdateRequest { id: id.clone(), expected_version: 1, resident: edit, confirm: false }).unwrap_err();
@@ -166,10 +164,17 @@ fn numbers_continue_after_a_restart_and_are_never_reused() {
 fn an_exhausted_block_gives_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = clinic_with_block(dir.path(), SerialBlock { start: 500, end: 501 });
-    assert_eq!(register(&mut c, "甲", &compose("450102", NaiveDate::from_ymd_opt(1970, 1, 1).unwrap(), 11)).resident.resident.record_no, "45010210110100500");
+    assert_eq!(
+        register(&mut c, "甲", &compose("450102", NaiveDate::from_ymd_opt(1970, 1, 1).unwrap(), 11)).resident.resident.record_no,
+        "45010210110100500"
+    );
     register(&mut c, "乙", &compose("450102", NaiveDate::from_ymd_opt(1970, 1, 2).unwrap(), 11));
     let err = c
-        .register(RegisterRequest { resident: input("丙", &compose("450102", NaiveDate::from_ymd_opt(1970, 1, 3).unwrap(), 11)), household: None, confirm: false })
+        .register(RegisterRequest {
+            resident: input("丙", &compose("450102", NaiveDate::from_ymd_opt(1970, 1, 3).unwrap(), 11)),
+            household: None,
+            confirm: false,
+        })
         .unwrap_err();
     assert_eq!(err.code(), "serial_block_exhausted");
     assert_eq!(err.message(Lang::Zh), "村代码 101 的个人序号段 00500–00501 已用完，请向乡镇卫生院申请新的号段");
@@ -205,7 +210,11 @@ fn households_link_members_under_one_head() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = clinic(dir.path());
     let head = c
-        .register(RegisterRequest { resident: input("李建国", &compose("450102", NaiveDate::from_ymd_opt(1960, 3, 1).unwrap(), 11)), household: Some(HouseholdChoice::New { address: "石桥村3组12号".into() }), confirm: false })
+        .register(RegisterRequest {
+            resident: input("李建国", &compose("450102", NaiveDate::from_ymd_opt(1960, 3, 1).unwrap(), 11)),
+            household: Some(HouseholdChoice::New { address: "石桥村3组12号".into() }),
+            confirm: false,
+        })
         .unwrap();
     let hh = head.resident.resident.household.clone().expect("the head is in the new household");
     assert!(hh.is_head);
@@ -217,11 +226,13 @@ fn households_link_members_under_one_head() {
         })
         .unwrap();
     let page = c.household(&hh.household_id).unwrap();
-    let members: Vec<(&str, &str, bool)> = page.members.iter().map(|m| (m.resident.name.as_str(), m.relation.as_str(), m.is_head)).collect();
+    let members: Vec<(&str, &str, bool)> =
+        page.members.iter().map(|m| (m.resident.name.as_str(), m.relation.as_str(), m.is_head)).collect();
     assert_eq!(members, vec![("李建国", "户主", true), ("王秀英", "配偶", false)]);
     // The wife becomes head: the old head becomes a member, as a new version of his record.
     let w = &wife.resident.resident;
-    c.set_membership(&w.id, w.version, Some(Membership { household_id: hh.household_id.clone(), relation: "户主".into(), is_head: true })).unwrap();
+    c.set_membership(&w.id, w.version, Some(Membership { household_id: hh.household_id.clone(), relation: "户主".into(), is_head: true }))
+        .unwrap();
     let page = c.household(&hh.household_id).unwrap();
     let heads: Vec<&str> = page.members.iter().filter(|m| m.is_head).map(|m| m.resident.name.as_str()).collect();
     assert_eq!(heads, vec!["王秀英"]);
@@ -243,7 +254,13 @@ fn filters_by_village_and_key_population() {
     child.basic_info.clear();
     child.village_code = "102".into();
     c.register(RegisterRequest { resident: child, household: None, confirm: false }).expect("children need no basic information form");
-    let by_tag = |tag| c.search(&SearchRequest { query: String::new(), village: None, tag: Some(tag), limit: None }).unwrap().into_iter().map(|r| r.name).collect::<Vec<_>>();
+    let by_tag = |tag| {
+        c.search(&SearchRequest { query: String::new(), village: None, tag: Some(tag), limit: None })
+            .unwrap()
+            .into_iter()
+            .map(|r| r.name)
+            .collect::<Vec<_>>()
+    };
     assert_eq!(by_tag(Tag::Hypertension), vec!["高血压甲"]);
     assert_eq!(by_tag(Tag::Elderly), vec!["老人乙"]);
     assert_eq!(by_tag(Tag::Child), vec!["小孩丙"]);
@@ -256,7 +273,10 @@ fn signing_in_needs_the_right_password() {
     let dir = tempfile::tempdir().unwrap();
     drop(clinic(dir.path()));
     let mut c = vhr_app::Clinic::open(dir.path(), env()).unwrap();
-    assert_eq!(c.search(&SearchRequest { query: String::new(), village: None, tag: None, limit: None }).unwrap_err().code(), "not_signed_in");
+    assert_eq!(
+        c.search(&SearchRequest { query: String::new(), village: None, tag: None, limit: None }).unwrap_err().code(),
+        "not_signed_in"
+    );
     assert_eq!(c.sign_in("li", "wrong password").unwrap_err().code(), "bad_credentials");
     assert_eq!(c.sign_in("li", PASSWORD).unwrap().user.display_name, "李春华");
 }

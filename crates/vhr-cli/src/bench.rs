@@ -69,7 +69,12 @@ pub fn run(args: &BenchArgs) -> Result<(), Error> {
     };
     let mut clinic = Clinic::open(&dir, Env::system())?;
     if clinic.profile()?.is_none() {
-        clinic.setup(SetupRequest { profile: profile(), username: "bench".into(), display_name: "基准".into(), password: PASSWORD.into() })?;
+        clinic.setup(SetupRequest {
+            profile: profile(),
+            username: "bench".into(),
+            display_name: "基准".into(),
+            password: PASSWORD.into(),
+        })?;
         let (n, took) = time(|| clinic.load_demo(args.residents, SEED, &mut |done, total| eprint!("\rloading {done}/{total}")));
         eprintln!();
         eprintln!("loaded {} residents in {:.1} s", n?, took.as_secs_f64());
@@ -79,7 +84,8 @@ pub fn run(args: &BenchArgs) -> Result<(), Error> {
     let people: Vec<_> = demo::households(&profile(), args.residents, SEED, clinic.today()).into_iter().flat_map(|h| h.members).collect();
     let mut rng = Rng::new(7);
     let picks: Vec<_> = (0..args.samples).map(|_| rng.pick(&people).input.clone()).collect();
-    let search = |clinic: &Clinic, q: &str| clinic.search(&SearchRequest { query: q.to_string(), village: None, tag: None, limit: Some(50) });
+    let search =
+        |clinic: &Clinic, q: &str| clinic.search(&SearchRequest { query: q.to_string(), village: None, tag: None, limit: Some(50) });
 
     let mut rows = Vec::new();
     let mut by_initials = Vec::new();
@@ -111,7 +117,14 @@ pub fn run(args: &BenchArgs) -> Result<(), Error> {
         let view = view?;
         let mut edit = view.resident.data.clone();
         edit.phone = format!("139{:08}", rng.below(100_000_000));
-        let (saved, d) = time(|| clinic.update(UpdateRequest { id: view.resident.id.clone(), expected_version: view.resident.version, resident: edit, confirm: true }));
+        let (saved, d) = time(|| {
+            clinic.update(UpdateRequest {
+                id: view.resident.id.clone(),
+                expected_version: view.resident.version,
+                resident: edit,
+                confirm: true,
+            })
+        });
         saved?;
         save.push(d);
     }

@@ -47,7 +47,13 @@ enum Command {
         residents: usize,
         #[arg(long, default_value_t = 20261121)]
         seed: u64,
+        /// On an empty data folder, first set up the demo clinic (user demo, password demo1234).
+        #[arg(long)]
+        setup: bool,
     },
+    /// Lists the form definitions, or prints them all as JSON.
+    #[command(subcommand)]
+    Form(FormCommand),
     /// Measures search, open and save on a demo clinic (see docs/benchmarks.md).
     Bench(bench::BenchArgs),
 }
@@ -85,6 +91,14 @@ struct InitArgs {
     /// Full name of the first user (shown as 建档人).
     #[arg(long)]
     display_name: String,
+}
+
+#[derive(Subcommand)]
+enum FormCommand {
+    /// The forms this install knows (built in, or replaced in the data folder's forms/).
+    List,
+    /// Every form definition and code set as JSON, exactly as the desktop UI receives them.
+    Registry,
 }
 
 #[derive(Subcommand)]
@@ -185,7 +199,10 @@ fn signed_in(cli: &Cli, lang: Lang) -> Result<Clinic, Failure> {
     }
     let user = match &cli.user {
         Some(u) => u.clone(),
-        None => clinic.sole_user().map_err(|e| fail(e, lang))?.ok_or_else(|| Failure::usage("several users exist: name one with --user or VHR_USER"))?,
+        None => clinic
+            .sole_user()
+            .map_err(|e| fail(e, lang))?
+            .ok_or_else(|| Failure::usage("several users exist: name one with --user or VHR_USER"))?,
     };
     let pw = password(&format!("{user} 的密码 / password: "))?;
     clinic.sign_in(&user, &pw).map_err(|e| fail(e, lang))?;
@@ -207,7 +224,11 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             let villages = a
                 .villages
                 .iter()
-                .map(|v| v.split_once('=').map(|(c, n)| Village { code: c.trim().into(), name: n.trim().into() }).ok_or_else(|| Failure::usage(format!("--village {v}: write CODE=NAME"))))
+                .map(|v| {
+                    v.split_once('=')
+                        .map(|(c, n)| Village { code: c.trim().into(), name: n.trim().into() })
+                        .ok_or_else(|| Failure::usage(format!("--village {v}: write CODE=NAME")))
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             let profile = ClinicProfile {
                 institution_name: a.institution.clone(),
@@ -249,13 +270,16 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                 if line.trim().is_empty() {
                     continue;
                 }
-                let outcome = parse_input(&line).and_then(|resident| clinic.register(RegisterRequest { resident, household: None, confirm: *confirm }).map_err(|e| fail(e, lang)));
+                let outcome = parse_input(&line).and_then(|resident| {
+                    clinic.register(RegisterRequest { resident, household: None, confirm: *confirm }).map_err(|e| fail(e, lang))
+                });
                 let mut out = stdout.lock();
                 match outcome {
                     Ok(s) => {
                         saved += 1;
                         // The acknowledgement is printed only after the commit returned.
-                        let ack = serde_json::json!({"line": n + 1, "id": s.resident.resident.id, "record_no": s.resident.resident.record_no});
+                        let ack =
+                            serde_json::json!({"line": n + 1, "id": s.resident.resident.id, "record_no": s.resident.resident.record_no});
                         writeln!(out, "{ack}").and_then(|_| out.flush()).map_err(|e| Failure::usage(e.to_string()))?;
                     }
                     Err(f) => {
@@ -264,7 +288,14 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                     }
                 }
             }
-            eprintln!("{}", if lang == Lang::Zh { format!("已保存 {saved} 条，未保存 {refused} 条") } else { format!("saved {saved}, refused {refused}") });
+            eprintln!(
+                "{}",
+                if lang == Lang::Zh {
+                    format!("已保存 {saved} 条，未保存 {refused} 条")
+                } else {
+                    format!("saved {saved}, refused {refused}")
+                }
+            );
             if refused > 0 {
                 Err(Failure { code: 1, message: String::new(), wire: None })
             } else {
@@ -286,10 +317,15 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Resident(ResidentCommand::Search { query, village, tag, limit, json }) => {
             let clinic = signed_in(cli, lang)?;
             let tag: Option<Tag> = match tag {
-                Some(t) => Some(serde_json::from_value(Value::String(t.clone())).map_err(|_| Failure::usage(format!("--tag {t}: one of child, elderly, hypertension, diabetes, severe_mental")))?),
+                Some(t) => Some(
+                    serde_json::from_value(Value::String(t.clone()))
+                        .map_err(|_| Failure::usage(format!("--tag {t}: one of child, elderly, hypertension, diabetes, severe_mental")))?,
+                ),
                 None => None,
             };
-            let found = clinic.search(&SearchRequest { query: query.clone(), village: village.clone(), tag, limit: Some(*limit) }).map_err(|e| fail(e, lang))?;
+            let found = clinic
+                .search(&SearchRequest { query: query.clone(), village: village.clone(), tag, limit: Some(*limit) })
+                .map_err(|e| fail(e, lang))?;
             if *json {
                 print_json(&found);
             } else {
@@ -314,13 +350,41 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Demo { residents, seed } => {
-            let mut clinic = signed_in(cli, lang)?;
-            let n = clinic
-                .load_demo(*residents, *seed, &mut |done, total| eprint!("\r{done}/{total}"))
-                .map_err(|e| fail(e, lang))?;
+        Command::Demo { residents, seed, setup } => {
+            let dir = paths::data_dir(cli.data_dir.clone());
+            let mut clinic = if *setup {
+                let mut clinic = Clinic::open(&dir, Env::system()).map_err(|e| fail(e, lang))?;
+                if clinic.profile().map_err(|e| fail(e, lang))?.is_some() {
+                    eprintln!(
+                        "{}",
+                        if lang == Lang::Zh {
+                            "该数据文件夹已有机构，未改动"
+                        } else {
+                            "This data folder has a clinic already; left as it is"
+                        }
+                    );
+                    return Ok(());
+                }
+                clinic.setup(vhr_app::demo_setup()).map_err(|e| fail(e, lang))?;
+                clinic
+            } else {
+                signed_in(cli, lang)?
+            };
+            let n = clinic.load_demo(*residents, *seed, &mut |done, total| eprint!("\r{done}/{total}")).map_err(|e| fail(e, lang))?;
             eprintln!();
             eprintln!("{}", if lang == Lang::Zh { format!("已生成 {n} 名演示居民") } else { format!("created {n} demo residents") });
+            Ok(())
+        }
+        Command::Form(FormCommand::List) => {
+            let forms = vhr_app::forms::load(Some(&paths::data_dir(cli.data_dir.clone()).join("forms"))).map_err(|e| fail(e, lang))?;
+            for f in forms.forms.values() {
+                println!("{}\tv{}\t{}\t{}", f.id, f.version, f.title.get(lang), f.document_type.as_deref().unwrap_or("-"));
+            }
+            Ok(())
+        }
+        Command::Form(FormCommand::Registry) => {
+            let forms = vhr_app::forms::load(Some(&paths::data_dir(cli.data_dir.clone()).join("forms"))).map_err(|e| fail(e, lang))?;
+            println!("{}", serde_json::to_string(&forms).expect("serialisable"));
             Ok(())
         }
         Command::Bench(args) => bench::run(args).map_err(|e| fail(e, lang)),

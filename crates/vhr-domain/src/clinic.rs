@@ -48,12 +48,7 @@ impl ClinicProfile {
     pub fn validate(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
         if self.institution_name.trim().is_empty() {
-            problems.push(Problem::error(
-                "institution_name",
-                "required",
-                "请填写建档机构名称",
-                "Enter the institution's name",
-            ));
+            problems.push(Problem::error("institution_name", "required", "请填写建档机构名称", "Enter the institution's name"));
         }
         problems.extend(check_digits("county_code", &self.county_code, 6, "县级行政区划代码", "county code"));
         problems.extend(check_digits("township_code", &self.township_code, 3, "乡镇（街道）代码", "township code"));

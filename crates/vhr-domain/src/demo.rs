@@ -61,18 +61,47 @@ impl Rng {
 
 /// Common surnames with rough relative frequencies.
 const SURNAMES: &[(&str, u32)] = &[
-    ("王", 72), ("李", 71), ("张", 69), ("刘", 55), ("陈", 46), ("杨", 32), ("黄", 24), ("赵", 20), ("吴", 20),
-    ("周", 19), ("徐", 15), ("孙", 14), ("马", 13), ("朱", 13), ("胡", 12), ("郭", 11), ("何", 10), ("林", 9),
-    ("罗", 9), ("高", 9), ("梁", 7), ("郑", 7), ("谢", 6), ("宋", 6), ("唐", 6), ("韦", 5), ("覃", 3), ("蒙", 2),
-    ("曾", 4), ("单", 1), ("解", 1), ("区", 1), ("欧阳", 1),
+    ("王", 72),
+    ("李", 71),
+    ("张", 69),
+    ("刘", 55),
+    ("陈", 46),
+    ("杨", 32),
+    ("黄", 24),
+    ("赵", 20),
+    ("吴", 20),
+    ("周", 19),
+    ("徐", 15),
+    ("孙", 14),
+    ("马", 13),
+    ("朱", 13),
+    ("胡", 12),
+    ("郭", 11),
+    ("何", 10),
+    ("林", 9),
+    ("罗", 9),
+    ("高", 9),
+    ("梁", 7),
+    ("郑", 7),
+    ("谢", 6),
+    ("宋", 6),
+    ("唐", 6),
+    ("韦", 5),
+    ("覃", 3),
+    ("蒙", 2),
+    ("曾", 4),
+    ("单", 1),
+    ("解", 1),
+    ("区", 1),
+    ("欧阳", 1),
 ];
 const MALE_GIVEN: &[&str] = &[
-    "伟", "强", "磊", "军", "勇", "杰", "涛", "明", "超", "刚", "平", "辉", "建国", "建华", "国强", "志强", "文华",
-    "海军", "德明", "永福", "金生", "春生", "家乐", "子轩", "浩然", "宇航", "俊杰", "明轩", "德胜", "有才",
+    "伟", "强", "磊", "军", "勇", "杰", "涛", "明", "超", "刚", "平", "辉", "建国", "建华", "国强", "志强", "文华", "海军", "德明", "永福",
+    "金生", "春生", "家乐", "子轩", "浩然", "宇航", "俊杰", "明轩", "德胜", "有才",
 ];
 const FEMALE_GIVEN: &[&str] = &[
-    "芳", "娟", "敏", "静", "丽", "艳", "霞", "燕", "秀英", "桂英", "秀兰", "玉兰", "凤英", "淑珍", "美华", "春梅",
-    "海燕", "晓红", "丽娟", "梓涵", "欣怡", "诗涵", "雨桐", "可馨", "佳怡", "金凤", "月娥", "翠花", "素珍", "彩霞",
+    "芳", "娟", "敏", "静", "丽", "艳", "霞", "燕", "秀英", "桂英", "秀兰", "玉兰", "凤英", "淑珍", "美华", "春梅", "海燕", "晓红", "丽娟",
+    "梓涵", "欣怡", "诗涵", "雨桐", "可馨", "佳怡", "金凤", "月娥", "翠花", "素珍", "彩霞",
 ];
 const CHILD_GIVEN: &[&str] = &["子涵", "梓轩", "一诺", "浩宇", "欣妍", "思彤", "沐阳", "若曦", "锦程", "依依", "宇泽", "语桐"];
 const WORK: &[&str] = &["务农", "务农", "务农", "个体经营", "外出务工", "村委会", "镇中学", "退休", "无业", "建筑队"];
@@ -128,9 +157,25 @@ pub fn households(clinic: &ClinicProfile, residents: usize, seed: u64, today: Na
             if count >= residents {
                 break;
             }
-            let sex = if relation == "配偶" { if rng.chance(0.9) { Sex::Female } else { Sex::Male } } else if male { Sex::Male } else { Sex::Female };
+            let sex = if relation == "配偶" {
+                if rng.chance(0.9) {
+                    Sex::Female
+                } else {
+                    Sex::Male
+                }
+            } else if male {
+                Sex::Male
+            } else {
+                Sex::Female
+            };
             let family = if same_surname { surname.to_string() } else { rng.weighted(SURNAMES).to_string() };
-            let given = if age < 12 { *rng.pick(CHILD_GIVEN) } else if sex == Sex::Male { *rng.pick(MALE_GIVEN) } else { *rng.pick(FEMALE_GIVEN) };
+            let given = if age < 12 {
+                *rng.pick(CHILD_GIVEN)
+            } else if sex == Sex::Male {
+                *rng.pick(MALE_GIVEN)
+            } else {
+                *rng.pick(FEMALE_GIVEN)
+            };
             let birth = today - Duration::days(age * 365 + rng.below(365) as i64 + 1);
             let is_male = sex == Sex::Male;
             let next = sequences.entry((birth, is_male)).or_insert_with(|| rng.below(100) as u16);
@@ -175,7 +220,13 @@ fn year_month(rng: &mut Rng, birth: NaiveDate, today: NaiveDate) -> String {
 fn basic_info(rng: &mut Rng, age: i64, sex: Sex, birth: NaiveDate, today: NaiveDate) -> FormValues {
     let mut past = Vec::new();
     if age >= 35 {
-        let p_htn = if age >= 65 { 0.45 } else if age >= 50 { 0.28 } else { 0.1 };
+        let p_htn = if age >= 65 {
+            0.45
+        } else if age >= 50 {
+            0.28
+        } else {
+            0.1
+        };
         if rng.chance(p_htn) {
             past.push(json!({"code": "2", "date": year_month(rng, birth, today)}));
         }
@@ -225,7 +276,8 @@ fn basic_info(rng: &mut Rng, age: i64, sex: Sex, birth: NaiveDate, today: NaiveD
     });
     if age >= 40 && rng.chance(0.08) {
         v["surgery"] = json!("2");
-        v["surgery_rows"] = json!([{"name": if sex == Sex::Female { "剖宫产术" } else { "阑尾切除术" }, "date": year_month(rng, birth, today)}]);
+        v["surgery_rows"] =
+            json!([{"name": if sex == Sex::Female { "剖宫产术" } else { "阑尾切除术" }, "date": year_month(rng, birth, today)}]);
     }
     match v {
         Value::Object(map) => map,

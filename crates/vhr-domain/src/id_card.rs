@@ -72,18 +72,13 @@ impl IdCardError {
                 format!("身份证号校验位应为 {expected}，请核对号码"),
                 format!("The check character should be {expected}; please check the number"),
             ),
-            IdCardError::ImpossibleDate => (
-                "身份证号第7–14位不是有效的出生日期".into(),
-                "Positions 7–14 of the ID number are not a real date".into(),
-            ),
-            IdCardError::FutureDate => (
-                "身份证号中的出生日期晚于今天".into(),
-                "The birth date in the ID number is after today".into(),
-            ),
-            IdCardError::TooEarly => (
-                "身份证号中的出生日期早于1880年，请核对".into(),
-                "The birth date in the ID number is before 1880; please check".into(),
-            ),
+            IdCardError::ImpossibleDate => {
+                ("身份证号第7–14位不是有效的出生日期".into(), "Positions 7–14 of the ID number are not a real date".into())
+            }
+            IdCardError::FutureDate => ("身份证号中的出生日期晚于今天".into(), "The birth date in the ID number is after today".into()),
+            IdCardError::TooEarly => {
+                ("身份证号中的出生日期早于1880年，请核对".into(), "The birth date in the ID number is before 1880; please check".into())
+            }
         }
     }
 }
@@ -93,11 +88,7 @@ impl IdCardError {
 /// The caller guarantees `first17` holds exactly 17 ASCII digits.
 pub fn check_char(first17: &str) -> char {
     debug_assert!(first17.len() == 17 && first17.bytes().all(|b| b.is_ascii_digit()));
-    let sum: u32 = first17
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
+    let sum: u32 = first17.bytes().zip(WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
     CHECK_CHARS[(sum % 11) as usize] as char
 }
 
@@ -107,9 +98,7 @@ pub fn parse(input: &str, today: NaiveDate) -> Result<CitizenId, IdCardError> {
     let raw = normalize_ascii(input).replace(' ', "").to_ascii_uppercase();
     let bytes = raw.as_bytes();
     match bytes.len() {
-        18 if bytes[..17].iter().all(u8::is_ascii_digit)
-            && (bytes[17].is_ascii_digit() || bytes[17] == b'X') =>
-        {
+        18 if bytes[..17].iter().all(u8::is_ascii_digit) && (bytes[17].is_ascii_digit() || bytes[17] == b'X') => {
             let expected = check_char(&raw[..17]);
             let birth = birth_date(&raw[6..14], today)?;
             if bytes[17] as char != expected {
@@ -146,13 +135,7 @@ fn birth_date(yyyymmdd: &str, today: NaiveDate) -> Result<NaiveDate, IdCardError
 
 /// Builds a valid ID number from its parts; the demo clinic and tests use it.
 pub fn compose(address_code: &str, birth: NaiveDate, sequence: u16) -> String {
-    let first17 = format!(
-        "{address_code}{:04}{:02}{:02}{:03}",
-        birth.year(),
-        birth.month(),
-        birth.day(),
-        sequence % 1000
-    );
+    let first17 = format!("{address_code}{:04}{:02}{:02}{:03}", birth.year(), birth.month(), birth.day(), sequence % 1000);
     format!("{first17}{}", check_char(&first17))
 }
 

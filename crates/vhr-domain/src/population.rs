@@ -62,11 +62,7 @@ impl Diagnoses {
             .and_then(|v| v.as_array())
             .map(|rows| rows.iter().filter_map(|r| r.get("code").and_then(|c| c.as_str())).collect())
             .unwrap_or_default();
-        Diagnoses {
-            hypertension: codes.contains(&"2"),
-            diabetes: codes.contains(&"3"),
-            severe_mental: codes.contains(&"8"),
-        }
+        Diagnoses { hypertension: codes.contains(&"2"), diabetes: codes.contains(&"3"), severe_mental: codes.contains(&"8") }
     }
 }
 

@@ -32,12 +32,7 @@ pub struct Problem {
 
 impl Problem {
     pub fn error(field: impl Into<String>, code: &str, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Problem {
-            field: field.into(),
-            code: code.to_string(),
-            severity: Severity::Error,
-            message: Localized::new(zh, en),
-        }
+        Problem { field: field.into(), code: code.to_string(), severity: Severity::Error, message: Localized::new(zh, en) }
     }
 
     pub fn warning(field: impl Into<String>, code: &str, zh: impl Into<String>, en: impl Into<String>) -> Self {

@@ -23,10 +23,7 @@ impl RecordNumber {
     /// Accepts exactly 17 ASCII digits (R2.1); spaces and dashes people use to
     /// group the digits are ignored.
     pub fn parse(input: &str) -> Result<RecordNumber, String> {
-        let cleaned: String = crate::text::normalize_ascii(input)
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-'))
-            .collect();
+        let cleaned: String = crate::text::normalize_ascii(input).chars().filter(|c| !matches!(c, ' ' | '-')).collect();
         if cleaned.len() == 17 && cleaned.bytes().all(|b| b.is_ascii_digit()) {
             Ok(RecordNumber(cleaned))
         } else {
@@ -124,12 +121,7 @@ pub fn check_digits(field: &str, value: &str, len: usize, what_zh: &str, what_en
     if value.len() == len && value.bytes().all(|b| b.is_ascii_digit()) {
         None
     } else {
-        Some(Problem::error(
-            field,
-            "code.digits",
-            format!("{what_zh}应为{len}位数字"),
-            format!("The {what_en} has exactly {len} digits"),
-        ))
+        Some(Problem::error(field, "code.digits", format!("{what_zh}应为{len}位数字"), format!("The {what_en} has exactly {len} digits")))
     }
 }
 

@@ -232,7 +232,10 @@ pub fn prepare(mut input: ResidentInput, clinic: &ClinicProfile, today: NaiveDat
                         "sex",
                         "id_card.sex_mismatch",
                         format!("身份证号显示性别为{}，与所填性别不一致", id.sex.label_zh()),
-                        format!("The ID number says the sex is {}, which differs from the sex entered", if id.sex == Sex::Male { "male" } else { "female" }),
+                        format!(
+                            "The ID number says the sex is {}, which differs from the sex entered",
+                            if id.sex == Sex::Male { "male" } else { "female" }
+                        ),
                     )),
                     Some(_) => {}
                 }
@@ -277,9 +280,12 @@ pub fn prepare(mut input: ResidentInput, clinic: &ClinicProfile, today: NaiveDat
         Some(b) if b > today => {
             problems.push(Problem::error("birth_date", "date.future", "出生日期不能晚于今天", "The birth date cannot be after today"))
         }
-        Some(b) if b < earliest_birth_date() => {
-            problems.push(Problem::error("birth_date", "date.too_early", "出生日期早于1880年，请核对", "The birth date is before 1880; please check"))
-        }
+        Some(b) if b < earliest_birth_date() => problems.push(Problem::error(
+            "birth_date",
+            "date.too_early",
+            "出生日期早于1880年，请核对",
+            "The birth date is before 1880; please check",
+        )),
         Some(_) => {}
     }
 
@@ -298,7 +304,12 @@ pub fn prepare(mut input: ResidentInput, clinic: &ClinicProfile, today: NaiveDat
 
     if let Some(since) = input.residence_since {
         if since > today {
-            problems.push(Problem::error("residence_since", "date.future", "居住起始日期不能晚于今天", "The date residence began cannot be after today"));
+            problems.push(Problem::error(
+                "residence_since",
+                "date.future",
+                "居住起始日期不能晚于今天",
+                "The date residence began cannot be after today",
+            ));
         } else if input.residence_type == ResidenceType::NotRegistered
             && since.checked_add_months(Months::new(6)).is_some_and(|half_year| half_year > today)
         {
@@ -313,9 +324,12 @@ pub fn prepare(mut input: ResidentInput, clinic: &ClinicProfile, today: NaiveDat
 
     match input.created_on {
         None => input.created_on = Some(today),
-        Some(d) if d > today => {
-            problems.push(Problem::error("created_on", "date.future", "建档日期不能晚于今天", "The record's creation date cannot be after today"))
-        }
+        Some(d) if d > today => problems.push(Problem::error(
+            "created_on",
+            "date.future",
+            "建档日期不能晚于今天",
+            "The record's creation date cannot be after today",
+        )),
         Some(_) => {}
     }
 

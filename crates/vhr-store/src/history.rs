@@ -20,7 +20,8 @@ pub struct HistoryEntry {
     pub changes: Vec<Change>,
 }
 
-/// What one committed change records.
+/// What one committed change records. A creation has no `changes`: the
+/// snapshot is its whole content.
 pub(crate) struct Recorded<'a> {
     pub entity: &'static str,
     pub entity_id: &'a str,

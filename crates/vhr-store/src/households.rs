@@ -5,7 +5,6 @@ use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 use serde::Serialize;
 use serde_json::json;
 use ts_rs::TS;
-use vhr_domain::changes::diff;
 use vhr_domain::resident::{Membership, Resident};
 
 use crate::history::{record, Recorded};
@@ -64,11 +63,23 @@ impl Store {
 
     /// Puts a resident into a household (or takes them out with `None`), as a
     /// new version of the resident. A new head replaces the old one.
-    pub fn set_membership(&mut self, actor: &Actor, resident_id: &str, expected_version: i64, membership: Option<Membership>, at: DateTime<Utc>) -> Result<Resident> {
+    pub fn set_membership(
+        &mut self,
+        actor: &Actor,
+        resident_id: &str,
+        expected_version: i64,
+        membership: Option<Membership>,
+        at: DateTime<Utc>,
+    ) -> Result<Resident> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let before = load_resident(&tx, resident_id)?;
         if before.version != expected_version {
-            return Err(StoreError::VersionConflict { entity: "resident", id: resident_id.into(), expected: expected_version, actual: before.version });
+            return Err(StoreError::VersionConflict {
+                entity: "resident",
+                id: resident_id.into(),
+                expected: expected_version,
+                actual: before.version,
+            });
         }
         if let Some(m) = &membership {
             let exists: Option<i64> = tx.query_row("SELECT pk FROM household WHERE id = ?1", [&m.household_id], |r| r.get(0)).optional()?;
@@ -92,7 +103,9 @@ impl Store {
     pub fn household(&self, actor: &Actor, id: &str, today: NaiveDate) -> Result<Option<Household>> {
         let head: Option<(i64, String, String)> = self
             .conn
-            .query_row("SELECT version, village_code, address FROM household WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row("SELECT version, village_code, address FROM household WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .optional()?;
         let Some((version, village_code, address)) = head else {
             return Ok(None);
@@ -145,8 +158,14 @@ impl crate::Batch<'_> {
             tx,
             actor,
             at,
-            Recorded { entity: "household", entity_id: id, version: 1, op: "create", changes: &diff(&json!(null), &snapshot), snapshot: &snapshot },
+            Recorded { entity: "household", entity_id: id, version: 1, op: "create", changes: &[], snapshot: &snapshot },
         )?;
-        Ok(Household { id: id.to_string(), version: 1, village_code: village_code.to_string(), address: address.to_string(), members: vec![] })
+        Ok(Household {
+            id: id.to_string(),
+            version: 1,
+            village_code: village_code.to_string(),
+            address: address.to_string(),
+            members: vec![],
+        })
     }
 }

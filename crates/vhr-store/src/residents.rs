@@ -94,7 +94,9 @@ fn resident_row(row: &Row<'_>) -> rusqlite::Result<(Resident, String, String)> {
         record_no: row.get(2)?,
         data: serde_json::from_str(&data).map_err(|e| corrupt(3, e))?,
         household: match household_id {
-            Some(household_id) => Some(Membership { household_id, relation: row.get::<_, Option<String>>(5)?.unwrap_or_default(), is_head: row.get(6)? }),
+            Some(household_id) => {
+                Some(Membership { household_id, relation: row.get::<_, Option<String>>(5)?.unwrap_or_default(), is_head: row.get(6)? })
+            }
             None => None,
         },
         status: serde_json::from_value(Value::String(status)).map_err(|e| corrupt(7, e))?,
@@ -157,20 +159,32 @@ fn write_keys(tx: &Transaction<'_>, pk: i64, r: &Resident) -> Result<()> {
     Ok(())
 }
 
-fn allocate_number(tx: &Transaction<'_>, prefix: &Prefix, start: u32, end: u32, resident_id: &str, at: DateTime<Utc>) -> Result<RecordNumber> {
+fn allocate_number(
+    tx: &Transaction<'_>,
+    prefix: &Prefix,
+    start: u32,
+    end: u32,
+    resident_id: &str,
+    at: DateTime<Utc>,
+) -> Result<RecordNumber> {
     tx.execute(
         "INSERT INTO serial_counter (prefix, next_serial, block_end) VALUES (?1, ?2, ?3) ON CONFLICT(prefix) DO NOTHING",
         params![prefix.as_str(), start, end],
     )?;
     let (next, block_end): (u32, u32) =
-        tx.query_row("SELECT next_serial, block_end FROM serial_counter WHERE prefix = ?1", [prefix.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        tx.query_row("SELECT next_serial, block_end FROM serial_counter WHERE prefix = ?1", [prefix.as_str()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
     if next > block_end {
         return Err(StoreError::SerialBlockExhausted { prefix: prefix.as_str().to_string(), start, end: block_end });
     }
     tx.execute("UPDATE serial_counter SET next_serial = ?1 WHERE prefix = ?2", params![next + 1, prefix.as_str()])?;
     let number = RecordNumber::new(prefix, next);
     // The primary key of issued_number refuses a number that was ever issued before.
-    tx.execute("INSERT INTO issued_number (record_no, resident_id, issued_at) VALUES (?1, ?2, ?3)", params![number.as_str(), resident_id, ts(at)])?;
+    tx.execute(
+        "INSERT INTO issued_number (record_no, resident_id, issued_at) VALUES (?1, ?2, ?3)",
+        params![number.as_str(), resident_id, ts(at)],
+    )?;
     Ok(number)
 }
 
@@ -178,7 +192,13 @@ fn status_code(s: RecordStatus) -> String {
     serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
-pub(crate) fn write_resident(tx: &Transaction<'_>, actor: &Actor, before: Option<&Resident>, r: &Resident, at: DateTime<Utc>) -> Result<()> {
+pub(crate) fn write_resident(
+    tx: &Transaction<'_>,
+    actor: &Actor,
+    before: Option<&Resident>,
+    r: &Resident,
+    at: DateTime<Utc>,
+) -> Result<()> {
     let dx = Diagnoses::from_basic_info(&r.data.basic_info);
     let birth = r.data.birth_date.map(|d| d.to_string()).unwrap_or_default();
     let sex = r.data.sex.map(Sex::code).unwrap_or("0");
@@ -193,8 +213,25 @@ pub(crate) fn write_resident(tx: &Transaction<'_>, actor: &Actor, before: Option
                  is_head, dx_hypertension, dx_diabetes, dx_severe_mental, data, institution, created_by, created_at, updated_by, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?18, ?19)",
             params![
-                r.id, r.version, r.record_no, r.data.id_document.citizen_number(), r.data.name, sex, birth, r.data.village_code,
-                status_code(r.status), hh, rel, head, dx.hypertension, dx.diabetes, dx.severe_mental, data, r.institution, r.created_by, ts(r.created_at)
+                r.id,
+                r.version,
+                r.record_no,
+                r.data.id_document.citizen_number(),
+                r.data.name,
+                sex,
+                birth,
+                r.data.village_code,
+                status_code(r.status),
+                hh,
+                rel,
+                head,
+                dx.hypertension,
+                dx.diabetes,
+                dx.severe_mental,
+                data,
+                r.institution,
+                r.created_by,
+                ts(r.created_at)
             ],
         )?;
         tx.last_insert_rowid()
@@ -205,14 +242,30 @@ pub(crate) fn write_resident(tx: &Transaction<'_>, actor: &Actor, before: Option
                  data = ?15, updated_by = ?16, updated_at = ?17
              WHERE id = ?1",
             params![
-                r.id, r.version, r.data.id_document.citizen_number(), r.data.name, sex, birth, r.data.village_code, status_code(r.status),
-                hh, rel, head, dx.hypertension, dx.diabetes, dx.severe_mental, data, r.updated_by, ts(r.updated_at)
+                r.id,
+                r.version,
+                r.data.id_document.citizen_number(),
+                r.data.name,
+                sex,
+                birth,
+                r.data.village_code,
+                status_code(r.status),
+                hh,
+                rel,
+                head,
+                dx.hypertension,
+                dx.diabetes,
+                dx.severe_mental,
+                data,
+                r.updated_by,
+                ts(r.updated_at)
             ],
         )?;
         tx.query_row("SELECT pk FROM resident WHERE id = ?1", [&r.id], |row| row.get(0))?
     };
     write_keys(tx, pk, r)?;
-    let changes = diff(&before.map(tracked).unwrap_or(Value::Null), &tracked(r));
+    // A creation's content is its snapshot; only later versions list changes.
+    let changes = before.map(|b| diff(&tracked(b), &tracked(r))).unwrap_or_default();
     let snapshot = serde_json::to_value(r)?;
     record(
         tx,
@@ -240,11 +293,23 @@ impl Store {
     /// Saves a new version of a resident's data. `expected_version` is the
     /// version the edit started from; if someone saved in between, nothing is
     /// written and the caller learns of the conflict.
-    pub fn update_resident(&mut self, actor: &Actor, id: &str, expected_version: i64, data: ResidentInput, at: DateTime<Utc>) -> Result<Resident> {
+    pub fn update_resident(
+        &mut self,
+        actor: &Actor,
+        id: &str,
+        expected_version: i64,
+        data: ResidentInput,
+        at: DateTime<Utc>,
+    ) -> Result<Resident> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let before = load(&tx, "id = ?1", &id)?.ok_or_else(|| StoreError::NotFound { entity: "resident", id: id.to_string() })?;
         if before.version != expected_version {
-            return Err(StoreError::VersionConflict { entity: "resident", id: id.to_string(), expected: expected_version, actual: before.version });
+            return Err(StoreError::VersionConflict {
+                entity: "resident",
+                id: id.to_string(),
+                expected: expected_version,
+                actual: before.version,
+            });
         }
         check_unique_id_number(&tx, &data, id)?;
         let mut after = before.clone();
@@ -302,7 +367,9 @@ impl Store {
         let mut out: Vec<ResidentSummary> = Vec::new();
         match Query::parse(&spec.query) {
             Query::All => {
-                let sql = format!("SELECT {SUMMARY_COLUMNS} FROM resident r WHERE 1 = 1{filters} ORDER BY r.village_code, r.record_no LIMIT {limit}");
+                let sql = format!(
+                    "SELECT {SUMMARY_COLUMNS} FROM resident r WHERE 1 = 1{filters} ORDER BY r.village_code, r.record_no LIMIT {limit}"
+                );
                 let mut stmt = self.conn.prepare_cached(&sql)?;
                 let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |row| summary(row, spec.today))?;
                 for r in rows {
@@ -355,7 +422,13 @@ impl Store {
 
     /// Residents who may be the same person as someone with this name, birth
     /// date and household (see `vhr_domain::duplicates`).
-    pub fn duplicate_candidates(&self, name: &str, birth: NaiveDate, household: Option<&str>, except_id: &str) -> Result<Vec<DuplicateCandidate>> {
+    pub fn duplicate_candidates(
+        &self,
+        name: &str,
+        birth: NaiveDate,
+        household: Option<&str>,
+        except_id: &str,
+    ) -> Result<Vec<DuplicateCandidate>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, name, birth_date, household_id, record_no FROM resident
              WHERE id <> ?4 AND ((name = ?1 AND birth_date = ?2) OR (?3 IS NOT NULL AND household_id = ?3))",

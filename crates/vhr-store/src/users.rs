@@ -3,9 +3,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
-use serde_json::json;
 use ts_rs::TS;
-use vhr_domain::changes::diff;
 use vhr_domain::clinic::ClinicProfile;
 
 use crate::history::{record, Recorded};
@@ -49,7 +47,7 @@ impl Store {
             &tx,
             &actor,
             at,
-            Recorded { entity: "clinic", entity_id: "clinic", version: 1, op: "create", changes: &diff(&json!(null), &snapshot), snapshot: &snapshot },
+            Recorded { entity: "clinic", entity_id: "clinic", version: 1, op: "create", changes: &[], snapshot: &snapshot },
         )?;
         insert_user(&tx, first, at)?;
         tx.commit()?;
@@ -64,7 +62,7 @@ impl Store {
             &tx,
             actor,
             at,
-            Recorded { entity: "user", entity_id: &new.user.id, version: 1, op: "create", changes: &diff(&json!(null), &snapshot), snapshot: &snapshot },
+            Recorded { entity: "user", entity_id: &new.user.id, version: 1, op: "create", changes: &[], snapshot: &snapshot },
         )?;
         tx.commit()?;
         Ok(())
@@ -74,16 +72,12 @@ impl Store {
     pub fn user_by_name(&self, username: &str) -> Result<Option<UserRecord>> {
         Ok(self
             .conn
-            .query_row(
-                "SELECT id, username, display_name, role, password_hash FROM app_user WHERE username = ?1",
-                [username],
-                |r| {
-                    Ok(UserRecord {
-                        user: User { id: r.get(0)?, username: r.get(1)?, display_name: r.get(2)?, role: r.get(3)? },
-                        password_hash: r.get(4)?,
-                    })
-                },
-            )
+            .query_row("SELECT id, username, display_name, role, password_hash FROM app_user WHERE username = ?1", [username], |r| {
+                Ok(UserRecord {
+                    user: User { id: r.get(0)?, username: r.get(1)?, display_name: r.get(2)?, role: r.get(3)? },
+                    password_hash: r.get(4)?,
+                })
+            })
             .optional()?)
     }
 

@@ -33,7 +33,10 @@ pub fn profile(block: SerialBlock) -> ClinicProfile {
 pub fn clinic_with_block(dir: &Path, block: SerialBlock) -> Clinic {
     let mut c = Clinic::open(dir, env()).expect("opens");
     if c.profile().unwrap().is_none() {
-        c.setup(SetupRequest { profile: profile(block), username: "li".into(), display_name: "李春华".into(), password: PASSWORD.into() }).expect("sets up");
+        c.setup(SetupRequest {
+            profile: profile(block), username: "li".into(), display_name: "李春华".into(), password: PASSWORD.into()
+        })
+        .expect("sets up");
     } else {
         c.sign_in("li", PASSWORD).expect("signs in");
     }

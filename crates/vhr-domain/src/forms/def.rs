@@ -185,8 +185,8 @@ impl FormRegistry {
     /// Loads code sets (a JSON array) and forms (one JSON document each), and
     /// checks that every form only uses codes and fields that exist.
     pub fn load(code_sets_json: &str, forms_json: &[(&str, &str)]) -> Result<FormRegistry, RegistryError> {
-        let sets: Vec<CodeSet> = serde_json::from_str(code_sets_json)
-            .map_err(|e| RegistryError::Json("code sets".into(), "code set list", e.to_string()))?;
+        let sets: Vec<CodeSet> =
+            serde_json::from_str(code_sets_json).map_err(|e| RegistryError::Json("code sets".into(), "code set list", e.to_string()))?;
         let mut registry = FormRegistry::default();
         for set in sets {
             registry.code_sets.insert(set.id.clone(), set);

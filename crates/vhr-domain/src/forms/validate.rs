@@ -115,7 +115,8 @@ impl FieldCheck<'_> {
                 let s = s.trim().to_string();
                 if let Some(max) = max_len {
                     if s.chars().count() > *max as usize {
-                        let (zh, en) = (format!("「{}」不能超过{max}个字", self.zh()), format!("“{}” has at most {max} characters", self.en()));
+                        let (zh, en) =
+                            (format!("「{}」不能超过{max}个字", self.zh()), format!("“{}” has at most {max} characters", self.en()));
                         self.error("text.too_long", zh, en);
                     }
                 }
@@ -147,7 +148,10 @@ impl FieldCheck<'_> {
                 }
                 self.check_exclusive(&codes, exclusive, set);
                 if codes.iter().any(|c| text_for.contains(c)) && text.is_empty() {
-                    let (zh, en) = (format!("「{}」选择了需要说明的选项，请注明具体内容", self.zh()), format!("“{}”: write in what the chosen option means", self.en()));
+                    let (zh, en) = (
+                        format!("「{}」选择了需要说明的选项，请注明具体内容", self.zh()),
+                        format!("“{}”: write in what the chosen option means", self.en()),
+                    );
                     self.error_at(format!("{}_text", self.at), "code.text_required", zh, en);
                 }
                 Some(if *multi { Value::Array(codes.into_iter().map(Value::String).collect()) } else { Value::String(codes[0].clone()) })
@@ -277,7 +281,9 @@ impl FieldCheck<'_> {
     fn date(&mut self, at: String, s: &str, precision: DatePrecision, not_future: bool, ctx: ValidationContext) -> Option<String> {
         let Some(date) = normalize_date(s, precision) else {
             let (zh, en) = match precision {
-                DatePrecision::Day => ("日期格式应为 年-月-日，如 1958-03-15 或 19580315", "Write the date as year-month-day, e.g. 1958-03-15 or 19580315"),
+                DatePrecision::Day => {
+                    ("日期格式应为 年-月-日，如 1958-03-15 或 19580315", "Write the date as year-month-day, e.g. 1958-03-15 or 19580315")
+                }
                 DatePrecision::Month => ("日期格式应为 年-月，如 2015-03", "Write the date as year-month, e.g. 2015-03"),
             };
             self.error_at(at, "date.format", zh.into(), en.into());
@@ -307,7 +313,7 @@ fn fmt(v: Option<f64>) -> String {
 /// month precision. `None` when it is not a real date.
 pub fn normalize_date(input: &str, precision: DatePrecision) -> Option<String> {
     let s = normalize_ascii(input);
-    let parts: Vec<&str> = s.split(|c: char| matches!(c, '-' | '/' | '.' | '年' | '月' | '日')).filter(|p| !p.is_empty()).collect();
+    let parts: Vec<&str> = s.split(['-', '/', '.', '年', '月', '日']).filter(|p| !p.is_empty()).collect();
     let (y, m, d) = match (parts.as_slice(), precision) {
         ([one], DatePrecision::Day) if one.len() == 8 => (&one[..4], &one[4..6], Some(&one[6..])),
         ([one], DatePrecision::Month) if one.len() == 6 => (&one[..4], &one[4..], None),

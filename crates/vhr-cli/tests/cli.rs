@@ -1,0 +1,133 @@
+//! The command line, run as a user runs it: the real binary on a real data folder.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::{json, Value};
+
+mod common;
+use common::resident_json;
+
+const BIN: &str = env!("CARGO_BIN_EXE_village-health");
+
+fn cli(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(BIN)
+        .args(["--data-dir", dir.to_str().unwrap()])
+        .args(args)
+        .env("VHR_PASSWORD", "correct horse")
+        .env("VHR_LANG", "zh-CN")
+        .env_remove("VHR_DATA_DIR")
+        .env_remove("VHR_USER")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the CLI starts");
+    if let Some(text) = stdin {
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn init(dir: &Path) {
+    let out = cli(
+        dir,
+        &[
+            "init",
+            "--institution",
+            "石桥村卫生室",
+            "--county",
+            "450102",
+            "--township",
+            "101",
+            "--township-name",
+            "青山镇",
+            "--village",
+            "101=石桥村",
+            "--username",
+            "li",
+            "--display-name",
+            "李春华",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "init: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn stdout_json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("stdout is JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[test]
+fn add_show_search_and_history() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let add = cli(dir.path(), &["resident", "add", "--json", "-"], Some(&resident_json("张三", "11010519491231002x").to_string()));
+    assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+    let stored = stdout_json(&add);
+    assert_eq!(stored["resident"]["record_no"], "45010210110100001");
+    assert_eq!(stored["resident"]["birth_date"], "1949-12-31", "prefilled from the ID number");
+    assert_eq!(stored["resident"]["id_document"]["number"], "11010519491231002X");
+
+    let show = cli(dir.path(), &["resident", "show", "45010210110100001", "--json"], None);
+    assert_eq!(stdout_json(&show)["resident"]["name"], "张三");
+
+    let search = cli(dir.path(), &["resident", "search", "zs", "--json"], None);
+    let found = stdout_json(&search);
+    assert_eq!(found.as_array().unwrap().len(), 1);
+    assert_eq!(found[0]["name"], "张三");
+
+    let history = cli(dir.path(), &["resident", "history", "45010210110100001", "--json"], None);
+    let h = stdout_json(&history);
+    assert_eq!(h[0]["op"], "create");
+    assert_eq!(h[0]["user_name"], "李春华");
+}
+
+#[test]
+fn invalid_input_exits_non_zero_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let bad = resident_json("张三", "110105194912310021");
+    let out = cli(dir.path(), &["resident", "add", "--json", "-"], Some(&bad.to_string()));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("身份证号校验位应为 X"), "a clear message in the user's language: {stderr}");
+    assert_eq!(stdout_json(&out)["code"], "invalid");
+    let search = cli(dir.path(), &["resident", "search", "", "--json"], None);
+    assert_eq!(stdout_json(&search), json!([]), "nothing was stored");
+
+    let not_json = cli(dir.path(), &["resident", "add", "--json", "-"], Some("{name: 张三"));
+    assert_eq!(not_json.status.code(), Some(1));
+}
+
+#[test]
+fn commands_before_init_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cli(dir.path(), &["resident", "search", "zs"], None);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("尚未设置本机构"));
+}
+
+#[test]
+fn import_acknowledges_each_saved_line() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let mut child = Command::new(BIN)
+        .args(["--data-dir", dir.path().to_str().unwrap(), "resident", "import", "--jsonl", "-"])
+        .env("VHR_PASSWORD", "correct horse")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut acks = BufReader::new(child.stdout.take().unwrap()).lines();
+    writeln!(stdin, "{}", resident_json("甲", "11010519491231002X")).unwrap();
+    stdin.flush().unwrap();
+    let ack: Value = serde_json::from_str(&acks.next().unwrap().unwrap()).unwrap();
+    assert_eq!(ack["record_no"], "45010210110100001", "acknowledged before the next line arrives");
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}

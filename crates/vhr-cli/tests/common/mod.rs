@@ -1,0 +1,20 @@
+//! Shared input for the CLI tests.
+
+use serde_json::{json, Value};
+
+/// A complete adult resident as `resident add` takes it.
+pub fn resident_json(name: &str, id: &str) -> Value {
+    json!({
+        "name": name,
+        "id_document": {"kind": "citizen_id", "number": id},
+        "residence_type": "1",
+        "village_code": "101",
+        "basic_info": {
+            "work_unit": "务农", "ethnicity": "01", "blood_abo": "3", "blood_rh": "2", "education": "7", "occupation": "4",
+            "marital": "2", "payment": ["3"], "drug_allergy": ["1"], "exposure": ["1"], "past_diseases": [{"code": "1"}],
+            "surgery": "1", "trauma": "1", "transfusion": "1", "family_father": ["1"], "family_mother": ["1"],
+            "family_siblings": ["1"], "family_children": ["1"], "genetic": "1", "disability": ["1"],
+            "kitchen_exhaust": "4", "fuel": "5", "water": "1", "toilet": "1", "livestock": "2"
+        }
+    })
+}

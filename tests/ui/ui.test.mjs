@@ -1,0 +1,170 @@
+// UI behaviour in headless Chromium with mocked IPC (see harness.mjs).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serve, launch, open, shot, calls, registry } from './harness.mjs';
+
+let server;
+let browser;
+before(async () => {
+  server = await serve();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+const clinic = {
+  institution_name: '青山镇卫生院石桥村卫生室', institution_phone: '', county_code: '450102', division_code_year: 2024,
+  township_code: '101', township_name: '青山镇', villages: [{ code: '101', name: '石桥村' }, { code: '102', name: '河口村' }],
+  serial_block: { start: 1, end: 99999 },
+};
+const signedIn = (lang = 'zh-CN') => ({
+  set_up: true, lang, data_dir: '/data', version: '0.1.0', outbox_pending: 3,
+  session: { clinic, user: { id: 'u1', username: 'li', display_name: '李春华', role: 'admin' } },
+});
+const zhang = {
+  id: 'r1', record_no: '45010210110100001', name: '张三', sex: '2', birth_date: '1949-12-31', age: 76, village_code: '101',
+  id_number: '11010519491231002X', phone: '13800138000', household_id: null, status: 'active', tags: ['elderly'],
+};
+const zhangView = {
+  resident: {
+    id: 'r1', version: 1, record_no: '45010210110100001', name: '张三', sex: '2', birth_date: '1949-12-31',
+    id_document: { kind: 'citizen_id', number: '11010519491231002X' }, phone: '13800138000', residence_type: '1',
+    residence_since: null, village_code: '101', current_address: '石桥村3组12号', hukou_address: '', responsible_doctor: '李春华',
+    created_on: '2026-11-21', basic_info: { work_unit: '务农', ethnicity: '01' }, household: null, status: 'active',
+    institution: '青山镇卫生院石桥村卫生室', created_by: '李春华', created_at: '2026-11-21T02:00:00Z', updated_by: '李春华', updated_at: '2026-11-21T02:00:00Z',
+  },
+  age: 76, tags: ['elderly'], record_no_grouped: '450102 101 101 00001', record_no_short: '101-00001', village_name: '石桥村',
+};
+const app = (extra = {}) => ({ app_state: signedIn(), form_registry: registry(), search_residents: [zhang], ...extra });
+
+test('setup problems appear beside their fields, in Chinese', async () => {
+  const page = await open(browser, server.url, {
+    app_state: { set_up: false, session: null, lang: 'zh-CN', data_dir: '/data', version: '0.1.0', outbox_pending: 0 },
+    setup: {
+      error: {
+        code: 'invalid', message: '有 1 处需要修改，请查看标红的项目',
+        problems: [{ field: 'county_code', code: 'code.digits', severity: 'error', message: { zh: '县级行政区划代码应为6位数字', en: 'The county code has exactly 6 digits' } }],
+      },
+    },
+  });
+  await page.fill('input[name="institution_name"]', '石桥村卫生室');
+  await page.fill('input[name="county_code"]', '４５０１０');
+  await page.click('button[type="submit"]');
+  const label = page.locator('label', { has: page.locator('input[name="county_code"]') });
+  await label.getByText('县级行政区划代码应为6位数字').waitFor();
+  assert.equal(await page.locator('input[name="county_code"]').getAttribute('class').then((c) => c.includes('invalid')), true, 'the field is marked');
+  const [sent] = await calls(page, 'setup');
+  assert.equal(sent.req.profile.county_code, '45010', 'full-width digits are converted before sending');
+  assert.equal(await page.locator('input[name="village_code_0"]').count(), 1, 'the empty village row is still there to fill in');
+  await shot(page, 'setup-error-zh.png');
+  await page.close();
+});
+
+test('search waits for the IME to finish composing', async () => {
+  const page = await open(browser, server.url, app());
+  const box = page.locator('input[name="search"]');
+  await box.waitFor();
+  const before = (await calls(page, 'search_residents')).length;
+  await box.evaluate((el) => {
+    el.focus();
+    el.dispatchEvent(new CompositionEvent('compositionstart', { bubbles: true }));
+    el.value = 'zhang';
+    el.dispatchEvent(new InputEvent('input', { bubbles: true, isComposing: true }));
+  });
+  await page.waitForTimeout(400);
+  assert.equal((await calls(page, 'search_residents')).length, before, 'no search on raw pinyin keystrokes');
+  await box.evaluate((el) => {
+    el.value = '张';
+    el.dispatchEvent(new InputEvent('input', { bubbles: true, isComposing: true }));
+    el.dispatchEvent(new CompositionEvent('compositionend', { bubbles: true, data: '张' }));
+  });
+  await page.waitForFunction(() => window.__calls.some((c) => c[0] === 'search_residents' && c[1].req.query === '张'));
+  const queries = (await calls(page, 'search_residents')).map((a) => a.req.query);
+  assert.deepEqual(queries.slice(before), ['张'], 'one search, with the composed text');
+  assert.equal(await box.evaluate((el) => document.activeElement === el), true, 'the search never steals focus');
+  await page.close();
+});
+
+test('a scanned record number and Enter opens the record', async () => {
+  const page = await open(browser, server.url, app({ get_resident: zhangView }));
+  await page.locator('input[name="search"]').fill('45010210110100001');
+  await page.locator('input[name="search"]').press('Enter');
+  await page.locator('[data-resident-name]').waitFor();
+  assert.equal(await page.locator('[data-resident-name]').textContent(), '张三');
+  assert.deepEqual((await calls(page, 'get_resident'))[0], { key: '45010210110100001' }, 'the scanned number is looked up as typed');
+  await shot(page, 'resident-zh.png');
+  await page.close();
+});
+
+test('Ctrl+K reaches the search box from anywhere', async () => {
+  const page = await open(browser, server.url, app());
+  await page.locator('button[data-nav="settings"]').click();
+  await page.keyboard.press('Control+k');
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'search');
+  await page.close();
+});
+
+test('the ID number fills sex and birth date, and a draft survives a reload', async () => {
+  const page = await open(browser, server.url, app({
+    parse_id_number: { Ok: { number: '11010519491231002X', birth_date: '1949-12-31', sex: '2', address_code: '110105', upgraded_from: null } },
+  }));
+  await page.locator('button[name="new-record"]').click();
+  await page.locator('input[name="name"]').fill('张三');
+  await page.locator('input[name="id_number"]').fill('11010519491231002x');
+  await page.locator('input[name="id_number"]').press('Tab');
+  await page.waitForFunction(() => document.querySelector('input[name="birth_date"]').value === '1949-12-31');
+  assert.equal(await page.locator('select[name="sex"]').inputValue(), '2');
+  assert.equal(await page.locator('input[name="id_number"]').inputValue(), '11010519491231002X', 'lowercase x normalised');
+  await shot(page, 'register-zh.png');
+  // A crash or accidental close: the typing is still there when the form opens again.
+  await page.reload();
+  await page.locator('button[name="new-record"]').click();
+  await page.getByText('已恢复上次未保存的内容').waitFor();
+  assert.equal(await page.locator('input[name="name"]').inputValue(), '张三');
+  await page.close();
+});
+
+test('a duplicate ID number offers to open the existing record', async () => {
+  const page = await open(browser, server.url, app({
+    register_resident: { error: { code: 'duplicate_id_number', message: '该身份证号已建档：张三（档案号 45010210110100001），不能重复建档。可打开已有档案。', problems: [], resident_id: 'r1' } },
+    get_resident: zhangView,
+  }));
+  await page.evaluate(() => localStorage.clear());
+  await page.locator('button[name="new-record"]').click();
+  await page.locator('input[name="name"]').fill('张叁');
+  await page.locator('button[name="save"]').click();
+  await page.getByText('该身份证号已建档').waitFor();
+  await page.locator('button[name="open-existing"]').click();
+  await page.locator('[data-resident-name]').waitFor();
+  assert.equal(await page.locator('[data-resident-name]').textContent(), '张三');
+  await page.close();
+});
+
+test('warnings need a confirmation before saving', async () => {
+  const page = await open(browser, server.url, app({
+    register_resident: { error: { code: 'needs_confirmation', message: '请确认后再保存', problems: [{ field: 'name', code: 'duplicate.likely', severity: 'warning', message: { zh: '可能重复建档：王芳（档案号 45010210110100007），同名且出生日期相同', en: 'Possibly a duplicate' } }] } },
+  }));
+  await page.evaluate(() => localStorage.clear());
+  await page.locator('button[name="new-record"]').click();
+  await page.locator('input[name="name"]').fill('王芳');
+  await page.locator('button[name="save"]').click();
+  await page.getByText('可能重复建档').waitFor();
+  await page.evaluate((view) => (window.__answers.register_resident = { resident: view, warnings: [] }), zhangView);
+  await page.evaluate((view) => (window.__answers.get_resident = view), zhangView);
+  await page.locator('button[name="confirm-save"]').click();
+  await page.waitForFunction(() => window.__calls.filter((c) => c[0] === 'register_resident').length === 2);
+  const sent = await calls(page, 'register_resident');
+  assert.deepEqual(sent.map((a) => a.req.confirm), [false, true], 'the second save carries the confirmation');
+  await page.close();
+});
+
+test('the English interface at 1366×768', async () => {
+  const page = await open(browser, server.url, app({ app_state: signedIn('en') }));
+  await page.getByText('Residents', { exact: true }).first().waitFor();
+  await page.locator('button[name="new-record"]').click();
+  await page.getByText('Past history', { exact: true }).waitFor();
+  await shot(page, 'register-en.png');
+  await page.close();
+});
