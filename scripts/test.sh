@@ -11,6 +11,7 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "setting up the machine"
 bash scripts/setup-system.sh
+source scripts/env.sh
 [ -d ui/node_modules ] || npm --prefix ui ci --no-audit --no-fund
 [ -d tests/node_modules ] || npm --prefix tests ci --no-audit --no-fund
 
