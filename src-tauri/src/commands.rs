@@ -3,7 +3,8 @@
 
 use tauri::{Emitter, State};
 use vhr_app::{
-    AppState, Clinic, Error, RegisterRequest, ResidentView, Saved, SearchRequest, SessionInfo, SetupRequest, UpdateRequest, WireError,
+    AppState, Clinic, Error, Overview, RegisterRequest, ResidentView, Saved, SearchRequest, SessionInfo, SetupRequest, UpdateRequest,
+    WireError,
 };
 use vhr_domain::forms::FormRegistry;
 use vhr_domain::i18n::Lang;
@@ -92,6 +93,11 @@ pub async fn update_resident(shell: State<'_, Shell>, req: UpdateRequest) -> Rep
 #[tauri::command]
 pub async fn get_resident(shell: State<'_, Shell>, key: String) -> Reply<ResidentView> {
     with(&shell, |c| c.resident(&key))
+}
+
+#[tauri::command]
+pub async fn overview(shell: State<'_, Shell>) -> Reply<Overview> {
+    with(&shell, |c| c.overview())
 }
 
 #[tauri::command]

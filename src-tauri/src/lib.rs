@@ -54,6 +54,7 @@ pub fn run() {
             commands::register_resident,
             commands::update_resident,
             commands::get_resident,
+            commands::overview,
             commands::search_residents,
             commands::resident_history,
             commands::create_household,

@@ -168,3 +168,39 @@ test('the English interface at 1366×768', async () => {
   await shot(page, 'register-en.png');
   await page.close();
 });
+
+test('an existing resident joins a household as a new version of their record', async () => {
+  const household = { id: 'h1', version: 1, village_code: '101', address: '石桥村3组12号', members: [
+    { resident: { ...zhang, id: 'r9', name: '李建国', sex: '1', household_id: 'h1' }, relation: '户主', is_head: true },
+  ] };
+  const page = await open(browser, server.url, app({ get_household: household, get_resident: zhangView, set_membership: zhangView }));
+  await page.evaluate(() => {
+    // Open the household page the way the households list does.
+    document.querySelector('button[data-nav="households"]').click();
+  });
+  await page.evaluate((h) => (window.__answers.list_households = [{ id: h.id, village_code: '101', address: h.address, head_name: '李建国', members: 1 }]), household);
+  await page.locator('button[data-nav="workbench"]').click();
+  await page.locator('button[data-nav="households"]').click();
+  await page.getByText('石桥村3组12号').click();
+  await page.locator('button[name="link-member"]').click();
+  await page.locator('input[name="link-search"]').fill('zs');
+  await page.locator('input[name="link-choice"][value="r1"]').check();
+  await page.locator('input[name="link-relation"]').fill('配偶');
+  await page.locator('button[name="link-save"]').click();
+  await page.waitForFunction(() => window.__calls.some((c) => c[0] === 'set_membership'));
+  const [sent] = await calls(page, 'set_membership');
+  assert.deepEqual(sent, { residentId: 'r1', expectedVersion: 1, membership: { household_id: 'h1', relation: '配偶', is_head: false } },
+    'the edit names the version it started from');
+  await page.close();
+});
+
+test('the workbench counts each key population', async () => {
+  const page = await open(browser, server.url, app({ overview: { residents: 300, tags: [{ tag: 'child', count: 21 }, { tag: 'elderly', count: 64 }] } }));
+  await page.locator('button[data-nav="workbench"]').click();
+  await page.locator('[data-tag="elderly"]').waitFor();
+  assert.match(await page.locator('[data-tag="elderly"]').textContent(), /64/);
+  assert.equal(await page.locator('[data-total]').textContent(), '300');
+  await page.locator('[data-tag="elderly"]').click();
+  await page.waitForFunction(() => window.__calls.some((c) => c[0] === 'search_residents' && c[1].req.tag === 'elderly'));
+  await page.close();
+});

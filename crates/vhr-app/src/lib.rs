@@ -131,6 +131,19 @@ pub struct ResidentView {
     pub village_name: String,
 }
 
+/// The numbers on the workbench.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Overview {
+    pub residents: i64,
+    pub tags: Vec<TagCount>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TagCount {
+    pub tag: Tag,
+    pub count: i64,
+}
+
 /// The result of a save: the stored record and any warnings the user confirmed.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct Saved {
@@ -448,6 +461,13 @@ impl Clinic {
             progress(done, residents);
         }
         Ok(done)
+    }
+
+    /// Residents on file per key population today, and in all.
+    pub fn overview(&self) -> Result<Overview> {
+        let actor = self.actor()?;
+        let tags = self.store.tag_counts(actor, self.today())?.into_iter().map(|(tag, count)| TagCount { tag, count }).collect();
+        Ok(Overview { residents: self.store.resident_count()?, tags })
     }
 
     pub fn resident_count(&self) -> Result<i64> {

@@ -14,6 +14,7 @@ fn export_all(dir: &Path) {
     }
     export!(
         vhr_app::AppState,
+        vhr_app::Overview,
         vhr_app::SetupRequest,
         vhr_app::SessionInfo,
         vhr_app::HouseholdChoice,

@@ -452,6 +452,24 @@ impl Store {
         Ok(self.conn.prepare_cached(&sql)?.query_row([id], |row| summary(row, spec.today)).optional()?)
     }
 
+    /// How many residents carry each key-population tag on `today`.
+    pub fn tag_counts(&self, _actor: &Actor, today: NaiveDate) -> Result<Vec<(Tag, i64)>> {
+        let cutoff = |years| age_cutoff(today, years).to_string();
+        let (child, elderly, chronic) = (cutoff(CHILD_UNTIL), cutoff(ELDERLY_FROM), cutoff(CHRONIC_FROM));
+        let row = self.conn.query_row(
+            "SELECT
+                 coalesce(sum(birth_date > ?1), 0),
+                 coalesce(sum(birth_date <= ?2), 0),
+                 coalesce(sum(dx_hypertension = 1 AND birth_date <= ?3), 0),
+                 coalesce(sum(dx_diabetes = 1 AND birth_date <= ?3), 0),
+                 coalesce(sum(dx_severe_mental = 1), 0)
+             FROM resident WHERE status = 'active'",
+            params![child, elderly, chronic],
+            |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?]),
+        )?;
+        Ok(Tag::ALL.into_iter().zip(row).collect())
+    }
+
     /// How many residents are on file.
     pub fn resident_count(&self) -> Result<i64> {
         Ok(self.conn.query_row("SELECT count(*) FROM resident", [], |r| r.get(0))?)

@@ -11,6 +11,7 @@ import type { Household } from './bindings/Household';
 import type { HouseholdSummary } from './bindings/HouseholdSummary';
 import type { Lang } from './bindings/Lang';
 import type { Membership } from './bindings/Membership';
+import type { Overview } from './bindings/Overview';
 import type { Problem } from './bindings/Problem';
 import type { RegisterRequest } from './bindings/RegisterRequest';
 import type { ResidentSummary } from './bindings/ResidentSummary';
@@ -62,6 +63,7 @@ export const ipc = {
   registerResident: (req: RegisterRequest) => call<Saved>('register_resident', { req }),
   updateResident: (req: UpdateRequest) => call<Saved>('update_resident', { req }),
   getResident: (key: string) => call<ResidentView>('get_resident', { key }),
+  overview: () => call<Overview>('overview'),
   searchResidents: (req: SearchRequest) => call<ResidentSummary[]>('search_residents', { req }),
   residentHistory: (key: string) => call<HistoryEntry[]>('resident_history', { key }),
   createHousehold: (villageCode: string, address: string) => call<Household>('create_household', { villageCode, address }),
