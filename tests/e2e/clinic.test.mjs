@@ -129,3 +129,40 @@ test('set up, register in Chinese, restart, find by initials, edit, see history'
     await s.screenshot('06-residents-en.png');
   });
 });
+
+test('the demo clinic: workbench, a household, a new member', async () => {
+  const demoDir = mkdtempSync(join(tmpdir(), 'vhr-e2e-demo-'));
+  const s = await Session.open(driver.base, app, ['--data-dir', demoDir]);
+  try {
+    await s.click('button[name="demo"]');
+    await s.waitFor('button[name="new-record"]', 60000);
+    await s.click('button[data-nav="workbench"]');
+    await s.waitForText('[data-total]', '300');
+    const elderly = Number(await s.text('[data-tag="elderly"] .n'));
+    assert.ok(elderly > 20 && elderly < 150, `a plausible number of elderly residents among 300: ${elderly}`);
+    await s.screenshot('07-demo-workbench-zh.png');
+
+    await s.click('button[data-nav="households"]');
+    await s.click('table tbody tr td');
+    await s.waitFor('[data-household-members]');
+    const before = (await s.findAll('[data-household-members] tbody tr')).length;
+    await s.screenshot('08-household-zh.png');
+    await s.click('button[name="add-member"]');
+    await s.type('input[name="name"]', '小明');
+    await s.select('select[name="id_kind"]', 'none');
+    await s.select('select[name="sex"]', '1');
+    await s.type('input[name="birth_date"]', '2024/3/5');
+    await s.type('input[name="relation"]', '孙子');
+    await s.click('button[name="save"]');
+    await s.waitFor('[data-resident-name]');
+    assert.equal(await s.text('[data-resident-name]'), '小明', 'a child needs no basic information form');
+    await s.click('div.tabs button:nth-child(3)');
+    await s.waitFor('[data-household-members]');
+    assert.equal((await s.findAll('[data-household-members] tbody tr')).length, before + 1, 'the new member is listed');
+  } catch (e) {
+    await s.screenshot('failure-demo.png').catch(() => {});
+    throw e;
+  } finally {
+    await s.close();
+  }
+});
