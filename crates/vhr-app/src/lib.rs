@@ -265,7 +265,7 @@ impl Clinic {
         // Children aged 0–6 do not use the personal basic information form (§5).
         if !(is_child && ready.basic_info.is_empty()) {
             let form = self.forms.form("personal_basic_info").ok_or_else(|| Error::Forms("personal_basic_info is missing".into()))?;
-            let (values, form_problems) = validate(form, &self.forms, &ready.basic_info, ValidationContext { today }, "basic_info");
+            let (values, form_problems) = validate(form, &self.forms, &ready.basic_info, ValidationContext::on(today), "basic_info");
             ready.basic_info = values;
             problems.extend(form_problems);
         }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::i18n::Localized;
+use crate::population::Tag;
 
 /// A national code set with its codes exactly as printed on the form.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -22,6 +23,10 @@ pub struct CodeSet {
 pub struct CodeEntry {
     pub code: String,
     pub label: Localized,
+    /// Points this answer scores on a scale (the elderly self-care assessment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub score: Option<f64>,
 }
 
 impl CodeSet {
@@ -43,6 +48,48 @@ pub enum DatePrecision {
 pub struct Condition {
     pub field: String,
     pub any_of: Vec<String>,
+}
+
+/// When a field is required beyond `required` (§6 "*" items, V7).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Requirement {
+    /// Required from this age on (the four elderly items at 65).
+    MinAge { years: u32 },
+    /// Required for residents in a key population (dorsalis pedis pulse for diabetes).
+    Population { tag: Tag },
+    /// Required when another field holds one of these codes.
+    FieldIs { field: String, any_of: Vec<String> },
+}
+
+/// A value the engine computes instead of the user typing it (V6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Derivation {
+    /// weight (kg) / height (m)², one decimal.
+    Bmi { weight: String, height: String },
+    /// The sum of the scores of the codes chosen in these fields.
+    ScoreSum { fields: Vec<String> },
+    /// The code of the band a number falls in (e.g. self-care total → category).
+    Bands { source: String, bands: Vec<Band> },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Band {
+    pub min: f64,
+    #[serde(default)]
+    pub max: Option<f64>,
+    pub code: String,
+}
+
+/// A rule between two fields of a form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Rule {
+    /// `field` must be greater than `than` (systolic above diastolic).
+    Greater { field: String, than: String, message: Localized },
+    /// The date in `field` must be after the one in `than` (next visit after this visit, V9).
+    DateAfter { field: String, than: String, message: Localized },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -136,6 +183,10 @@ pub struct Field {
     pub bound: Option<String>,
     #[serde(default)]
     pub hint: Option<Localized>,
+    #[serde(default)]
+    pub required_if: Option<Requirement>,
+    #[serde(default)]
+    pub derived: Option<Derivation>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -153,7 +204,15 @@ pub struct FormDef {
     /// The WS/T 483 document type this form travels as, if any (§12.2).
     #[serde(default)]
     pub document_type: Option<String>,
+    /// The field holding the date the service was given (the visit date).
+    #[serde(default)]
+    pub service_date: Option<String>,
+    /// The field holding the next visit date, if the form books one.
+    #[serde(default)]
+    pub next_date: Option<String>,
     pub sections: Vec<Section>,
+    #[serde(default)]
+    pub rules: Vec<Rule>,
 }
 
 impl FormDef {
@@ -218,6 +277,36 @@ impl FormRegistry {
         }
         for field in form.fields() {
             self.check_field(field, &ids).map_err(fail)?;
+        }
+        let known = |id: &str| if ids.contains(id) { Ok(()) } else { Err(fail(format!("refers to unknown field {id}"))) };
+        for special in [&form.service_date, &form.next_date].into_iter().flatten() {
+            known(special)?;
+        }
+        for rule in &form.rules {
+            match rule {
+                Rule::Greater { field, than, .. } | Rule::DateAfter { field, than, .. } => {
+                    known(field)?;
+                    known(than)?;
+                }
+            }
+        }
+        for field in form.fields() {
+            if let Some(Requirement::FieldIs { field: other, .. }) = &field.required_if {
+                known(other)?;
+            }
+            match &field.derived {
+                Some(Derivation::Bmi { weight, height }) => {
+                    known(weight)?;
+                    known(height)?;
+                }
+                Some(Derivation::ScoreSum { fields }) => {
+                    for f in fields {
+                        known(f)?;
+                    }
+                }
+                Some(Derivation::Bands { source, .. }) => known(source)?,
+                None => {}
+            }
         }
         Ok(())
     }

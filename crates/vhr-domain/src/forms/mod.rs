@@ -11,7 +11,10 @@
 mod def;
 mod validate;
 
-pub use def::{CodeEntry, CodeSet, Condition, DatePrecision, Field, FieldKind, FormDef, FormRegistry, RegistryError, Section};
+pub use def::{
+    Band, CodeEntry, CodeSet, Condition, DatePrecision, Derivation, Field, FieldKind, FormDef, FormRegistry, RegistryError, Requirement,
+    Rule, Section,
+};
 pub use validate::{normalize_date, validate, ValidationContext};
 
 /// Filled-in values of a form, keyed by field id.
@@ -21,3 +24,6 @@ pub use validate::{normalize_date, validate, ValidationContext};
 /// date → `YYYY-MM-DD` (or `YYYY-MM`); rows → array of objects keyed by column
 /// id; coded dates → array of `{code, date, text?}`.
 pub type FormValues = serde_json::Map<String, serde_json::Value>;
+
+#[cfg(test)]
+mod tests;

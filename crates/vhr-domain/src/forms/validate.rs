@@ -3,15 +3,42 @@
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
-use super::def::{DatePrecision, Field, FieldKind, FormDef, FormRegistry};
+use super::def::{DatePrecision, Derivation, Field, FieldKind, FormDef, FormRegistry, Requirement, Rule};
 use super::FormValues;
+use crate::population::Tag;
 use crate::problem::Problem;
 use crate::text::normalize_ascii;
 
-/// What validation needs to know besides the values.
+/// What validation needs to know besides the values: the day, and who the
+/// form is about (for items required by age or key population).
 #[derive(Debug, Clone, Copy)]
-pub struct ValidationContext {
+pub struct ValidationContext<'a> {
     pub today: NaiveDate,
+    pub age: Option<u32>,
+    pub tags: &'a [Tag],
+}
+
+impl ValidationContext<'_> {
+    /// A context that knows only the day.
+    pub fn on(today: NaiveDate) -> ValidationContext<'static> {
+        ValidationContext { today, age: None, tags: &[] }
+    }
+}
+
+fn requirement_holds(req: &Requirement, values: &FormValues, ctx: ValidationContext<'_>) -> bool {
+    match req {
+        Requirement::MinAge { years } => ctx.age.is_some_and(|a| a >= *years),
+        Requirement::Population { tag } => ctx.tags.contains(tag),
+        Requirement::FieldIs { field, any_of } => holds(values.get(field), any_of),
+    }
+}
+
+fn holds(value: Option<&Value>, any_of: &[String]) -> bool {
+    match value {
+        Some(Value::String(s)) => any_of.contains(s),
+        Some(Value::Array(items)) => items.iter().any(|v| v.as_str().is_some_and(|s| any_of.iter().any(|c| c == s))),
+        _ => false,
+    }
 }
 
 /// Returns the normalised values (trimmed text, numbers from full-width
@@ -21,41 +48,110 @@ pub fn validate(
     form: &FormDef,
     registry: &FormRegistry,
     values: &FormValues,
-    ctx: ValidationContext,
+    ctx: ValidationContext<'_>,
     path: &str,
 ) -> (FormValues, Vec<Problem>) {
     let mut out = Map::new();
     let mut problems = Vec::new();
     let fields: Vec<&Field> = form.fields().filter(|f| f.bound.is_none()).collect();
     check_fields(&fields, registry, values, ctx, path, &mut out, &mut problems);
+    derive(form, registry, &mut out);
+    check_rules(form, &out, path, &mut problems);
     (out, problems)
+}
+
+/// Computes every derived field from the validated values (V6); what the
+/// user may have typed there is replaced.
+fn derive(form: &FormDef, registry: &FormRegistry, out: &mut FormValues) {
+    let number = |out: &FormValues, id: &str| out.get(id).and_then(Value::as_f64);
+    for field in form.fields() {
+        let Some(derivation) = &field.derived else { continue };
+        let value = match derivation {
+            Derivation::Bmi { weight, height } => match (number(out, weight), number(out, height)) {
+                (Some(w), Some(h)) if h > 0.0 => {
+                    let bmi = w / (h / 100.0).powi(2);
+                    serde_json::Number::from_f64((bmi * 10.0).round() / 10.0).map(Value::Number)
+                }
+                _ => None,
+            },
+            Derivation::ScoreSum { fields } => {
+                let mut total = 0.0;
+                let mut complete = true;
+                for id in fields {
+                    let score = form.field(id).and_then(|f| match &f.kind {
+                        FieldKind::Code { code_set, .. } => {
+                            let code = out.get(id).and_then(Value::as_str)?;
+                            registry.code_set(code_set)?.entry(code)?.score
+                        }
+                        _ => None,
+                    });
+                    match score {
+                        Some(s) => total += s,
+                        None => complete = false,
+                    }
+                }
+                if complete {
+                    serde_json::Number::from_f64(total).map(Value::Number)
+                } else {
+                    None
+                }
+            }
+            Derivation::Bands { source, bands } => number(out, source)
+                .and_then(|n| bands.iter().find(|b| n >= b.min && b.max.is_none_or(|m| n <= m)).map(|b| Value::String(b.code.clone()))),
+        };
+        match value {
+            Some(v) => out.insert(field.id.clone(), v),
+            None => out.remove(&field.id),
+        };
+    }
+}
+
+fn check_rules(form: &FormDef, out: &FormValues, path: &str, problems: &mut Vec<Problem>) {
+    let at = |f: &str| if path.is_empty() { f.to_string() } else { format!("{path}.{f}") };
+    for rule in &form.rules {
+        match rule {
+            Rule::Greater { field, than, message } => {
+                if let (Some(a), Some(b)) = (out.get(field).and_then(Value::as_f64), out.get(than).and_then(Value::as_f64)) {
+                    if a <= b {
+                        problems.push(Problem::error(at(field), "rule.greater", message.zh.clone(), message.en.clone()));
+                    }
+                }
+            }
+            Rule::DateAfter { field, than, message } => {
+                if let (Some(a), Some(b)) = (out.get(field).and_then(Value::as_str), out.get(than).and_then(Value::as_str)) {
+                    if a <= b {
+                        problems.push(Problem::error(at(field), "rule.date_after", message.zh.clone(), message.en.clone()));
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn check_fields(
     fields: &[&Field],
     registry: &FormRegistry,
     values: &FormValues,
-    ctx: ValidationContext,
+    ctx: ValidationContext<'_>,
     path: &str,
     out: &mut FormValues,
     problems: &mut Vec<Problem>,
 ) {
     for field in fields {
+        if field.derived.is_some() {
+            continue;
+        }
         if let Some(cond) = &field.when {
-            let holds = match values.get(&cond.field) {
-                Some(Value::String(s)) => cond.any_of.contains(s),
-                Some(Value::Array(items)) => items.iter().any(|v| v.as_str().is_some_and(|s| cond.any_of.iter().any(|c| c == s))),
-                _ => false,
-            };
-            if !holds {
+            if !holds(values.get(&cond.field), &cond.any_of) {
                 continue;
             }
         }
+        let required = field.required || field.required_if.as_ref().is_some_and(|r| requirement_holds(r, values, ctx));
         let at = if path.is_empty() { field.id.clone() } else { format!("{path}.{}", field.id) };
         let raw = values.get(&field.id).cloned().unwrap_or(Value::Null);
         let text_key = format!("{}_text", field.id);
         let raw_text = values.get(&text_key).and_then(Value::as_str).map(str::trim).unwrap_or("");
-        let mut check = FieldCheck { field, at: &at, problems };
+        let mut check = FieldCheck { field, at: &at, required, problems };
         if let Some(value) = check.value(registry, raw, raw_text, ctx) {
             out.insert(field.id.clone(), value);
             if !raw_text.is_empty() && matches!(field.kind, FieldKind::Code { .. }) {
@@ -68,6 +164,7 @@ fn check_fields(
 struct FieldCheck<'a> {
     field: &'a Field,
     at: &'a str,
+    required: bool,
     problems: &'a mut Vec<Problem>,
 }
 
@@ -99,9 +196,9 @@ impl FieldCheck<'_> {
     }
 
     /// Checks one field's value; `None` means nothing to store.
-    fn value(&mut self, registry: &FormRegistry, raw: Value, text: &str, ctx: ValidationContext) -> Option<Value> {
+    fn value(&mut self, registry: &FormRegistry, raw: Value, text: &str, ctx: ValidationContext<'_>) -> Option<Value> {
         if is_empty(&raw) {
-            if self.field.required {
+            if self.required {
                 let (zh, en) = (format!("请填写「{}」", self.zh()), format!("Fill in “{}”", self.en()));
                 self.error("required", zh, en);
             }
@@ -278,7 +375,7 @@ impl FieldCheck<'_> {
         }
     }
 
-    fn date(&mut self, at: String, s: &str, precision: DatePrecision, not_future: bool, ctx: ValidationContext) -> Option<String> {
+    fn date(&mut self, at: String, s: &str, precision: DatePrecision, not_future: bool, ctx: ValidationContext<'_>) -> Option<String> {
         let Some(date) = normalize_date(s, precision) else {
             let (zh, en) = match precision {
                 DatePrecision::Day => {
