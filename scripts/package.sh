@@ -11,5 +11,7 @@ case "$(uname -s)" in
   MINGW*|MSYS*|CYGWIN*) bundles=nsis ;;
   *) bundles=all ;;
 esac
+# The Tauri CLI is needed only here; it is not part of the UI's dependencies.
+[ -x ui/node_modules/.bin/tauri ] || npm --prefix ui install --no-save --no-audit --no-fund @tauri-apps/cli@2.12.5
 ui/node_modules/.bin/tauri build --bundles "$bundles"
 ls -la target/release/bundle/*/ 2>/dev/null || true
