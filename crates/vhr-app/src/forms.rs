@@ -11,7 +11,11 @@ use vhr_domain::forms::FormRegistry;
 use crate::Error;
 
 const CODE_SETS: &str = include_str!("../../../assets/forms/code-sets.json");
-const FORMS: &[(&str, &str)] = &[("personal_basic_info.json", include_str!("../../../assets/forms/personal_basic_info.json"))];
+const FORMS: &[(&str, &str)] = &[
+    ("personal_basic_info.json", include_str!("../../../assets/forms/personal_basic_info.json")),
+    ("hypertension_followup.json", include_str!("../../../assets/forms/hypertension_followup.json")),
+    ("diabetes_followup.json", include_str!("../../../assets/forms/diabetes_followup.json")),
+];
 
 /// Loads the registry, preferring files in `override_dir` over the built-in ones.
 pub fn load(override_dir: Option<&Path>) -> Result<FormRegistry, Error> {

@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod id_card;
 pub mod population;
 pub mod problem;
+pub mod programs;
 pub mod record_number;
 pub mod resident;
 pub mod search;

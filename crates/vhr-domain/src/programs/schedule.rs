@@ -1,0 +1,204 @@
+//! When the next service of a programme is due, and how urgent it is now.
+//!
+//! A follow-up books the next one (its 下次随访日期); a resident never followed
+//! up is due from enrolment. After an uncontrolled or urgent visit the next
+//! follow-up must happen by its date (the 2-week rules); a routine one has a
+//! few days' grace. "Today" is an argument, so every rule is tested with fixed dates.
+
+use chrono::{Duration, Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use ts_rs::TS;
+
+use super::{Program, ProgramConfig};
+use crate::forms::FormValues;
+use crate::i18n::Localized;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum DueState {
+    /// Passed so long ago that the visit it stood for is lost (still shown: the patient still needs one).
+    Missed,
+    Overdue,
+    Due,
+    Upcoming,
+}
+
+impl DueState {
+    pub fn label(self) -> Localized {
+        match self {
+            DueState::Missed => Localized::new("已错过", "Missed"),
+            DueState::Overdue => Localized::new("逾期", "Overdue"),
+            DueState::Due => Localized::new("到期", "Due"),
+            DueState::Upcoming => Localized::new("即将到期", "Upcoming"),
+        }
+    }
+}
+
+/// The last follow-up of a programme, as far as the schedule cares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LastService {
+    pub date: NaiveDate,
+    pub next_date: Option<NaiveDate>,
+    pub next_step: Option<String>,
+    pub classification: Option<String>,
+    /// "上次血压 152/96 · 控制不满意"
+    pub summary: Localized,
+}
+
+impl LastService {
+    /// Reads a stored follow-up's values.
+    pub fn from_values(program: Program, date: NaiveDate, values: &FormValues) -> LastService {
+        let s = |id: &str| values.get(id).and_then(Value::as_str).map(str::to_string);
+        let n =
+            |id: &str| values.get(id).and_then(Value::as_f64).map(|v| if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v}") });
+        let reading = match program {
+            Program::Hypertension => match (n("sbp"), n("dbp")) {
+                (Some(a), Some(b)) => Some(Localized::new(format!("上次血压 {a}/{b}"), format!("last BP {a}/{b}"))),
+                _ => None,
+            },
+            Program::Diabetes => n("fbg").map(|g| Localized::new(format!("上次空腹血糖 {g}"), format!("last fasting glucose {g}"))),
+        };
+        let class = s("classification").map(|c| match c.as_str() {
+            "1" => Localized::new("控制满意", "controlled"),
+            "2" => Localized::new("控制不满意", "uncontrolled"),
+            "3" => Localized::new("不良反应", "adverse reaction"),
+            _ => Localized::new("并发症", "complication"),
+        });
+        let parts: Vec<Localized> = reading.into_iter().chain(class).collect();
+        LastService {
+            date,
+            next_date: s("next_date").and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+            next_step: s("next_step"),
+            classification: s("classification"),
+            summary: Localized::new(
+                parts.iter().map(|p| p.zh.as_str()).collect::<Vec<_>>().join(" · "),
+                parts.iter().map(|p| p.en.as_str()).collect::<Vec<_>>().join(" · "),
+            ),
+        }
+    }
+}
+
+/// One line of the work list.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct DueItem {
+    pub program: Program,
+    pub form_id: String,
+    pub due_on: NaiveDate,
+    pub window_end: NaiveDate,
+    pub state: DueState,
+    /// "高血压随访 · 上次血压 152/96 · 控制不满意"
+    pub reason: Localized,
+}
+
+/// The programme's next service for one resident, if it shows on `today`'s list.
+pub fn due_item(
+    program: Program,
+    enrolled_on: NaiveDate,
+    last: Option<&LastService>,
+    today: NaiveDate,
+    cfg: &ProgramConfig,
+) -> Option<DueItem> {
+    let short = last.and_then(|l| l.next_step.as_deref()).is_some_and(|s| matches!(s, "2" | "3" | "4"));
+    let due_on = match last {
+        Some(l) => l.next_date.or_else(|| l.date.checked_add_months(Months::new(cfg.routine_months)))?,
+        None => enrolled_on,
+    };
+    let window_end = if short { due_on } else { due_on + Duration::days(cfg.grace_days) };
+    let state = if today < due_on - Duration::days(cfg.upcoming_days) {
+        return None;
+    } else if today < due_on {
+        DueState::Upcoming
+    } else if today <= window_end {
+        DueState::Due
+    } else if (today - due_on).num_days() > cfg.missed_after_days {
+        DueState::Missed
+    } else {
+        DueState::Overdue
+    };
+    let mut zh = vec![program.label_zh().to_string()];
+    let mut en = vec![program.label_en().to_string()];
+    match last {
+        Some(l) => {
+            if !l.summary.zh.is_empty() {
+                zh.push(l.summary.zh.clone());
+                en.push(l.summary.en.clone());
+            }
+            if short {
+                zh.push("两周内随访".into());
+                en.push("2-week follow-up".into());
+            }
+        }
+        None => {
+            zh.push("纳入管理后尚未随访".into());
+            en.push("not followed up since enrolment".into());
+        }
+    }
+    Some(DueItem {
+        program,
+        form_id: program.followup_form().to_string(),
+        due_on,
+        window_end,
+        state,
+        reason: Localized::new(zh.join(" · "), en.join(" · ")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn last(date: &str, values: serde_json::Value) -> LastService {
+        LastService::from_values(Program::Hypertension, d(date), values.as_object().unwrap())
+    }
+
+    fn state(l: Option<&LastService>, today: &str) -> Option<DueState> {
+        due_item(Program::Hypertension, d("2026-01-10"), l, d(today), &ProgramConfig::default()).map(|i| i.state)
+    }
+
+    #[test]
+    fn a_routine_follow_up_moves_through_its_states() {
+        let l = last("2026-08-20", json!({"sbp": 132, "dbp": 84, "classification": "1", "next_step": "1", "next_date": "2026-11-20"}));
+        assert_eq!(state(Some(&l), "2026-11-12"), None, "more than a week ahead: not on the list");
+        assert_eq!(state(Some(&l), "2026-11-13"), Some(DueState::Upcoming));
+        assert_eq!(state(Some(&l), "2026-11-20"), Some(DueState::Due));
+        assert_eq!(state(Some(&l), "2026-11-27"), Some(DueState::Due), "a week's grace");
+        assert_eq!(state(Some(&l), "2026-11-28"), Some(DueState::Overdue));
+        assert_eq!(state(Some(&l), "2027-02-19"), Some(DueState::Missed), "over 90 days late");
+    }
+
+    #[test]
+    fn the_two_week_rule_has_no_grace() {
+        let l = last("2026-11-06", json!({"sbp": 152, "dbp": 96, "classification": "2", "next_step": "2", "next_date": "2026-11-20"}));
+        assert_eq!(state(Some(&l), "2026-11-20"), Some(DueState::Due));
+        assert_eq!(state(Some(&l), "2026-11-21"), Some(DueState::Overdue), "the 2-week follow-up is late the next day");
+        let item = due_item(Program::Hypertension, d("2026-01-10"), Some(&l), d("2026-11-21"), &ProgramConfig::default()).unwrap();
+        assert_eq!(item.reason.zh, "高血压随访 · 上次血压 152/96 · 控制不满意 · 两周内随访");
+    }
+
+    #[test]
+    fn never_followed_up_is_due_from_enrolment() {
+        let item = due_item(Program::Diabetes, d("2026-11-01"), None, d("2026-11-21"), &ProgramConfig::default()).unwrap();
+        assert_eq!((item.state, item.due_on), (DueState::Overdue, d("2026-11-01")));
+        assert_eq!(item.reason.zh, "糖尿病随访 · 纳入管理后尚未随访");
+    }
+
+    #[test]
+    fn a_follow_up_without_a_next_date_falls_back_to_three_months() {
+        let l = last("2026-02-28", json!({"sbp": 132, "dbp": 84, "classification": "1"}));
+        let item = due_item(Program::Hypertension, d("2026-01-10"), Some(&l), d("2026-05-28"), &ProgramConfig::default()).unwrap();
+        assert_eq!(item.due_on, d("2026-05-28"));
+    }
+
+    #[test]
+    fn leap_years_and_month_ends() {
+        let l = last("2027-11-30", json!({"classification": "1", "next_step": "1"}));
+        let item = due_item(Program::Hypertension, d("2026-01-10"), Some(&l), d("2028-02-29"), &ProgramConfig::default()).unwrap();
+        assert_eq!(item.due_on, d("2028-02-29"), "30 November + 3 months lands on 29 February in a leap year");
+    }
+}
