@@ -9,6 +9,7 @@ pub mod env;
 mod error;
 pub mod forms;
 pub mod paths;
+mod services;
 
 use std::path::{Path, PathBuf};
 
@@ -30,6 +31,7 @@ use vhr_store::{Actor, HistoryEntry, Household, HouseholdSummary, NewResident, R
 
 pub use env::{Clock, FixedClock, IdSource, RandomIds, SequentialIds, SystemClock};
 pub use error::{Error, WireError};
+pub use services::{AddServiceRequest, SavedService, TimelineEntry, WorkItem};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -153,9 +155,9 @@ pub struct Saved {
 
 /// An open clinic install: its store, form definitions and the signed-in user.
 pub struct Clinic {
-    store: Store,
-    forms: FormRegistry,
-    env: Env,
+    pub(crate) store: Store,
+    pub(crate) forms: FormRegistry,
+    pub(crate) env: Env,
     actor: Option<Actor>,
     data_dir: PathBuf,
 }
@@ -190,7 +192,7 @@ impl Clinic {
         self.store.clinic()?.ok_or(Error::NotSetUp)
     }
 
-    fn actor(&self) -> Result<&Actor> {
+    pub(crate) fn actor(&self) -> Result<&Actor> {
         self.actor.as_ref().ok_or(Error::NotSignedIn)
     }
 
@@ -293,7 +295,7 @@ impl Clinic {
         Ok((ready, problems))
     }
 
-    fn gate(problems: Vec<Problem>, confirm: bool) -> Result<Vec<Problem>> {
+    pub(crate) fn gate(problems: Vec<Problem>, confirm: bool) -> Result<Vec<Problem>> {
         if has_errors(&problems) {
             return Err(Error::Invalid(problems));
         }

@@ -16,6 +16,7 @@ mod history;
 mod households;
 mod residents;
 mod schema;
+mod services;
 mod settings;
 mod users;
 
@@ -29,7 +30,8 @@ pub use error::StoreError;
 pub use history::{Change, HistoryEntry};
 pub use households::{Household, HouseholdMember, HouseholdSummary};
 pub use residents::{DuplicateCandidate, NewResident, ResidentSummary, SearchSpec};
-pub use schema::latest_version as latest_schema_version;
+pub use schema::{latest_version as latest_schema_version, migrate_to};
+pub use services::{NewService, ProgramMember, ServiceRecord};
 pub use users::{User, UserRecord};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

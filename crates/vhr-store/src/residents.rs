@@ -50,13 +50,13 @@ pub struct SearchSpec {
     pub limit: usize,
 }
 
-const SUMMARY_COLUMNS: &str = "r.id, r.record_no, r.name, r.sex, r.birth_date, r.village_code, r.id_number, \
+pub(crate) const SUMMARY_COLUMNS: &str = "r.id, r.record_no, r.name, r.sex, r.birth_date, r.village_code, r.id_number, \
      json_extract(r.data, '$.phone'), r.household_id, r.status, r.dx_hypertension, r.dx_diabetes, r.dx_severe_mental";
 
 const RESIDENT_COLUMNS: &str = "id, version, record_no, data, household_id, relation, is_head, status, institution, \
      created_by, created_at, updated_by, updated_at";
 
-fn summary(row: &Row<'_>, today: NaiveDate) -> rusqlite::Result<ResidentSummary> {
+pub(crate) fn summary(row: &Row<'_>, today: NaiveDate) -> rusqlite::Result<ResidentSummary> {
     let birth: String = row.get(4)?;
     let birth_date = NaiveDate::parse_from_str(&birth, "%Y-%m-%d").map_err(|e| corrupt(4, e))?;
     let sex: String = row.get(3)?;

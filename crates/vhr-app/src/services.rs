@@ -1,0 +1,208 @@
+//! Service records and the work list: filling in follow-ups and the other
+//! national forms, the proposals that guide them, and who is due.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use ts_rs::TS;
+use vhr_domain::forms::{validate, FormValues, ValidationContext};
+use vhr_domain::population::Tag;
+use vhr_domain::problem::{has_errors, Problem};
+use vhr_domain::programs::{self, due_item, DueItem, LastService, Program, ProgramConfig, Proposal};
+use vhr_store::{NewService, ResidentSummary, ServiceRecord};
+
+use crate::{Clinic, Error, Result};
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct AddServiceRequest {
+    pub resident_id: String,
+    pub form_id: String,
+    #[ts(type = "Record<string, unknown>")]
+    pub values: FormValues,
+    #[serde(default)]
+    pub confirm: bool,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SavedService {
+    pub record: ServiceRecord,
+    pub warnings: Vec<Problem>,
+    pub proposal: Option<Proposal>,
+}
+
+/// One line of the work list.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct WorkItem {
+    pub resident: ResidentSummary,
+    pub due: DueItem,
+}
+
+/// A service record on a resident's timeline.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TimelineEntry {
+    pub record: ServiceRecord,
+    pub form_title: vhr_domain::i18n::Localized,
+}
+
+fn date_of(values: &FormValues, field: Option<&String>) -> Option<NaiveDate> {
+    field.and_then(|f| values.get(f)).and_then(Value::as_str).and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+}
+
+impl Clinic {
+    fn program_config(&self) -> ProgramConfig {
+        ProgramConfig::default()
+    }
+
+    /// Validates a form's values for a resident and, for follow-ups, proposes
+    /// the classification and next visit. Nothing is stored.
+    fn check_service(
+        &self,
+        resident_id: &str,
+        form_id: &str,
+        values: &FormValues,
+    ) -> Result<(FormValues, Vec<Problem>, Option<Proposal>, String)> {
+        let view = self.resident(resident_id)?;
+        let form = self.forms.form(form_id).ok_or_else(|| Error::NotFound { entity: "form".into(), id: form_id.into() })?;
+        let ctx = ValidationContext { today: self.today(), age: Some(view.age), tags: &view.tags };
+        let (clean, mut problems) = validate(form, &self.forms, values, ctx, "values");
+        if form.service_date.is_some() && date_of(&clean, form.service_date.as_ref()).is_none() && !has_errors(&problems) {
+            problems.push(Problem::error("values", "service.date", "请填写服务日期", "Enter the date of the service"));
+        }
+        let proposal = match Program::from_form(form_id) {
+            Some(program) => {
+                let previous = self.store.last_service(self.actor()?, &view.resident.id, form_id)?;
+                let previous_class =
+                    previous.as_ref().and_then(|p| p.data.get("classification")).and_then(Value::as_str).map(str::to_string);
+                programs::propose(program, &clean, view.age, previous_class.as_deref(), &self.program_config())
+            }
+            None => None,
+        };
+        if let Some(p) = &proposal {
+            if p.urgent && clean.get("next_step").and_then(Value::as_str) != Some("4") {
+                problems.push(Problem::warning(
+                    "values.next_step",
+                    "followup.urgent",
+                    "本次随访达到紧急转诊标准，建议选择“4 紧急转诊”并在2周内随访转诊情况",
+                    "This visit meets the urgent-referral criteria: choose “4 urgent referral” and follow the referral up within 2 weeks",
+                ));
+            }
+        }
+        Ok((clean, problems, proposal, view.resident.id))
+    }
+
+    /// What the readings entered so far propose (for the form while it is filled in).
+    pub fn propose(&self, resident_id: &str, form_id: &str, values: &FormValues) -> Result<Option<Proposal>> {
+        Ok(self.check_service(resident_id, form_id, values)?.2)
+    }
+
+    /// Stores a filled-in form for a resident, validated exactly as the UI validates it.
+    pub fn add_service(&mut self, req: AddServiceRequest) -> Result<SavedService> {
+        let (clean, problems, proposal, resident_id) = self.check_service(&req.resident_id, &req.form_id, &req.values)?;
+        let warnings = Self::gate(problems, req.confirm)?;
+        let form = self.forms.form(&req.form_id).expect("checked above");
+        let new = NewService {
+            id: self.env.ids.new_id(),
+            resident_id,
+            form_id: form.id.clone(),
+            form_version: form.version,
+            service_date: date_of(&clean, form.service_date.as_ref()).unwrap_or_else(|| self.today()),
+            next_date: date_of(&clean, form.next_date.as_ref()),
+            data: clean,
+        };
+        let actor = self.actor()?.clone();
+        let record = self.store.insert_service(&actor, new, self.env.clock.now())?;
+        Ok(SavedService { record, warnings, proposal })
+    }
+
+    /// Values to start a new form with: today, the signed-in doctor, and what
+    /// carries over from the resident's last record of the same form (height,
+    /// targets, medication).
+    pub fn prefill(&self, resident_id: &str, form_id: &str) -> Result<FormValues> {
+        let view = self.resident(resident_id)?;
+        let form = self.forms.form(form_id).ok_or_else(|| Error::NotFound { entity: "form".into(), id: form_id.into() })?;
+        let mut values = FormValues::new();
+        if let Some(last) = self.store.last_service(self.actor()?, &view.resident.id, form_id)? {
+            for keep in [
+                "height",
+                "weight_target",
+                "bmi_target",
+                "smoking_target",
+                "drinking_target",
+                "exercise_times_target",
+                "exercise_minutes_target",
+                "salt_target",
+                "staple_target",
+                "drugs",
+                "insulin_type",
+                "insulin_dose",
+            ] {
+                if let Some(v) = last.data.get(keep) {
+                    values.insert(keep.into(), v.clone());
+                }
+            }
+        }
+        if let Some(f) = &form.service_date {
+            values.insert(f.clone(), Value::String(self.today().to_string()));
+        }
+        if form.field("doctor").is_some() {
+            values.insert("doctor".into(), Value::String(self.actor()?.name.clone()));
+        }
+        if form.field("method").is_some() {
+            values.insert("method".into(), Value::String("1".into()));
+        }
+        Ok(values)
+    }
+
+    /// Who is due for which service on `date`, per village or for the whole
+    /// catchment: missed and overdue first, then due, then upcoming.
+    pub fn worklist(&self, date: NaiveDate, village: Option<&str>) -> Result<Vec<WorkItem>> {
+        let actor = self.actor()?;
+        let cfg = self.program_config();
+        let mut items = Vec::new();
+        for program in Program::ALL {
+            let tag: Tag = program.tag();
+            for m in self.store.program_members(actor, tag, program.followup_form(), village.filter(|v| !v.is_empty()), date)? {
+                let diagnosed = m.diagnosed.as_deref().and_then(|ym| NaiveDate::parse_from_str(&format!("{ym}-01"), "%Y-%m-%d").ok());
+                let enrolled_on = [m.created_on, diagnosed].into_iter().flatten().max().unwrap_or(date);
+                let last = m.last.as_ref().map(|s| LastService::from_values(program, s.service_date, &s.data));
+                if let Some(due) = due_item(program, enrolled_on, last.as_ref(), date, &cfg) {
+                    items.push(WorkItem { resident: m.resident, due });
+                }
+            }
+        }
+        items.sort_by(|a, b| {
+            (a.due.state, a.due.due_on, &a.resident.village_code, &a.resident.record_no).cmp(&(
+                b.due.state,
+                b.due.due_on,
+                &b.resident.village_code,
+                &b.resident.record_no,
+            ))
+        });
+        Ok(items)
+    }
+
+    /// Every service record of a resident, newest first.
+    pub fn timeline(&self, resident_key: &str) -> Result<Vec<TimelineEntry>> {
+        let view = self.resident(resident_key)?;
+        let records = self.store.services_of(self.actor()?, &view.resident.id)?;
+        Ok(records
+            .into_iter()
+            .map(|record| {
+                let form_title = self
+                    .forms
+                    .form(&record.form_id)
+                    .map(|f| f.title.clone())
+                    .unwrap_or_else(|| vhr_domain::i18n::Localized::new(record.form_id.clone(), record.form_id.clone()));
+                TimelineEntry { record, form_title }
+            })
+            .collect())
+    }
+
+    pub fn service(&self, id: &str) -> Result<ServiceRecord> {
+        self.store.service(self.actor()?, id)?.ok_or_else(|| Error::NotFound { entity: "service_record".into(), id: id.into() })
+    }
+
+    pub fn service_history(&self, id: &str) -> Result<Vec<vhr_store::HistoryEntry>> {
+        Ok(self.store.history(self.actor()?, "service_record", id)?)
+    }
+}

@@ -1,0 +1,278 @@
+//! Service records: filled-in follow-ups, examinations and visits.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{params, OptionalExtension, Row};
+use serde::Serialize;
+use serde_json::Value;
+use ts_rs::TS;
+use vhr_domain::changes::diff;
+use vhr_domain::forms::FormValues;
+
+use vhr_domain::population::{Tag, CHRONIC_FROM};
+use vhr_domain::resident::age_cutoff;
+
+use crate::history::{record, Recorded};
+use crate::residents::{summary, ResidentSummary, SUMMARY_COLUMNS};
+use crate::{parse_ts, ts, Actor, Result, Store, StoreError};
+
+/// A service record to store; `data` has been validated against its form.
+pub struct NewService {
+    pub id: String,
+    pub resident_id: String,
+    pub form_id: String,
+    pub form_version: u32,
+    pub service_date: NaiveDate,
+    pub next_date: Option<NaiveDate>,
+    pub data: FormValues,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ServiceRecord {
+    pub id: String,
+    pub version: i64,
+    pub resident_id: String,
+    pub form_id: String,
+    pub form_version: u32,
+    pub service_date: NaiveDate,
+    pub next_date: Option<NaiveDate>,
+    #[ts(type = "Record<string, unknown>")]
+    pub data: FormValues,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_by: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str =
+    "id, version, resident_id, form_id, form_version, service_date, next_date, data, created_by, created_at, updated_by, updated_at";
+
+fn date(s: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| StoreError::Corrupt(format!("bad date {s:?}: {e}")))
+}
+
+fn row(r: &Row<'_>) -> rusqlite::Result<[Option<String>; 12]> {
+    row_at(r, 0)
+}
+
+/// The twelve service-record columns starting at `offset`, as text.
+fn row_at(r: &Row<'_>, offset: usize) -> rusqlite::Result<[Option<String>; 12]> {
+    let mut out: [Option<String>; 12] = Default::default();
+    for (i, slot) in out.iter_mut().enumerate() {
+        *slot = match r.get_ref(offset + i)? {
+            rusqlite::types::ValueRef::Null => None,
+            rusqlite::types::ValueRef::Integer(n) => Some(n.to_string()),
+            v => Some(v.as_str()?.to_string()),
+        };
+    }
+    Ok(out)
+}
+
+fn decode(c: [Option<String>; 12]) -> Result<ServiceRecord> {
+    let s = |i: usize| c[i].clone().ok_or_else(|| StoreError::Corrupt(format!("service_record column {i} is empty")));
+    let data: Value = serde_json::from_str(&s(7)?)?;
+    Ok(ServiceRecord {
+        id: s(0)?,
+        version: s(1)?.parse().map_err(|_| StoreError::Corrupt("version".into()))?,
+        resident_id: s(2)?,
+        form_id: s(3)?,
+        form_version: s(4)?.parse().map_err(|_| StoreError::Corrupt("form_version".into()))?,
+        service_date: date(&s(5)?)?,
+        next_date: c[6].as_deref().map(date).transpose()?,
+        data: match data {
+            Value::Object(m) => m,
+            _ => return Err(StoreError::Corrupt("service data is not an object".into())),
+        },
+        created_by: s(8)?,
+        created_at: parse_ts(&s(9)?)?,
+        updated_by: s(10)?,
+        updated_at: parse_ts(&s(11)?)?,
+    })
+}
+
+fn snapshot(r: &ServiceRecord) -> Result<Value> {
+    Ok(serde_json::to_value(r)?)
+}
+
+/// A resident in a programme, with what the schedule needs.
+#[derive(Debug, Clone)]
+pub struct ProgramMember {
+    pub resident: ResidentSummary,
+    /// 建档日期.
+    pub created_on: Option<NaiveDate>,
+    /// The diagnosis month of the programme's disease in past history (`YYYY-MM`).
+    pub diagnosed: Option<String>,
+    /// The latest record of the programme's follow-up form.
+    pub last: Option<ServiceRecord>,
+}
+
+impl Store {
+    /// Everyone in a disease programme (a confirmed diagnosis and age 35 or
+    /// more), with their latest follow-up: one statement, one index seek per member.
+    pub fn program_members(
+        &self,
+        _actor: &Actor,
+        tag: Tag,
+        form_id: &str,
+        village: Option<&str>,
+        today: NaiveDate,
+    ) -> Result<Vec<ProgramMember>> {
+        let (flag, disease_code) = match tag {
+            Tag::Hypertension => ("dx_hypertension", "2"),
+            Tag::Diabetes => ("dx_diabetes", "3"),
+            other => return Err(StoreError::Corrupt(format!("{other:?} is not a disease programme"))),
+        };
+        let service_cols: String = COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS}, json_extract(r.data, '$.created_on'),
+                    (SELECT json_extract(value, '$.date') FROM json_each(r.data, '$.basic_info.past_diseases') WHERE json_extract(value, '$.code') = ?1),
+                    {service_cols}
+             FROM resident r
+             LEFT JOIN service_record s ON s.pk = (
+                 SELECT pk FROM service_record WHERE resident_id = r.id AND form_id = ?2 ORDER BY service_date DESC, pk DESC LIMIT 1)
+             WHERE r.status = 'active' AND r.{flag} = 1 AND r.birth_date <= ?3 AND (?4 IS NULL OR r.village_code = ?4)"
+        );
+        let cutoff = age_cutoff(today, CHRONIC_FROM).to_string();
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![disease_code, form_id, cutoff, village], |r| {
+            Ok((summary(r, today)?, r.get::<_, Option<String>>(13)?, r.get::<_, Option<String>>(14)?, row_at(r, 15)?))
+        })?;
+        let mut out = Vec::new();
+        for item in rows {
+            let (resident, created_on, diagnosed, service) = item?;
+            out.push(ProgramMember {
+                resident,
+                created_on: created_on.as_deref().map(date).transpose()?,
+                diagnosed,
+                last: if service[0].is_some() { Some(decode(service)?) } else { None },
+            });
+        }
+        Ok(out)
+    }
+
+    /// Stores a new service record with its history and outbox rows.
+    pub fn insert_service(&mut self, actor: &Actor, new: NewService, at: DateTime<Utc>) -> Result<ServiceRecord> {
+        self.batch(|b| b.insert_service(actor, new, at))
+    }
+
+    /// Saves a new version of a service record, refusing a stale edit.
+    pub fn update_service(
+        &mut self,
+        actor: &Actor,
+        id: &str,
+        expected_version: i64,
+        data: FormValues,
+        service_date: NaiveDate,
+        next_date: Option<NaiveDate>,
+        at: DateTime<Utc>,
+    ) -> Result<ServiceRecord> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let sql = format!("SELECT {COLUMNS} FROM service_record WHERE id = ?1");
+        let before = tx
+            .query_row(&sql, [id], row)
+            .optional()?
+            .map(decode)
+            .transpose()?
+            .ok_or_else(|| StoreError::NotFound { entity: "service_record", id: id.into() })?;
+        if before.version != expected_version {
+            return Err(StoreError::VersionConflict {
+                entity: "service_record",
+                id: id.into(),
+                expected: expected_version,
+                actual: before.version,
+            });
+        }
+        let mut after = before.clone();
+        after.data = data;
+        after.service_date = service_date;
+        after.next_date = next_date;
+        after.version += 1;
+        after.updated_by = actor.name.clone();
+        after.updated_at = at;
+        if (&after.data, after.service_date, after.next_date) == (&before.data, before.service_date, before.next_date) {
+            return Ok(before);
+        }
+        tx.execute(
+            "UPDATE service_record SET version = ?2, service_date = ?3, next_date = ?4, data = ?5, updated_by = ?6, updated_at = ?7 WHERE id = ?1",
+            params![id, after.version, after.service_date.to_string(), after.next_date.map(|d| d.to_string()), serde_json::to_string(&after.data)?, after.updated_by, ts(at)],
+        )?;
+        let changes = diff(&Value::Object(before.data.clone()), &Value::Object(after.data.clone()));
+        let snap = snapshot(&after)?;
+        record(
+            &tx,
+            actor,
+            at,
+            Recorded { entity: "service_record", entity_id: id, version: after.version, op: "update", changes: &changes, snapshot: &snap },
+        )?;
+        tx.commit()?;
+        Ok(after)
+    }
+
+    pub fn service(&self, _actor: &Actor, id: &str) -> Result<Option<ServiceRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM service_record WHERE id = ?1");
+        self.conn.query_row(&sql, [id], row).optional()?.map(decode).transpose()
+    }
+
+    /// Every service record of a resident, newest first (the timeline).
+    pub fn services_of(&self, _actor: &Actor, resident_id: &str) -> Result<Vec<ServiceRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM service_record WHERE resident_id = ?1 ORDER BY service_date DESC, pk DESC");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([resident_id], row)?.collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().map(decode).collect()
+    }
+
+    /// The latest record of one form for a resident.
+    pub fn last_service(&self, _actor: &Actor, resident_id: &str, form_id: &str) -> Result<Option<ServiceRecord>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM service_record WHERE resident_id = ?1 AND form_id = ?2 ORDER BY service_date DESC, pk DESC LIMIT 1"
+        );
+        self.conn.prepare_cached(&sql)?.query_row(params![resident_id, form_id], row).optional()?.map(decode).transpose()
+    }
+}
+
+impl crate::Batch<'_> {
+    /// Stores a service record within the batch's transaction.
+    pub fn insert_service(&mut self, actor: &Actor, new: NewService, at: DateTime<Utc>) -> Result<ServiceRecord> {
+        let tx = &self.tx;
+        let exists: Option<i64> = tx.query_row("SELECT pk FROM resident WHERE id = ?1", [&new.resident_id], |r| r.get(0)).optional()?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound { entity: "resident", id: new.resident_id });
+        }
+        let record_ = ServiceRecord {
+            id: new.id,
+            version: 1,
+            resident_id: new.resident_id,
+            form_id: new.form_id,
+            form_version: new.form_version,
+            service_date: new.service_date,
+            next_date: new.next_date,
+            data: new.data,
+            created_by: actor.name.clone(),
+            created_at: at,
+            updated_by: actor.name.clone(),
+            updated_at: at,
+        };
+        tx.execute(
+            "INSERT INTO service_record (id, version, resident_id, form_id, form_version, service_date, next_date, data, created_by, created_at, updated_by, updated_at)
+             VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?8, ?9)",
+            params![
+                record_.id,
+                record_.resident_id,
+                record_.form_id,
+                record_.form_version,
+                record_.service_date.to_string(),
+                record_.next_date.map(|d| d.to_string()),
+                serde_json::to_string(&record_.data)?,
+                actor.name,
+                ts(at)
+            ],
+        )?;
+        let snap = snapshot(&record_)?;
+        record(
+            tx,
+            actor,
+            at,
+            Recorded { entity: "service_record", entity_id: &record_.id, version: 1, op: "create", changes: &[], snapshot: &snap },
+        )?;
+        Ok(record_)
+    }
+}
