@@ -54,6 +54,16 @@ enum Command {
     /// Lists the form definitions, or prints them all as JSON.
     #[command(subcommand)]
     Form(FormCommand),
+    /// Who is due for a follow-up on a date: missed and overdue first.
+    Worklist {
+        /// The day to plan for, YYYY-MM-DD (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long)]
+        village: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Measures search, open and save on a demo clinic (see docs/benchmarks.md).
     Bench(bench::BenchArgs),
 }
@@ -97,6 +107,21 @@ struct InitArgs {
 enum FormCommand {
     /// The forms this install knows (built in, or replaced in the data folder's forms/).
     List,
+    /// Stores a filled-in form for a resident, validated exactly as in the app.
+    Add {
+        /// The resident's UUID, record number or ID number.
+        #[arg(long)]
+        resident: String,
+        /// The form id, e.g. hypertension_followup (see `form list`).
+        #[arg(long)]
+        form: String,
+        /// The form's values as JSON (a file, or - for standard input).
+        #[arg(long)]
+        json: String,
+        /// Save even when there are warnings.
+        #[arg(long)]
+        confirm: bool,
+    },
     /// Every form definition and code set as JSON, exactly as the desktop UI receives them.
     Registry,
 }
@@ -382,6 +407,41 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::Form(FormCommand::Add { resident, form, json, confirm }) => {
+            let values: serde_json::Map<String, Value> =
+                serde_json::from_str(&read_source(json)?).map_err(|e| Failure { code: 1, message: format!("JSON: {e}"), wire: None })?;
+            let mut clinic = signed_in(cli, lang)?;
+            let saved = clinic
+                .add_service(vhr_app::AddServiceRequest { resident_id: resident.clone(), form_id: form.clone(), values, confirm: *confirm })
+                .map_err(|e| fail(e, lang))?;
+            print_json(&saved);
+            Ok(())
+        }
+        Command::Worklist { date, village, json } => {
+            let clinic = signed_in(cli, lang)?;
+            let day = match date {
+                Some(d) => {
+                    chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| Failure::usage(format!("--date {d}: write YYYY-MM-DD")))?
+                }
+                None => clinic.today(),
+            };
+            let items = clinic.worklist(day, village.as_deref()).map_err(|e| fail(e, lang))?;
+            if *json {
+                print_json(&items);
+            } else {
+                for i in items {
+                    println!(
+                        "{}  {}  {}  {}  {}",
+                        i.due.state.label().get(lang),
+                        i.due.due_on,
+                        i.resident.record_no,
+                        i.resident.name,
+                        i.due.reason.get(lang)
+                    );
+                }
+            }
+            Ok(())
+        }
         Command::Form(FormCommand::Registry) => {
             let forms = vhr_app::forms::load(Some(&paths::data_dir(cli.data_dir.clone()).join("forms"))).map_err(|e| fail(e, lang))?;
             println!("{}", serde_json::to_string(&forms).expect("serialisable"));
@@ -397,7 +457,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             if let Some(w) = f.wire {
-                if matches!(&cli.command, Command::Resident(ResidentCommand::Add { .. })) {
+                if matches!(&cli.command, Command::Resident(ResidentCommand::Add { .. }) | Command::Form(FormCommand::Add { .. })) {
                     println!("{}", serde_json::to_string_pretty(&w).unwrap_or_default());
                 }
             }

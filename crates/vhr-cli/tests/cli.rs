@@ -131,3 +131,41 @@ fn import_acknowledges_each_saved_line() {
     drop(stdin);
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn form_add_and_the_worklist() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let mut r = resident_json("高血压甲", "11010519491231002X");
+    r["basic_info"]["past_diseases"] = json!([{"code": "2", "date": "2018-05"}]);
+    assert!(cli(dir.path(), &["resident", "add", "--json", "-"], Some(&r.to_string())).status.success());
+
+    let list = cli(dir.path(), &["worklist", "--date", "2026-11-21", "--json"], None);
+    let items = stdout_json(&list);
+    assert_eq!(items.as_array().unwrap().len(), 1, "{items}");
+    assert_eq!(items[0]["resident"]["name"], "高血压甲");
+
+    let visit = json!({
+        "visit_date": "2026-11-21", "method": "1", "symptoms": ["1"], "emergency": ["1"], "sbp": 152, "dbp": 96,
+        "adherence": "1", "adverse_reaction": "1", "classification": "2", "next_step": "2", "next_date": "2026-12-05", "doctor": "李春华"
+    });
+    let add = cli(
+        dir.path(),
+        &["form", "add", "--resident", "45010210110100001", "--form", "hypertension_followup", "--json", "-"],
+        Some(&visit.to_string()),
+    );
+    assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+    assert_eq!(stdout_json(&add)["proposal"]["next_step"], "2");
+    let after = stdout_json(&cli(dir.path(), &["worklist", "--date", "2026-12-06", "--json"], None));
+    assert_eq!(after[0]["due"]["state"], "overdue", "the 2-week follow-up is late on day 15");
+
+    let mut bad = visit.clone();
+    bad.as_object_mut().unwrap().remove("sbp");
+    let refused = cli(
+        dir.path(),
+        &["form", "add", "--resident", "45010210110100001", "--form", "hypertension_followup", "--json", "-"],
+        Some(&bad.to_string()),
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("请填写「血压—收缩压」"));
+}
