@@ -2,14 +2,16 @@
 //! one use case, turn its error into a `WireError`.
 
 use tauri::{Emitter, State};
+use vhr_app::{AddServiceRequest, SavedService, TimelineEntry, WorkItem};
 use vhr_app::{
     AppState, Clinic, Error, Overview, RegisterRequest, ResidentView, Saved, SearchRequest, SessionInfo, SetupRequest, UpdateRequest,
     WireError,
 };
-use vhr_domain::forms::FormRegistry;
+use vhr_domain::forms::{FormRegistry, FormValues};
 use vhr_domain::i18n::Lang;
 use vhr_domain::id_card::{self, CitizenId};
 use vhr_domain::problem::Problem;
+use vhr_domain::programs::Proposal;
 use vhr_domain::resident::Membership;
 use vhr_store::{HistoryEntry, Household, HouseholdSummary, ResidentSummary};
 
@@ -133,4 +135,47 @@ pub async fn set_membership(
     membership: Option<Membership>,
 ) -> Reply<ResidentView> {
     with(&shell, |c| c.set_membership(&resident_id, expected_version, membership))
+}
+
+#[tauri::command]
+pub async fn worklist(shell: State<'_, Shell>, date: Option<String>, village: Option<String>) -> Reply<Vec<WorkItem>> {
+    with(&shell, |c| {
+        let day = match date.as_deref() {
+            Some(d) => {
+                chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| Error::NotFound { entity: "date".into(), id: d.into() })?
+            }
+            None => c.today(),
+        };
+        c.worklist(day, village.as_deref())
+    })
+}
+
+#[tauri::command]
+pub async fn prefill_form(shell: State<'_, Shell>, resident_id: String, form_id: String) -> Reply<FormValues> {
+    with(&shell, |c| c.prefill(&resident_id, &form_id))
+}
+
+#[tauri::command]
+pub async fn propose_followup(
+    shell: State<'_, Shell>,
+    resident_id: String,
+    form_id: String,
+    values: FormValues,
+) -> Reply<Option<Proposal>> {
+    with(&shell, |c| c.propose(&resident_id, &form_id, &values))
+}
+
+#[tauri::command]
+pub async fn add_service(shell: State<'_, Shell>, req: AddServiceRequest) -> Reply<SavedService> {
+    with(&shell, |c| c.add_service(req))
+}
+
+#[tauri::command]
+pub async fn timeline(shell: State<'_, Shell>, resident_id: String) -> Reply<Vec<TimelineEntry>> {
+    with(&shell, |c| c.timeline(&resident_id))
+}
+
+#[tauri::command]
+pub async fn service_history(shell: State<'_, Shell>, id: String) -> Reply<Vec<HistoryEntry>> {
+    with(&shell, |c| c.service_history(&id))
 }

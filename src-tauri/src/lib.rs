@@ -61,6 +61,12 @@ pub fn run() {
             commands::get_household,
             commands::list_households,
             commands::set_membership,
+            commands::worklist,
+            commands::prefill_form,
+            commands::propose_followup,
+            commands::add_service,
+            commands::timeline,
+            commands::service_history,
         ])
         .run(tauri::generate_context!())
         .expect("the desktop window could not start");

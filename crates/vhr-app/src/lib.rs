@@ -440,6 +440,8 @@ impl Clinic {
         let today = self.today();
         let households = demo::households(&clinic, residents, seed, today);
         let mut done = 0;
+        let forms = &self.forms;
+        let ids = &self.env.ids;
         for chunk in households.chunks(200) {
             let now = self.env.clock.now();
             let planned: Vec<(String, Vec<(String, demo::DemoMember)>)> = chunk
@@ -453,8 +455,29 @@ impl Clinic {
                     b.create_household(&actor, &household_id, &village, &h.address, now)?;
                     for (id, m) in members {
                         let (ready, _) = prepare(m.input, &clinic, today);
+                        let services = demo::followups(&ready, today, seed ^ n as u64);
                         let household = Some(Membership { household_id: household_id.clone(), relation: m.relation, is_head: m.is_head });
-                        b.insert_resident(&actor, NewResident { id, data: ready, household }, now)?;
+                        b.insert_resident(&actor, NewResident { id: id.clone(), data: ready, household }, now)?;
+                        for s in services {
+                            let form = forms.form(&s.form_id).expect("the demo fills built-in forms");
+                            let (values, _) = validate(form, forms, &s.values, ValidationContext::on(today), "values");
+                            let date = |f: &Option<String>| {
+                                f.as_ref()
+                                    .and_then(|f| values.get(f))
+                                    .and_then(|v| v.as_str())
+                                    .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                            };
+                            let new = vhr_store::NewService {
+                                id: ids.new_id(),
+                                resident_id: id.clone(),
+                                form_id: form.id.clone(),
+                                form_version: form.version,
+                                service_date: date(&form.service_date).unwrap_or(today),
+                                next_date: date(&form.next_date),
+                                data: values,
+                            };
+                            b.insert_service(&actor, new, now)?;
+                        }
                         n += 1;
                     }
                 }

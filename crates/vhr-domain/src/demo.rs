@@ -305,6 +305,33 @@ mod tests {
     }
 
     #[test]
+    fn follow_up_histories_are_plausible() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
+        let people: Vec<_> = households(&clinic(), 3000, 5, today).into_iter().flat_map(|h| h.members).collect();
+        let mut patients = 0;
+        let mut visits = 0;
+        let mut uncontrolled = 0;
+        for (i, m) in people.iter().enumerate() {
+            let f = followups(&m.input, today, i as u64);
+            if !f.is_empty() {
+                patients += 1;
+            }
+            visits += f.len();
+            uncontrolled += f.iter().filter(|s| s.values["classification"] == "2").count();
+            for s in &f {
+                assert!(s.values["visit_date"].as_str().unwrap() <= "2026-11-21", "no visit in the future");
+            }
+        }
+        assert!(patients > 300, "hundreds of chronic patients among 3000 residents: {patients}");
+        let per_patient = visits as f64 / patients as f64;
+        assert!((2.0..=6.0).contains(&per_patient), "about four visits a year each: {per_patient:.1}");
+        assert!(
+            uncontrolled * 10 > visits && uncontrolled * 2 < visits,
+            "some but not most visits uncontrolled: {uncontrolled} of {visits}"
+        );
+    }
+
+    #[test]
     fn same_seed_same_people() {
         let today = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
         let a = households(&clinic(), 50, 7, today);
@@ -330,4 +357,81 @@ mod tests {
             }
         }
     }
+}
+
+/// A filled-in form of the demo clinic.
+#[derive(Debug, Clone)]
+pub struct DemoService {
+    pub form_id: String,
+    pub values: FormValues,
+}
+
+/// The follow-up history of a demo resident over the last year: most patients
+/// come on time, some stopped coming (overdue now), some stay uncontrolled.
+/// Classification, next step and next date follow the same proposals a doctor sees.
+pub fn followups(input: &ResidentInput, today: NaiveDate, seed: u64) -> Vec<DemoService> {
+    use crate::population::Diagnoses;
+    use crate::programs::{propose, Program, ProgramConfig};
+    use crate::resident::age_on;
+
+    let Some(birth) = input.birth_date else { return vec![] };
+    let age = age_on(birth, today);
+    if age < crate::population::CHRONIC_FROM {
+        return vec![];
+    }
+    let dx = Diagnoses::from_basic_info(&input.basic_info);
+    let mut rng = Rng::new(seed);
+    let cfg = ProgramConfig::default();
+    let mut out = Vec::new();
+    for (program, has) in [(Program::Hypertension, dx.hypertension), (Program::Diabetes, dx.diabetes)] {
+        if !has {
+            continue;
+        }
+        // 0: comes on time; 1: stopped coming; 2: stays uncontrolled.
+        let profile = *rng.weighted(&[(0u8, 60), (1, 25), (2, 15)]);
+        let stop_after = if profile == 1 { 1 + rng.below(3) } else { u64::MAX };
+        let (mut sbp_base, mut fbg_base) = if profile == 2 { (156.0, 9.2) } else { (128.0, 6.1) };
+        let height = if input.sex == Some(crate::resident::Sex::Male) { 160 + rng.below(15) } else { 150 + rng.below(12) } as f64;
+        let weight = (height - 105.0 + rng.below(20) as f64 - 6.0).max(40.0);
+        let mut date = today - Duration::days(330 + rng.below(60) as i64);
+        let mut previous: Option<String> = None;
+        let mut n = 0u64;
+        while date <= today && n < stop_after {
+            let sbp = (sbp_base + rng.below(24) as f64 - 12.0).round();
+            let dbp = (sbp * 0.6 + rng.below(10) as f64).round();
+            let mut v = serde_json::json!({
+                "visit_date": date.to_string(), "method": *rng.weighted(&[("1", 70), ("2", 25), ("3", 5)]),
+                "symptoms": if sbp >= 150.0 { serde_json::json!(["2"]) } else { serde_json::json!(["1"]) }, "emergency": ["1"],
+                "sbp": sbp, "dbp": dbp, "weight": weight, "height": height, "heart_rate": 62 + rng.below(24),
+                "smoking_now": 0, "drinking_now": 0, "exercise_times_now": rng.below(7), "exercise_minutes_now": 30,
+                "adherence": *rng.weighted(&[("1", 75), ("2", 20), ("3", 5)]), "adverse_reaction": "1", "doctor": "李春华",
+                "drugs": [{"name": if program == Program::Hypertension { "硝苯地平缓释片" } else { "二甲双胍" }, "times": 2, "dose": if program == Program::Hypertension { "10mg" } else { "0.5g" }}],
+            });
+            if program == Program::Diabetes {
+                v["fbg"] = serde_json::json!(((fbg_base + rng.below(30) as f64 / 10.0 - 1.5) * 10.0_f64).round() / 10.0);
+                v["pedis_pulse"] = serde_json::json!("1");
+                v["hypoglycemia"] = serde_json::json!("1");
+                v["staple_now"] = serde_json::json!(300);
+            }
+            let mut values = match v {
+                Value::Object(m) => m,
+                _ => unreachable!("a JSON object literal"),
+            };
+            let Some(p) = propose(program, &values, age, previous.as_deref(), &cfg) else { break };
+            values.insert("classification".into(), Value::String(p.classification.clone()));
+            values.insert("next_step".into(), Value::String(p.next_step.clone()));
+            values.insert("next_date".into(), Value::String(p.next_date.to_string()));
+            previous = Some(p.classification);
+            // A referral or a changed prescription brings the readings down.
+            if p.next_step != "1" {
+                sbp_base = (sbp_base - 8.0_f64).max(126.0);
+                fbg_base = (fbg_base - 0.8_f64).max(6.0);
+            }
+            out.push(DemoService { form_id: program.followup_form().to_string(), values });
+            n += 1;
+            // People come a little early or late.
+            date = p.next_date + Duration::days(rng.below(8) as i64 - 3);
+        }
+    }
+    out
 }
