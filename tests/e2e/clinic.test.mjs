@@ -156,7 +156,7 @@ test('the demo clinic: workbench, a household, a new member', async () => {
     await s.click('button[name="save"]');
     await s.waitFor('[data-resident-name]');
     assert.equal(await s.text('[data-resident-name]'), '小明', 'a child needs no basic information form');
-    await s.click('div.tabs button:nth-child(3)');
+    await s.click('button[name="household-tab"]');
     await s.waitFor('[data-household-members]');
     assert.equal((await s.findAll('[data-household-members] tbody tr')).length, before + 1, 'the new member is listed');
   } catch (e) {

@@ -27,11 +27,14 @@ const zh = {
   draft_restored: '已恢复上次未保存的内容。', discard_draft: '放弃草稿', choose: '请选择', other_text: '请注明', add_row: '添加一行', date_hint: '如 19580315',
   date_format: '日期格式应为 年-月-日，如 1958-03-15 或 19580315',
   link_member: '添加已有居民', make_head: '设为户主',
+  worklist_title: '随访工作表', today: '今天', this_week: '本周', overdue_only: '逾期', all_due: '全部', due_on: '应随访日期', state: '状态', reason: '原因',
+  start_followup: '开始随访', no_due: '没有需要随访的居民', new_followup: '新增随访', timeline: '服务记录', proposal: '系统建议', apply_proposal: '采用建议',
+  urgent: '紧急', no_records: '还没有服务记录', form: '表单', service_date: '服务日期', next_visit: '下次随访',
   households_title: '家庭', household_search: '地址或成员姓名', head: '户主', member_count: '人', new_household: '新建家庭',
   settings_title: '设置', language: '界面语言', data_folder: '数据文件夹', clinic: '本机构', app_version: '程序版本', text_size: '字号', larger_text: '大字号',
   outbox: '待同步', offline: '离线', waiting: '条待同步',
   workbench_intro: '今日工作', residents_total: '在册居民', recent: '最近建档', tags_title: '重点人群',
-  sync_later: '同步功能将在后续版本开放；所有修改已保存在本机并排队等待上传。', followups_later: '随访工作表将在后续版本开放。', stats_later: '统计指标将在后续版本开放。',
+  sync_later: '同步功能将在后续版本开放；所有修改已保存在本机并排队等待上传。', stats_later: '统计指标将在后续版本开放。',
 };
 
 type Key = keyof typeof zh;
@@ -60,11 +63,14 @@ const en: Record<Key, string> = {
   draft_restored: 'Your unsaved entry from last time was restored.', discard_draft: 'Discard draft', choose: 'Choose', other_text: 'Please specify', add_row: 'Add a row', date_hint: 'e.g. 19580315',
   date_format: 'Write the date as year-month-day, e.g. 1958-03-15 or 19580315',
   link_member: 'Add an existing resident', make_head: 'Make head',
+  worklist_title: 'Follow-up work list', today: 'Today', this_week: 'This week', overdue_only: 'Overdue', all_due: 'All', due_on: 'Due on', state: 'State', reason: 'Reason',
+  start_followup: 'Start', no_due: 'Nobody is due', new_followup: 'New follow-up', timeline: 'Service records', proposal: 'Proposed', apply_proposal: 'Use the proposal',
+  urgent: 'Urgent', no_records: 'No service records yet', form: 'Form', service_date: 'Service date', next_visit: 'Next visit',
   households_title: 'Households', household_search: 'Address or member name', head: 'Head', member_count: 'people', new_household: 'New household',
   settings_title: 'Settings', language: 'Language', data_folder: 'Data folder', clinic: 'Clinic', app_version: 'Version', text_size: 'Text size', larger_text: 'Larger text',
   outbox: 'Waiting', offline: 'Offline', waiting: 'waiting to sync',
   workbench_intro: "Today's work", residents_total: 'Residents on file', recent: 'Recently created', tags_title: 'Key populations',
-  sync_later: 'Sync arrives in a later version; every change is saved here and queued for upload.', followups_later: 'The follow-up work list arrives in a later version.', stats_later: 'Indicators arrive in a later version.',
+  sync_later: 'Sync arrives in a later version; every change is saved here and queued for upload.', stats_later: 'Indicators arrive in a later version.',
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { 'zh-CN': zh, en };

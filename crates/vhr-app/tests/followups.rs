@@ -59,7 +59,13 @@ fn the_hypertension_loop() {
     let p = saved.proposal.expect("a proposal for a follow-up");
     assert_eq!((p.classification.as_str(), p.next_step.as_str(), p.next_date.to_string().as_str()), ("2", "2", "2026-12-05"));
     assert_eq!(saved.record.data["bmi"], json!(25.0), "BMI derived on save");
-    assert!(c.worklist(today(), None).unwrap().is_empty(), "the visit cleared the item");
+    let after = c.worklist(today(), None).unwrap();
+    assert_eq!(after.len(), 1, "the same patient, now booked");
+    assert_eq!(
+        (after[0].due.state, after[0].due.due_on.to_string().as_str()),
+        (DueState::Scheduled, "2026-12-05"),
+        "the visit cleared the due item and booked the 2-week one"
+    );
 
     let on = |d: NaiveDate| c.worklist(d, None).unwrap();
     let due = on(NaiveDate::from_ymd_opt(2026, 12, 5).unwrap());
@@ -145,4 +151,18 @@ fn a_child_of_the_programme_age_rule() {
     i.basic_info.insert("past_diseases".into(), json!([{"code": "2", "date": "2024-01"}]));
     c.register(RegisterRequest { resident: i, household: None, confirm: false }).unwrap();
     assert!(c.worklist(today(), None).unwrap().is_empty());
+}
+
+#[test]
+fn the_list_is_filtered_by_village() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = clinic(dir.path());
+    patient(&mut c, "一村", (1960, 1, 1), json!([{"code": "2", "date": "2020-01"}]));
+    let mut i = input("二村", &compose("450102", NaiveDate::from_ymd_opt(1960, 2, 1).unwrap(), 11));
+    i.village_code = "102".into();
+    i.basic_info.insert("past_diseases".into(), json!([{"code": "3", "date": "2020-01"}]));
+    c.register(RegisterRequest { resident: i, household: None, confirm: false }).unwrap();
+    let names = |v: Option<&str>| c.worklist(today(), v).unwrap().into_iter().map(|w| w.resident.name).collect::<Vec<_>>();
+    assert_eq!(names(Some("102")), vec!["二村"]);
+    assert_eq!(names(None).len(), 2);
 }

@@ -3,7 +3,12 @@
 // types (checked by crates/vhr-app/tests/bindings.rs).
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import type { AddServiceRequest } from './bindings/AddServiceRequest';
 import type { AppState } from './bindings/AppState';
+import type { Proposal } from './bindings/Proposal';
+import type { SavedService } from './bindings/SavedService';
+import type { TimelineEntry } from './bindings/TimelineEntry';
+import type { WorkItem } from './bindings/WorkItem';
 import type { CitizenId } from './bindings/CitizenId';
 import type { FormRegistry } from './bindings/FormRegistry';
 import type { HistoryEntry } from './bindings/HistoryEntry';
@@ -71,6 +76,13 @@ export const ipc = {
   listHouseholds: (village: string | null, query: string) => call<HouseholdSummary[]>('list_households', { village, query }),
   setMembership: (residentId: string, expectedVersion: number, membership: Membership | null) =>
     call<ResidentView>('set_membership', { residentId, expectedVersion, membership }),
+  worklist: (date: string | null, village: string | null) => call<WorkItem[]>('worklist', { date, village }),
+  prefillForm: (residentId: string, formId: string) => call<Record<string, unknown>>('prefill_form', { residentId, formId }),
+  proposeFollowup: (residentId: string, formId: string, values: Record<string, unknown>) =>
+    call<Proposal | null>('propose_followup', { residentId, formId, values }),
+  addService: (req: AddServiceRequest) => call<SavedService>('add_service', { req }),
+  timeline: (residentId: string) => call<TimelineEntry[]>('timeline', { residentId }),
+  serviceHistory: (id: string) => call<HistoryEntry[]>('service_history', { id }),
 };
 
 /** Follows the demo clinic's loading progress. */

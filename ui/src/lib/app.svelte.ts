@@ -6,12 +6,13 @@ import type { Problem } from '../ipc/bindings/Problem';
 export type Route =
   | { name: 'workbench' }
   | { name: 'residents' }
-  | { name: 'resident'; id: string; tab?: 'info' | 'history' | 'household' }
+  | { name: 'resident'; id: string; tab?: 'info' | 'history' | 'household' | 'timeline' }
   | { name: 'register'; householdId?: string }
   | { name: 'edit'; id: string }
   | { name: 'households' }
   | { name: 'household'; id: string }
   | { name: 'followups' }
+  | { name: 'service'; residentId: string; formId: string }
   | { name: 'stats' }
   | { name: 'sync' }
   | { name: 'settings' };

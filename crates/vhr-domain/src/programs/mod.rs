@@ -80,8 +80,10 @@ pub struct ProgramConfig {
     pub routine_months: u32,
     /// Days to the follow-up after an uncontrolled or urgent visit (the 2-week rules).
     pub short_days: i64,
-    /// A due item shows this many days before its date.
+    /// A due item counts as upcoming this many days before its date.
     pub upcoming_days: i64,
+    /// The work list shows booked follow-ups this many days ahead.
+    pub horizon_days: i64,
     /// A routine follow-up stays "due" this many days after its date before it is overdue.
     pub grace_days: i64,
     /// An overdue follow-up counts as missed after this many days.
@@ -100,6 +102,7 @@ impl Default for ProgramConfig {
             routine_months: 3,
             short_days: 14,
             upcoming_days: 7,
+            horizon_days: 31,
             grace_days: 7,
             missed_after_days: 90,
         }

@@ -22,6 +22,8 @@ pub enum DueState {
     Overdue,
     Due,
     Upcoming,
+    /// Booked, further ahead than "upcoming" but within the list's horizon.
+    Scheduled,
 }
 
 impl DueState {
@@ -31,6 +33,7 @@ impl DueState {
             DueState::Overdue => Localized::new("逾期", "Overdue"),
             DueState::Due => Localized::new("到期", "Due"),
             DueState::Upcoming => Localized::new("即将到期", "Upcoming"),
+            DueState::Scheduled => Localized::new("已预约", "Scheduled"),
         }
     }
 }
@@ -105,8 +108,10 @@ pub fn due_item(
         None => enrolled_on,
     };
     let window_end = if short { due_on } else { due_on + Duration::days(cfg.grace_days) };
-    let state = if today < due_on - Duration::days(cfg.upcoming_days) {
+    let state = if today < due_on - Duration::days(cfg.horizon_days) {
         return None;
+    } else if today < due_on - Duration::days(cfg.upcoming_days) {
+        DueState::Scheduled
     } else if today < due_on {
         DueState::Upcoming
     } else if today <= window_end {
@@ -164,7 +169,9 @@ mod tests {
     #[test]
     fn a_routine_follow_up_moves_through_its_states() {
         let l = last("2026-08-20", json!({"sbp": 132, "dbp": 84, "classification": "1", "next_step": "1", "next_date": "2026-11-20"}));
-        assert_eq!(state(Some(&l), "2026-11-12"), None, "more than a week ahead: not on the list");
+        assert_eq!(state(Some(&l), "2026-10-19"), None, "beyond the list's horizon");
+        assert_eq!(state(Some(&l), "2026-10-20"), Some(DueState::Scheduled), "booked, a month ahead");
+        assert_eq!(state(Some(&l), "2026-11-12"), Some(DueState::Scheduled));
         assert_eq!(state(Some(&l), "2026-11-13"), Some(DueState::Upcoming));
         assert_eq!(state(Some(&l), "2026-11-20"), Some(DueState::Due));
         assert_eq!(state(Some(&l), "2026-11-27"), Some(DueState::Due), "a week's grace");
