@@ -166,3 +166,56 @@ test('the demo clinic: workbench, a household, a new member', async () => {
     await s.close();
   }
 });
+
+test('the work list: an overdue hypertension patient, an uncontrolled visit, the 2-week follow-up', async () => {
+  const demoDir = mkdtempSync(join(tmpdir(), 'vhr-e2e-work-'));
+  const s = await Session.open(driver.base, app, ['--data-dir', demoDir]);
+  const iso = (d) => new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 10);
+  try {
+    await s.click('button[name="demo"]');
+    await s.waitFor('button[name="new-record"]', 60000);
+    await s.click('button[data-nav="followups"]');
+    await s.click('button[data-view="overdue"]');
+    const row = await s.waitFor('tr[data-program="hypertension"][data-state="overdue"]');
+    const residentId = await s.cmd('GET', `/element/${row}/attribute/data-work-item`);
+    await s.screenshot('09-worklist-overdue-zh.png');
+    await s.click(`tr[data-work-item="${residentId}"][data-program="hypertension"] button[name="start"]`);
+
+    await s.waitFor('input[name="values.sbp"]');
+    await s.click('input[name="values.symptoms"][value="2"]');
+    await s.click('input[name="values.emergency"][value="1"]');
+    await s.type('input[name="values.sbp"]', '158');
+    await s.type('input[name="values.dbp"]', '98');
+    await s.click('input[name="values.adherence"][value="1"]');
+    await s.click('input[name="values.adverse_reaction"][value="1"]');
+    await s.waitForText('[data-proposal]', '未达标');
+    const step = await s.text('[data-proposed-step]');
+    assert.ok(step === '2' || step === '3', `an uncontrolled visit proposes the 2-week step (first) or referral (second): ${step}`);
+    const twoWeeks = iso(new Date(Date.now() + 14 * 86400000));
+    assert.equal(await s.text('[data-proposed-date]'), twoWeeks, 'the next follow-up within 2 weeks');
+    await s.click('button[name="apply-proposal"]');
+    await s.screenshot('10-followup-uncontrolled-zh.png');
+    await s.click('button[name="save"]');
+
+    await s.waitFor('[data-worklist], .notice');
+    await s.click('button[data-view="overdue"]');
+    const stillOverdue = await s.findAll(`tr[data-work-item="${residentId}"][data-program="hypertension"]`);
+    assert.equal(stillOverdue.length, 0, 'the overdue item left the list');
+    await s.click('button[data-view="all"]');
+    const booked = await s.waitFor(`tr[data-work-item="${residentId}"][data-program="hypertension"]`);
+    assert.equal(await s.cmd('GET', `/element/${booked}/attribute/data-state`), 'scheduled');
+    const text = await s.cmd('GET', `/element/${booked}/text`);
+    assert.match(text, new RegExp(twoWeeks), 'booked for two weeks from today');
+    assert.match(text, /上次血压 158\/98 · 控制不满意 · 两周内随访/, 'with the reason');
+    await s.screenshot('11-worklist-after-zh.png');
+
+    // The resident's timeline shows the visit and the trend.
+    await s.click(`tr[data-work-item="${residentId}"] td.name`);
+    await s.exec('return null');
+  } catch (e) {
+    await s.screenshot('failure-worklist.png').catch(() => {});
+    throw e;
+  } finally {
+    await s.close();
+  }
+});

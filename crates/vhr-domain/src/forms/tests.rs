@@ -17,6 +17,9 @@ const SETS: &str = r#"[
 const FORM: &str = r#"{"id":"t","version":1,"title":{"zh":"测试","en":"Test"},"service_date":"visit","next_date":"next",
  "sections":[{"id":"s","title":{"zh":"s","en":"s"},"fields":[
   {"id":"visit","label":{"zh":"随访日期","en":"Visit"},"type":"date","required":true},
+  {"id":"drugs","label":{"zh":"用药","en":"Drugs"},"type":"rows","columns":[
+    {"id":"name","label":{"zh":"药物名称","en":"Drug"},"type":"text","required":true},
+    {"id":"dose","label":{"zh":"剂量","en":"Dose"},"type":"text"}]},
   {"id":"next","label":{"zh":"下次随访日期","en":"Next"},"type":"date","not_future":false},
   {"id":"sbp","label":{"zh":"收缩压","en":"Systolic"},"type":"number","min":30,"max":350,"warn_min":50,"warn_max":300},
   {"id":"dbp","label":{"zh":"舒张压","en":"Diastolic"},"type":"number"},
@@ -89,4 +92,13 @@ fn a_rule_naming_an_unknown_field_is_refused() {
     let bad = FORM.replace(r#""than":"dbp""#, r#""than":"dpb""#);
     let err = FormRegistry::load(SETS, &[("t.json", &bad)]).unwrap_err();
     assert_eq!(err.to_string(), "form t: refers to unknown field dpb");
+}
+
+#[test]
+fn empty_table_rows_are_ignored_but_half_filled_ones_are_checked() {
+    let (out, problems) = run(json!({"visit": "2026-11-20", "drugs": [{}, {"name": "", "dose": ""}]}), None, &[]);
+    assert_eq!(problems, vec![]);
+    assert_eq!(out["drugs"], json!([]));
+    let (_, problems) = run(json!({"visit": "2026-11-20", "drugs": [{"dose": "5mg"}]}), None, &[]);
+    assert_eq!(problems, vec![("drugs[0].name".into(), "required".into())], "a dose without a drug name");
 }

@@ -296,6 +296,10 @@ impl FieldCheck<'_> {
                     let Some(row) = row.as_object() else {
                         return self.wrong_type();
                     };
+                    // A row nobody typed into (the empty row a table starts with) is not a row.
+                    if row.values().all(is_empty) {
+                        continue;
+                    }
                     let mut out = Map::new();
                     check_fields(&cols, registry, row, ctx, &format!("{}[{i}]", self.at), &mut out, self.problems);
                     if !out.is_empty() {
