@@ -15,13 +15,13 @@ source scripts/env.sh
 [ -d ui/node_modules ] || npm --prefix ui ci --no-audit --no-fund
 [ -d tests/node_modules ] || npm --prefix tests ci --no-audit --no-fund
 
+step "UI type check and build (the desktop shell embeds ui/dist)"
+npm --prefix ui run check
+npm --prefix ui run build
+
 step "formatting and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
-
-step "UI type check and build"
-npm --prefix ui run check
-npm --prefix ui run build
 
 step "Rust tests"
 cargo nextest run --workspace --no-fail-fast
