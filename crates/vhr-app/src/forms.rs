@@ -15,6 +15,12 @@ const FORMS: &[(&str, &str)] = &[
     ("personal_basic_info.json", include_str!("../../../assets/forms/personal_basic_info.json")),
     ("hypertension_followup.json", include_str!("../../../assets/forms/hypertension_followup.json")),
     ("diabetes_followup.json", include_str!("../../../assets/forms/diabetes_followup.json")),
+    ("health_exam.json", include_str!("../../../assets/forms/health_exam.json")),
+    ("elderly_self_care.json", include_str!("../../../assets/forms/elderly_self_care.json")),
+    ("visit_record.json", include_str!("../../../assets/forms/visit_record.json")),
+    ("consultation_record.json", include_str!("../../../assets/forms/consultation_record.json")),
+    ("referral_out.json", include_str!("../../../assets/forms/referral_out.json")),
+    ("referral_return.json", include_str!("../../../assets/forms/referral_return.json")),
 ];
 
 /// Loads the registry, preferring files in `override_dir` over the built-in ones.

@@ -141,6 +141,14 @@ impl Clinic {
                 }
             }
         }
+        // The examination's self-care item is the category of the latest self-care assessment (§6.2, §7.3.1).
+        if form.field("self_care").is_some() {
+            if let Some(sc) = self.store.last_service(self.actor()?, &view.resident.id, "elderly_self_care")? {
+                if let Some(category) = sc.data.get("category") {
+                    values.insert("self_care".into(), category.clone());
+                }
+            }
+        }
         if let Some(f) = &form.service_date {
             values.insert(f.clone(), Value::String(self.today().to_string()));
         }

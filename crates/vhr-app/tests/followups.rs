@@ -166,3 +166,16 @@ fn the_list_is_filtered_by_village() {
     assert_eq!(names(Some("102")), vec!["二村"]);
     assert_eq!(names(None).len(), 2);
 }
+
+#[test]
+fn the_examination_takes_self_care_from_the_assessment() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = clinic(dir.path());
+    let id = patient(&mut c, "老人庚", (1950, 1, 1), json!([{"code": "1"}]));
+    let assessment = json!({"assessed_on": "2026-11-20", "eating": "3", "grooming": "2", "dressing": "1", "toileting": "1", "mobility": "1", "doctor": "李春华"});
+    let saved = add(&mut c, &id, "elderly_self_care", assessment.as_object().unwrap().clone()).unwrap();
+    assert_eq!((saved.record.data["total"].clone(), saved.record.data["category"].clone()), (json!(4.0), json!("2")));
+    let pre = c.prefill(&id, "health_exam").unwrap();
+    assert_eq!(pre["self_care"], json!("2"), "mild dependence, from the assessment");
+    assert_eq!(pre["exam_date"], json!("2026-11-21"));
+}

@@ -111,3 +111,110 @@ fn an_inconsistent_definition_is_refused_with_the_reason() {
     let err = FormRegistry::load(include_str!("../../../assets/forms/code-sets.json"), &[("x.json", bad_form)]).unwrap_err();
     assert_eq!(err.to_string(), "form x: a names code 7, which sex does not have");
 }
+
+fn validate_with(
+    form_id: &str,
+    values: serde_json::Value,
+    age: Option<u32>,
+    tags: &[vhr_domain::population::Tag],
+) -> (vhr_domain::forms::FormValues, Vec<(String, String)>) {
+    let reg = registry();
+    let form = reg.form(form_id).unwrap();
+    let ctx = vhr_domain::forms::ValidationContext { today: chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(), age, tags };
+    let (out, problems) = vhr_domain::forms::validate(form, &reg, values.as_object().unwrap(), ctx, "");
+    (out, problems.into_iter().filter(|p| p.is_error()).map(|p| (p.field, p.code)).collect())
+}
+
+#[test]
+fn self_care_scores_follow_the_spec_table() {
+    let reg = registry();
+    let scores = |set: &str| reg.code_set(set).unwrap().codes.iter().map(|c| c.score.unwrap()).collect::<Vec<_>>();
+    assert_eq!(scores("sc_eating"), vec![0.0, 3.0, 5.0], "进餐: 0 / — / 3 / 5");
+    assert_eq!(scores("sc_grooming"), vec![0.0, 1.0, 3.0, 7.0]);
+    assert_eq!(scores("sc_dressing"), vec![0.0, 3.0, 5.0]);
+    assert_eq!(scores("sc_toilet"), vec![0.0, 1.0, 5.0, 10.0]);
+    assert_eq!(scores("sc_mobility"), vec![0.0, 1.0, 5.0, 10.0]);
+    let base = serde_json::json!({"assessed_on": "2026-11-20", "doctor": "李春华"});
+    let with = |eat: &str, groom: &str, dress: &str, toilet: &str, mob: &str| {
+        let mut v = base.clone();
+        for (k, c) in [("eating", eat), ("grooming", groom), ("dressing", dress), ("toileting", toilet), ("mobility", mob)] {
+            v[k] = serde_json::json!(c);
+        }
+        let (out, problems) = validate_with("elderly_self_care", v, Some(70), &[]);
+        assert_eq!(problems, vec![]);
+        (out["total"].as_f64().unwrap(), out["category"].as_str().unwrap().to_string())
+    };
+    assert_eq!(with("1", "1", "1", "1", "1"), (0.0, "1".into()));
+    assert_eq!(with("1", "2", "1", "1", "2"), (2.0, "1".into()), "0–3: independent");
+    assert_eq!(with("3", "2", "1", "1", "1"), (4.0, "2".into()), "4 is mild dependence");
+    assert_eq!(with("3", "3", "1", "1", "1"), (6.0, "2".into()));
+    assert_eq!(with("3", "3", "3", "1", "1"), (9.0, "3".into()), "9 is moderate");
+    assert_eq!(with("4", "4", "4", "1", "1"), (17.0, "3".into()));
+    assert_eq!(with("4", "4", "4", "2", "2"), (19.0, "4".into()), "19 and over: dependent");
+}
+
+#[test]
+fn health_examination_asks_the_starred_items_of_each_population() {
+    use vhr_domain::population::Tag;
+    let minimal = serde_json::json!({"exam_date": "2026-11-20", "doctor": "李春华", "symptoms": ["1"], "evaluation": "1", "height": 160, "weight": 64});
+    let (out, problems) = validate_with("health_exam", minimal.clone(), Some(50), &[]);
+    assert_eq!(problems, vec![], "an ordinary adult needs none of the starred items");
+    assert_eq!(out["bmi"], serde_json::json!(25.0));
+    let (_, problems) = validate_with("health_exam", minimal.clone(), Some(66), &[Tag::Elderly, Tag::Diabetes]);
+    let fields: Vec<&str> = problems.iter().map(|(f, _)| f.as_str()).collect();
+    assert_eq!(
+        fields,
+        vec!["health_self", "self_care", "cognition", "mood", "pedis_pulse"],
+        "the four elderly items at 65, the pulse for diabetes"
+    );
+    let mut positive = minimal;
+    for (k, v) in [("health_self", "1"), ("self_care", "1"), ("cognition", "2"), ("mood", "1"), ("pedis_pulse", "2")] {
+        positive[k] = serde_json::json!(v);
+    }
+    let (_, problems) = validate_with("health_exam", positive, Some(66), &[Tag::Elderly, Tag::Diabetes]);
+    assert_eq!(problems, vec![("mmse".to_string(), "required".to_string())], "a positive cognitive screen needs the MMSE score");
+}
+
+#[test]
+fn health_examination_code_sets_match_the_spec() {
+    let reg = registry();
+    let n = |set: &str| reg.code_set(set).unwrap().codes.len();
+    assert_eq!(n("exam_symptom"), 25);
+    assert_eq!(codes(&reg, "exam_symptom")[24], ("25".to_string(), "其他".to_string()));
+    assert_eq!(codes(&reg, "self_care_category")[3].0, "4");
+    assert_eq!(n("cerebrovascular"), 6);
+    assert_eq!(n("cardiac"), 7);
+    assert_eq!(n("pedis_exam"), 4);
+    assert_eq!(codes(&reg, "edema")[3], ("4".to_string(), "双侧对称".to_string()));
+    assert_eq!(codes(&reg, "risk_control")[5], ("6".to_string(), "建议接种疫苗".to_string()));
+    assert_eq!(reg.form("health_exam").unwrap().document_type.as_deref(), Some("HSDC00.01"));
+}
+
+#[test]
+fn follow_up_code_sets_match_the_spec() {
+    let reg = registry();
+    let ids = |set: &str| codes(&reg, set).into_iter().map(|(c, _)| c).collect::<Vec<_>>();
+    assert_eq!(ids("htn_symptom"), (1..=10).map(|n| n.to_string()).collect::<Vec<_>>());
+    assert_eq!(codes(&reg, "htn_symptom")[6].1, "鼻衄出血不止");
+    assert_eq!(codes(&reg, "dm_symptom")[8].1, "体重明显下降");
+    assert_eq!(codes(&reg, "followup_class"), pairs(&[("1", "控制满意"), ("2", "控制不满意"), ("3", "不良反应"), ("4", "并发症")]));
+    assert_eq!(codes(&reg, "pedis_pulse"), pairs(&[("1", "触及正常"), ("2", "减弱"), ("3", "消失")]));
+    assert_eq!(codes(&reg, "hypoglycemia"), pairs(&[("1", "无"), ("2", "偶尔"), ("3", "频繁")]));
+    assert_eq!(codes(&reg, "followup_method"), pairs(&[("1", "门诊"), ("2", "家庭"), ("3", "电话")]));
+    let forms: Vec<(&str, Option<&str>)> =
+        ["hypertension_followup", "diabetes_followup", "visit_record", "consultation_record", "referral_out"]
+            .iter()
+            .map(|id| (*id, reg.form(id).unwrap().document_type.as_deref()))
+            .collect();
+    assert_eq!(
+        forms,
+        vec![
+            ("hypertension_followup", Some("HSDB04.01")),
+            ("diabetes_followup", Some("HSDB04.02")),
+            ("visit_record", Some("HSDC00.02")),
+            ("consultation_record", Some("HSDC00.04")),
+            ("referral_out", Some("HSDC00.05")),
+        ],
+        "the WS/T 483 document each form travels as (§12.2)"
+    );
+}
