@@ -128,12 +128,63 @@ pub fn run(args: &BenchArgs) -> Result<(), Error> {
         saved?;
         save.push(d);
     }
+    // The work list and follow-ups (forms issue).
+    let today = clinic.today();
+    let mut worklist = Vec::new();
+    let mut listed = 0;
+    for _ in 0..20 {
+        let (items, d) = time(|| clinic.worklist(today, None));
+        listed = items?.len();
+        worklist.push(d);
+    }
+    let patients: Vec<_> = clinic.search(&SearchRequest {
+        query: String::new(),
+        village: None,
+        tag: Some(vhr_domain::population::Tag::Hypertension),
+        limit: Some(500),
+    })?;
+    let mut timeline = Vec::new();
+    let mut followup = Vec::new();
+    let mut services = 0;
+    for p in patients.iter().take(args.samples) {
+        let (t, d) = time(|| clinic.timeline(&p.id));
+        services += t?.len();
+        timeline.push(d);
+        let mut values = clinic.prefill(&p.id, "hypertension_followup")?;
+        for (k, v) in [
+            ("symptoms", serde_json::json!(["1"])),
+            ("emergency", serde_json::json!(["1"])),
+            ("sbp", serde_json::json!(136)),
+            ("dbp", serde_json::json!(84)),
+            ("adherence", serde_json::json!("1")),
+            ("adverse_reaction", serde_json::json!("1")),
+            ("classification", serde_json::json!("1")),
+            ("next_step", serde_json::json!("1")),
+            ("next_date", serde_json::json!((today + chrono::Duration::days(90)).to_string())),
+        ] {
+            values.insert(k.into(), v);
+        }
+        let (saved, d) = time(|| {
+            clinic.add_service(vhr_app::AddServiceRequest {
+                resident_id: p.id.clone(),
+                form_id: "hypertension_followup".into(),
+                values,
+                confirm: true,
+            })
+        });
+        saved?;
+        followup.push(d);
+    }
     rows.push(Stats(by_initials).row("search: pinyin initials (e.g. zs)"));
     rows.push(Stats(by_name).row("search: Chinese name"));
     rows.push(Stats(by_id).row("search: ID number"));
     rows.push(Stats(by_record).row("search: record number"));
     rows.push(Stats(open).row("open a resident"));
     rows.push(Stats(save).row("save an edit (fsync, history, outbox)"));
+    rows.push(Stats(worklist).row(&format!("work list for the catchment ({listed} items)")));
+    let per_timeline = services as f64 / timeline.len().max(1) as f64;
+    rows.push(Stats(timeline).row(&format!("open a timeline ({per_timeline:.1} records each)")));
+    rows.push(Stats(followup).row("save a follow-up (validate, propose, fsync)"));
     println!("{} residents on file, {} samples each\n", clinic.resident_count()?, args.samples);
     println!("| operation | n | p50 ms | p95 ms | max ms |");
     println!("|---|---|---|---|---|");
