@@ -32,28 +32,7 @@ fn cli(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
 }
 
 fn init(dir: &Path) {
-    let out = cli(
-        dir,
-        &[
-            "init",
-            "--institution",
-            "石桥村卫生室",
-            "--county",
-            "450102",
-            "--township",
-            "101",
-            "--township-name",
-            "青山镇",
-            "--village",
-            "101=石桥村",
-            "--username",
-            "li",
-            "--display-name",
-            "李春华",
-        ],
-        None,
-    );
-    assert!(out.status.success(), "init: {}", String::from_utf8_lossy(&out.stderr));
+    common::init(BIN, dir);
 }
 
 fn stdout_json(out: &Output) -> Value {

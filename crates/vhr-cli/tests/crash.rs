@@ -20,30 +20,7 @@ mod common;
 #[test]
 fn every_acknowledged_record_survives_sigkill() {
     let dir = tempfile::tempdir().unwrap();
-    let init = Command::new(BIN)
-        .args([
-            "--data-dir",
-            dir.path().to_str().unwrap(),
-            "init",
-            "--institution",
-            "石桥村卫生室",
-            "--county",
-            "450102",
-            "--township",
-            "101",
-            "--township-name",
-            "青山镇",
-            "--village",
-            "101=石桥村",
-            "--username",
-            "li",
-            "--display-name",
-            "李春华",
-        ])
-        .env("VHR_PASSWORD", "correct horse")
-        .output()
-        .unwrap();
-    assert!(init.status.success());
+    common::init(BIN, dir.path());
 
     let mut child = Command::new(BIN)
         .args(["--data-dir", dir.path().to_str().unwrap(), "resident", "import", "--jsonl", "-"])

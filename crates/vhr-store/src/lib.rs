@@ -31,7 +31,7 @@ pub use history::{Change, HistoryEntry};
 pub use households::{Household, HouseholdMember, HouseholdSummary};
 pub use residents::{DuplicateCandidate, NewResident, ResidentSummary, SearchSpec};
 pub use schema::{latest_version as latest_schema_version, migrate_to};
-pub use services::{NewService, ProgramMember, ServiceRecord};
+pub use services::{NewService, ProgramMember, ServiceEdit, ServiceRecord};
 pub use users::{User, UserRecord};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -207,62 +207,44 @@ pub(crate) fn write_resident(
         None => (None, None, false),
     };
     let data = serde_json::to_string(&r.data)?;
-    let pk: i64 = if before.is_none() {
-        tx.execute(
-            "INSERT INTO resident (id, version, record_no, id_number, name, sex, birth_date, village_code, status, household_id, relation,
-                 is_head, dx_hypertension, dx_diabetes, dx_severe_mental, data, institution, created_by, created_at, updated_by, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?18, ?19)",
-            params![
-                r.id,
-                r.version,
-                r.record_no,
-                r.data.id_document.citizen_number(),
-                r.data.name,
-                sex,
-                birth,
-                r.data.village_code,
-                status_code(r.status),
-                hh,
-                rel,
-                head,
-                dx.hypertension,
-                dx.diabetes,
-                dx.severe_mental,
-                data,
-                r.institution,
-                r.created_by,
-                ts(r.created_at)
-            ],
-        )?;
-        tx.last_insert_rowid()
-    } else {
-        tx.execute(
-            "UPDATE resident SET version = ?2, id_number = ?3, name = ?4, sex = ?5, birth_date = ?6, village_code = ?7, status = ?8,
-                 household_id = ?9, relation = ?10, is_head = ?11, dx_hypertension = ?12, dx_diabetes = ?13, dx_severe_mental = ?14,
-                 data = ?15, updated_by = ?16, updated_at = ?17
-             WHERE id = ?1",
-            params![
-                r.id,
-                r.version,
-                r.data.id_document.citizen_number(),
-                r.data.name,
-                sex,
-                birth,
-                r.data.village_code,
-                status_code(r.status),
-                hh,
-                rel,
-                head,
-                dx.hypertension,
-                dx.diabetes,
-                dx.severe_mental,
-                data,
-                r.updated_by,
-                ts(r.updated_at)
-            ],
-        )?;
-        tx.query_row("SELECT pk FROM resident WHERE id = ?1", [&r.id], |row| row.get(0))?
-    };
+    // One statement for both: a new row, or the new version of an existing one
+    // (the record number, institution and creation stay as first written).
+    let pk: i64 = tx.query_row(
+        "INSERT INTO resident (id, version, record_no, id_number, name, sex, birth_date, village_code, status, household_id, relation,
+             is_head, dx_hypertension, dx_diabetes, dx_severe_mental, data, institution, created_by, created_at, updated_by, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
+         ON CONFLICT(id) DO UPDATE SET
+             version = excluded.version, id_number = excluded.id_number, name = excluded.name, sex = excluded.sex,
+             birth_date = excluded.birth_date, village_code = excluded.village_code, status = excluded.status,
+             household_id = excluded.household_id, relation = excluded.relation, is_head = excluded.is_head,
+             dx_hypertension = excluded.dx_hypertension, dx_diabetes = excluded.dx_diabetes, dx_severe_mental = excluded.dx_severe_mental,
+             data = excluded.data, updated_by = excluded.updated_by, updated_at = excluded.updated_at
+         RETURNING pk",
+        params![
+            r.id,
+            r.version,
+            r.record_no,
+            r.data.id_document.citizen_number(),
+            r.data.name,
+            sex,
+            birth,
+            r.data.village_code,
+            status_code(r.status),
+            hh,
+            rel,
+            head,
+            dx.hypertension,
+            dx.diabetes,
+            dx.severe_mental,
+            data,
+            r.institution,
+            r.created_by,
+            ts(r.created_at),
+            r.updated_by,
+            ts(r.updated_at)
+        ],
+        |row| row.get(0),
+    )?;
     write_keys(tx, pk, r)?;
     // A creation's content is its snapshot; only later versions list changes.
     let changes = before.map(|b| diff(&tracked(b), &tracked(r))).unwrap_or_default();

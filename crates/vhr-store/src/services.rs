@@ -26,6 +26,13 @@ pub struct NewService {
     pub data: FormValues,
 }
 
+/// The new content of an edited service record.
+pub struct ServiceEdit {
+    pub data: FormValues,
+    pub service_date: NaiveDate,
+    pub next_date: Option<NaiveDate>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct ServiceRecord {
     pub id: String,
@@ -160,11 +167,10 @@ impl Store {
         actor: &Actor,
         id: &str,
         expected_version: i64,
-        data: FormValues,
-        service_date: NaiveDate,
-        next_date: Option<NaiveDate>,
+        edit: ServiceEdit,
         at: DateTime<Utc>,
     ) -> Result<ServiceRecord> {
+        let ServiceEdit { data, service_date, next_date } = edit;
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let sql = format!("SELECT {COLUMNS} FROM service_record WHERE id = ?1");
         let before = tx

@@ -1,4 +1,4 @@
-//! Shared input for the CLI tests.
+//! Shared input and setup for the CLI tests.
 
 use serde_json::{json, Value};
 
@@ -17,4 +17,17 @@ pub fn resident_json(name: &str, id: &str) -> Value {
             "kitchen_exhaust": "4", "fuel": "5", "water": "1", "toilet": "1", "livestock": "2"
         }
     })
+}
+
+/// Runs `village-health init` for the test clinic in `dir`.
+pub fn init(bin: &str, dir: &std::path::Path) {
+    let out = std::process::Command::new(bin)
+        .args(["--data-dir", dir.to_str().unwrap()])
+        .args(["init", "--institution", "石桥村卫生室", "--county", "450102", "--township", "101", "--township-name", "青山镇"])
+        .args(["--village", "101=石桥村", "--username", "li", "--display-name", "李春华"])
+        .env("VHR_PASSWORD", "correct horse")
+        .env_remove("VHR_DATA_DIR")
+        .output()
+        .expect("the CLI starts");
+    assert!(out.status.success(), "init: {}", String::from_utf8_lossy(&out.stderr));
 }
