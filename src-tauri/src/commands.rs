@@ -2,7 +2,7 @@
 //! one use case, turn its error into a `WireError`.
 
 use tauri::{Emitter, State};
-use vhr_app::{AddServiceRequest, SavedService, TimelineEntry, WorkItem};
+use vhr_app::{AddServiceRequest, SavedService, TimelineEntry, UpdateServiceRequest, WorkItem};
 use vhr_app::{
     AppState, Clinic, Error, Overview, RegisterRequest, ResidentView, Saved, SearchRequest, SessionInfo, SetupRequest, UpdateRequest,
     WireError,
@@ -13,7 +13,7 @@ use vhr_domain::id_card::{self, CitizenId};
 use vhr_domain::problem::Problem;
 use vhr_domain::programs::Proposal;
 use vhr_domain::resident::Membership;
-use vhr_store::{HistoryEntry, Household, HouseholdSummary, ResidentSummary};
+use vhr_store::{HistoryEntry, Household, HouseholdSummary, ResidentSummary, ServiceRecord};
 
 use crate::Shell;
 
@@ -178,4 +178,14 @@ pub async fn timeline(shell: State<'_, Shell>, resident_id: String) -> Reply<Vec
 #[tauri::command]
 pub async fn service_history(shell: State<'_, Shell>, id: String) -> Reply<Vec<HistoryEntry>> {
     with(&shell, |c| c.service_history(&id))
+}
+
+#[tauri::command]
+pub async fn get_service(shell: State<'_, Shell>, id: String) -> Reply<ServiceRecord> {
+    with(&shell, |c| c.service(&id))
+}
+
+#[tauri::command]
+pub async fn update_service(shell: State<'_, Shell>, req: UpdateServiceRequest) -> Reply<SavedService> {
+    with(&shell, |c| c.update_service(req))
 }

@@ -67,6 +67,8 @@ pub fn run() {
             commands::add_service,
             commands::timeline,
             commands::service_history,
+            commands::get_service,
+            commands::update_service,
         ])
         .run(tauri::generate_context!())
         .expect("the desktop window could not start");

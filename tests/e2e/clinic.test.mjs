@@ -209,9 +209,23 @@ test('the work list: an overdue hypertension patient, an uncontrolled visit, the
     assert.match(text, /上次血压 158\/98 · 控制不满意 · 两周内随访/, 'with the reason');
     await s.screenshot('11-worklist-after-zh.png');
 
-    // The resident's timeline shows the visit and the trend.
-    await s.click(`tr[data-work-item="${residentId}"] td.name`);
-    await s.exec('return null');
+    // The resident's timeline shows the visit and the trend; the visit opens with its history and can be corrected.
+    await s.click(`tr[data-work-item="${residentId}"] button[name="open-resident"]`);
+    await s.waitFor('[data-timeline]');
+    await s.screenshot('12-timeline-zh.png');
+    const today = iso(new Date());
+    await s.click('[data-timeline] tbody tr:first-child button');
+    await s.waitFor('button[name="edit-service"]');
+    await s.click('button[name="edit-service"]');
+    await s.waitForValue('input[name="values.dbp"]', '98');
+    await s.type('input[name="values.dbp"]', '96');
+    await s.click('button[name="save"]');
+    await s.waitFor('tr[data-change="dbp"]');
+    const change = await s.text('tr[data-change="dbp"]');
+    assert.match(change, /98/, 'the old diastolic reading');
+    assert.match(change, /96/, 'the corrected one');
+    assert.match(await s.text('h1'), new RegExp(today), 'the visit of today');
+    await s.screenshot('13-service-history-zh.png');
   } catch (e) {
     await s.screenshot('failure-worklist.png').catch(() => {});
     throw e;

@@ -31,7 +31,7 @@ use vhr_store::{Actor, HistoryEntry, Household, HouseholdSummary, NewResident, R
 
 pub use env::{Clock, FixedClock, IdSource, RandomIds, SequentialIds, SystemClock};
 pub use error::{Error, WireError};
-pub use services::{AddServiceRequest, SavedService, TimelineEntry, WorkItem};
+pub use services::{AddServiceRequest, SavedService, TimelineEntry, UpdateServiceRequest, WorkItem};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -9,7 +9,7 @@ use vhr_domain::forms::{validate, FormValues, ValidationContext};
 use vhr_domain::population::Tag;
 use vhr_domain::problem::{has_errors, Problem};
 use vhr_domain::programs::{self, due_item, DueItem, LastService, Program, ProgramConfig, Proposal};
-use vhr_store::{NewService, ResidentSummary, ServiceRecord};
+use vhr_store::{NewService, ResidentSummary, ServiceEdit, ServiceRecord};
 
 use crate::{Clinic, Error, Result};
 
@@ -17,6 +17,17 @@ use crate::{Clinic, Error, Result};
 pub struct AddServiceRequest {
     pub resident_id: String,
     pub form_id: String,
+    #[ts(type = "Record<string, unknown>")]
+    pub values: FormValues,
+    #[serde(default)]
+    pub confirm: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct UpdateServiceRequest {
+    pub id: String,
+    /// The version the edit started from.
+    pub expected_version: i64,
     #[ts(type = "Record<string, unknown>")]
     pub values: FormValues,
     #[serde(default)]
@@ -55,11 +66,15 @@ impl Clinic {
 
     /// Validates a form's values for a resident and, for follow-ups, proposes
     /// the classification and next visit. Nothing is stored.
+    ///
+    /// `editing` names the record being edited, so its own earlier version
+    /// is not taken for "the previous visit".
     fn check_service(
         &self,
         resident_id: &str,
         form_id: &str,
         values: &FormValues,
+        editing: Option<&str>,
     ) -> Result<(FormValues, Vec<Problem>, Option<Proposal>, String)> {
         let view = self.resident(resident_id)?;
         let form = self.forms.form(form_id).ok_or_else(|| Error::NotFound { entity: "form".into(), id: form_id.into() })?;
@@ -70,7 +85,8 @@ impl Clinic {
         }
         let proposal = match Program::from_form(form_id) {
             Some(program) => {
-                let previous = self.store.last_service(self.actor()?, &view.resident.id, form_id)?;
+                let visit = date_of(&clean, form.service_date.as_ref()).unwrap_or_else(|| self.today());
+                let previous = self.store.service_before(self.actor()?, &view.resident.id, form_id, visit, editing.unwrap_or(""))?;
                 let previous_class =
                     previous.as_ref().and_then(|p| p.data.get("classification")).and_then(Value::as_str).map(str::to_string);
                 programs::propose(program, &clean, view.age, previous_class.as_deref(), &self.program_config())
@@ -92,12 +108,12 @@ impl Clinic {
 
     /// What the readings entered so far propose (for the form while it is filled in).
     pub fn propose(&self, resident_id: &str, form_id: &str, values: &FormValues) -> Result<Option<Proposal>> {
-        Ok(self.check_service(resident_id, form_id, values)?.2)
+        Ok(self.check_service(resident_id, form_id, values, None)?.2)
     }
 
     /// Stores a filled-in form for a resident, validated exactly as the UI validates it.
     pub fn add_service(&mut self, req: AddServiceRequest) -> Result<SavedService> {
-        let (clean, problems, proposal, resident_id) = self.check_service(&req.resident_id, &req.form_id, &req.values)?;
+        let (clean, problems, proposal, resident_id) = self.check_service(&req.resident_id, &req.form_id, &req.values, None)?;
         let warnings = Self::gate(problems, req.confirm)?;
         let form = self.forms.form(&req.form_id).expect("checked above");
         let new = NewService {
@@ -111,6 +127,23 @@ impl Clinic {
         };
         let actor = self.actor()?.clone();
         let record = self.store.insert_service(&actor, new, self.env.clock.now())?;
+        Ok(SavedService { record, warnings, proposal })
+    }
+
+    /// Saves an edit of a service record as a new version; a stale edit is refused.
+    pub fn update_service(&mut self, req: UpdateServiceRequest) -> Result<SavedService> {
+        let current = self.service(&req.id)?;
+        let (clean, problems, proposal, _) = self.check_service(&current.resident_id, &current.form_id, &req.values, Some(&current.id))?;
+        let warnings = Self::gate(problems, req.confirm)?;
+        let form =
+            self.forms.form(&current.form_id).ok_or_else(|| Error::NotFound { entity: "form".into(), id: current.form_id.clone() })?;
+        let edit = ServiceEdit {
+            service_date: date_of(&clean, form.service_date.as_ref()).unwrap_or(current.service_date),
+            next_date: date_of(&clean, form.next_date.as_ref()),
+            data: clean,
+        };
+        let actor = self.actor()?.clone();
+        let record = self.store.update_service(&actor, &current.id, req.expected_version, edit, self.env.clock.now())?;
         Ok(SavedService { record, warnings, proposal })
     }
 

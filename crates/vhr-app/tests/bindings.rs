@@ -16,6 +16,7 @@ fn export_all(dir: &Path) {
         vhr_app::AppState,
         vhr_app::Overview,
         vhr_app::AddServiceRequest,
+        vhr_app::UpdateServiceRequest,
         vhr_app::SavedService,
         vhr_app::WorkItem,
         vhr_app::TimelineEntry,

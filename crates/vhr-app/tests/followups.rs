@@ -179,3 +179,34 @@ fn the_examination_takes_self_care_from_the_assessment() {
     assert_eq!(pre["self_care"], json!("2"), "mild dependence, from the assessment");
     assert_eq!(pre["exam_date"], json!("2026-11-21"));
 }
+
+#[test]
+fn a_follow_up_is_edited_as_a_new_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = clinic(dir.path());
+    let id = patient(&mut c, "高血压辛", (1960, 1, 1), json!([{"code": "2", "date": "2020-01"}]));
+    add(&mut c, &id, "hypertension_followup", htn_visit("2026-08-21", 150, 95, "2", "2", "2026-09-04")).unwrap();
+    let second = add(&mut c, &id, "hypertension_followup", htn_visit("2026-09-04", 132, 84, "1", "1", "2026-12-04")).unwrap();
+    // The doctor corrects a mistyped reading on the second visit.
+    let mut fixed = second.record.data.clone();
+    fixed.insert("sbp".into(), json!(152));
+    fixed.insert("dbp".into(), json!(96));
+    fixed.insert("classification".into(), json!("2"));
+    let edited = c
+        .update_service(vhr_app::UpdateServiceRequest {
+            id: second.record.id.clone(),
+            expected_version: 1,
+            values: fixed.clone(),
+            confirm: false,
+        })
+        .unwrap();
+    assert_eq!(edited.record.version, 2);
+    assert_eq!(edited.proposal.unwrap().next_step, "3", "the previous visit (not this one's first version) was uncontrolled too");
+    let history = c.service_history(&second.record.id).unwrap();
+    let changed: Vec<&str> = history[1].changes.iter().map(|ch| ch.field.as_str()).collect();
+    assert_eq!(changed, vec!["classification", "dbp", "sbp"]);
+    let stale = c
+        .update_service(vhr_app::UpdateServiceRequest { id: second.record.id.clone(), expected_version: 1, values: fixed, confirm: false })
+        .unwrap_err();
+    assert_eq!(stale.code(), "version_conflict");
+}

@@ -226,6 +226,28 @@ impl Store {
         rows.into_iter().map(decode).collect()
     }
 
+    /// The latest record of one form for a resident before a date, leaving one record out
+    /// (the previous visit of a visit being edited).
+    pub fn service_before(
+        &self,
+        _actor: &Actor,
+        resident_id: &str,
+        form_id: &str,
+        before: NaiveDate,
+        except_id: &str,
+    ) -> Result<Option<ServiceRecord>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM service_record WHERE resident_id = ?1 AND form_id = ?2 AND service_date <= ?3 AND id <> ?4
+             ORDER BY service_date DESC, pk DESC LIMIT 1"
+        );
+        self.conn
+            .prepare_cached(&sql)?
+            .query_row(params![resident_id, form_id, before.to_string(), except_id], row)
+            .optional()?
+            .map(decode)
+            .transpose()
+    }
+
     /// The latest record of one form for a resident.
     pub fn last_service(&self, _actor: &Actor, resident_id: &str, form_id: &str) -> Result<Option<ServiceRecord>> {
         let sql = format!(

@@ -7,7 +7,9 @@ import type { AddServiceRequest } from './bindings/AddServiceRequest';
 import type { AppState } from './bindings/AppState';
 import type { Proposal } from './bindings/Proposal';
 import type { SavedService } from './bindings/SavedService';
+import type { ServiceRecord } from './bindings/ServiceRecord';
 import type { TimelineEntry } from './bindings/TimelineEntry';
+import type { UpdateServiceRequest } from './bindings/UpdateServiceRequest';
 import type { WorkItem } from './bindings/WorkItem';
 import type { CitizenId } from './bindings/CitizenId';
 import type { FormRegistry } from './bindings/FormRegistry';
@@ -83,6 +85,8 @@ export const ipc = {
   addService: (req: AddServiceRequest) => call<SavedService>('add_service', { req }),
   timeline: (residentId: string) => call<TimelineEntry[]>('timeline', { residentId }),
   serviceHistory: (id: string) => call<HistoryEntry[]>('service_history', { id }),
+  getService: (id: string) => call<ServiceRecord>('get_service', { id }),
+  updateService: (req: UpdateServiceRequest) => call<SavedService>('update_service', { req }),
 };
 
 /** Follows the demo clinic's loading progress. */

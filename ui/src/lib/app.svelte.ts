@@ -12,7 +12,8 @@ export type Route =
   | { name: 'households' }
   | { name: 'household'; id: string }
   | { name: 'followups' }
-  | { name: 'service'; residentId: string; formId: string }
+  | { name: 'service'; residentId: string; formId: string; editId?: string }
+  | { name: 'service-view'; id: string }
   | { name: 'stats' }
   | { name: 'sync' }
   | { name: 'settings' };
