@@ -204,3 +204,51 @@ test('the workbench counts each key population', async () => {
   await page.waitForFunction(() => window.__calls.some((c) => c[0] === 'search_residents' && c[1].req.tag === 'elderly'));
   await page.close();
 });
+
+const due = (state, due_on, zh) => ({ program: 'hypertension', form_id: 'hypertension_followup', due_on, window_end: due_on, state, reason: { zh, en: zh } });
+const workItems = [
+  { resident: { ...zhang, id: 'a', name: '逾期甲' }, due: due('overdue', '2026-11-01', '高血压随访 · 上次血压 152/96 · 控制不满意') },
+  { resident: { ...zhang, id: 'b', name: '到期乙' }, due: due('due', '2026-11-20', '高血压随访 · 上次血压 132/84 · 控制满意') },
+  { resident: { ...zhang, id: 'c', name: '预约丙' }, due: due('scheduled', '2026-12-15', '高血压随访 · 两周内随访') },
+];
+
+test('the work list filters today, overdue and everything booked', async () => {
+  const page = await open(browser, server.url, app({ worklist: workItems }));
+  await page.locator('button[data-nav="followups"]').click();
+  await page.locator('[data-worklist]').waitFor();
+  const names = () => page.locator('[data-worklist] tbody button[name="open-resident"]').allTextContents();
+  await page.locator('button[data-view="overdue"]').click();
+  assert.deepEqual(await names(), ['逾期甲']);
+  await page.locator('button[data-view="all"]').click();
+  assert.deepEqual(await names(), ['逾期甲', '到期乙', '预约丙']);
+  assert.match(await page.locator('tr[data-work-item="a"]').textContent(), /逾期/, 'overdue says so in words, not only in red');
+  await shot(page, 'worklist-zh.png');
+  await page.close();
+});
+
+test('the follow-up form shows the proposal and applies it', async () => {
+  const proposal = { classification: '2', next_step: '2', next_date: '2026-12-05', urgent: false,
+    reasons: [{ zh: '血压 152/96 mmHg，未达标（<140/90）', en: 'BP 152/96 mmHg misses the target (<140/90)' }] };
+  const page = await open(browser, server.url, app({
+    worklist: workItems, get_resident: zhangView, prefill_form: { visit_date: '2026-11-21', method: '1', doctor: '李春华', height: 165 },
+    propose_followup: proposal, add_service: { record: { next_date: '2026-12-05' }, warnings: [], proposal },
+  }));
+  await page.evaluate(() => localStorage.clear());
+  await page.locator('button[data-nav="followups"]').click();
+  await page.locator('tr[data-work-item="a"] button[name="start"]').click();
+  await page.locator('input[name="values.sbp"]').fill('152');
+  await page.locator('input[name="values.dbp"]').fill('96');
+  await page.locator('[data-proposal]').getByText('未达标').waitFor();
+  await page.locator('button[name="apply-proposal"]').click();
+  assert.equal(await page.locator('input[name="values.classification"][value="2"]').isChecked(), true);
+  assert.equal(await page.locator('input[name="values.next_step"][value="2"]').isChecked(), true);
+  assert.equal(await page.locator('input[name="values.next_date"]').inputValue(), '2026-12-05');
+  await shot(page, 'followup-zh.png');
+  await page.locator('button[name="save"]').click();
+  await page.waitForFunction(() => window.__calls.some((c) => c[0] === 'add_service'));
+  const [sent] = await calls(page, 'add_service');
+  assert.equal(sent.req.values.sbp, '152');
+  assert.equal(sent.req.values.height, 165, 'carried over from the last visit');
+  assert.equal(sent.req.resident_id, 'a');
+  await page.close();
+});
