@@ -210,6 +210,7 @@ const workItems = [
   { resident: { ...zhang, id: 'a', name: '逾期甲' }, due: due('overdue', '2026-11-01', '高血压随访 · 上次血压 152/96 · 控制不满意') },
   { resident: { ...zhang, id: 'b', name: '到期乙' }, due: due('due', '2026-11-20', '高血压随访 · 上次血压 132/84 · 控制满意') },
   { resident: { ...zhang, id: 'c', name: '预约丙' }, due: due('scheduled', '2026-12-15', '高血压随访 · 两周内随访') },
+  { resident: { ...zhang, id: 'd', name: '老人丁' }, due: { ...due('due', '2026-01-01', '老年人年度健康体检 · 尚未体检'), program: 'elderly', form_id: 'health_exam' } },
 ];
 
 test('the work list filters today, overdue and everything booked', async () => {
@@ -219,8 +220,12 @@ test('the work list filters today, overdue and everything booked', async () => {
   const names = () => page.locator('[data-worklist] tbody button[name="open-resident"]').allTextContents();
   await page.locator('button[data-view="overdue"]').click();
   assert.deepEqual(await names(), ['逾期甲']);
+  await page.locator('button[data-view="today"]').click();
+  assert.deepEqual(await names(), ['逾期甲', '到期乙'], "today's follow-ups; the year-long annual check waits in its own view");
+  await page.locator('button[data-view="annual"]').click();
+  assert.deepEqual(await names(), ['老人丁']);
   await page.locator('button[data-view="all"]').click();
-  assert.deepEqual(await names(), ['逾期甲', '到期乙', '预约丙']);
+  assert.deepEqual(await names(), ['逾期甲', '到期乙', '预约丙', '老人丁']);
   assert.match(await page.locator('tr[data-work-item="a"]').textContent(), /逾期/, 'overdue says so in words, not only in red');
   await shot(page, 'worklist-zh.png');
   await page.close();

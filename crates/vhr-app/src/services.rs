@@ -203,8 +203,13 @@ impl Clinic {
         for program in Program::ALL {
             let tag: Tag = program.tag();
             for m in self.store.program_members(actor, tag, program.followup_form(), village.filter(|v| !v.is_empty()), date)? {
-                let diagnosed = m.diagnosed.as_deref().and_then(|ym| NaiveDate::parse_from_str(&format!("{ym}-01"), "%Y-%m-%d").ok());
-                let enrolled_on = [m.created_on, diagnosed].into_iter().flatten().max().unwrap_or(date);
+                let enrolled_on = if program.is_annual() {
+                    // The annual check is owed from the day the resident turns 65.
+                    m.resident.birth_date.checked_add_months(chrono::Months::new(12 * vhr_domain::population::ELDERLY_FROM)).unwrap_or(date)
+                } else {
+                    let diagnosed = m.diagnosed.as_deref().and_then(|ym| NaiveDate::parse_from_str(&format!("{ym}-01"), "%Y-%m-%d").ok());
+                    [m.created_on, diagnosed].into_iter().flatten().max().unwrap_or(date)
+                };
                 let last = m.last.as_ref().map(|s| LastService::from_values(program, s.service_date, &s.data));
                 if let Some(due) = due_item(program, enrolled_on, last.as_ref(), date, &cfg) {
                     items.push(WorkItem { resident: m.resident, due });

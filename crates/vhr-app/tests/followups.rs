@@ -46,7 +46,7 @@ fn the_hypertension_loop() {
     patient(&mut c, "无病乙", (1966, 5, 2), json!([{"code": "1"}]));
 
     let list = c.worklist(today(), None).unwrap();
-    assert_eq!(list.len(), 1, "only the patient in a programme is listed");
+    assert_eq!(list.len(), 1, "only the patient in a programme is listed (both are under 65)");
     assert_eq!(
         (list[0].resident.name.as_str(), list[0].due.program, list[0].due.state),
         ("高血压甲", Program::Hypertension, DueState::Due)
@@ -162,9 +162,13 @@ fn the_list_is_filtered_by_village() {
     i.village_code = "102".into();
     i.basic_info.insert("past_diseases".into(), json!([{"code": "3", "date": "2020-01"}]));
     c.register(RegisterRequest { resident: i, household: None, confirm: false }).unwrap();
-    let names = |v: Option<&str>| c.worklist(today(), v).unwrap().into_iter().map(|w| w.resident.name).collect::<Vec<_>>();
-    assert_eq!(names(Some("102")), vec!["二村"]);
-    assert_eq!(names(None).len(), 2);
+    let items = |v: Option<&str>| c.worklist(today(), v).unwrap().into_iter().map(|w| (w.resident.name, w.due.program)).collect::<Vec<_>>();
+    assert_eq!(
+        items(Some("102")),
+        vec![("二村".to_string(), Program::Diabetes), ("二村".to_string(), Program::Elderly)],
+        "a 66-year-old diabetic owes a follow-up and the annual check"
+    );
+    assert_eq!(items(None).len(), 4);
 }
 
 #[test]
@@ -209,4 +213,23 @@ fn a_follow_up_is_edited_as_a_new_version() {
         .update_service(vhr_app::UpdateServiceRequest { id: second.record.id.clone(), expected_version: 1, values: fixed, confirm: false })
         .unwrap_err();
     assert_eq!(stale.code(), "version_conflict");
+}
+
+#[test]
+fn the_elderly_annual_check_is_on_the_list_until_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = clinic(dir.path());
+    let id = patient(&mut c, "老人壬", (1950, 6, 1), json!([{"code": "1"}]));
+    let list = c.worklist(today(), None).unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!((list[0].due.program, list[0].due.state), (Program::Elderly, DueState::Due));
+    assert_eq!(list[0].due.reason.zh, "老年人年度健康体检 · 尚未体检");
+    let exam = json!({
+        "exam_date": "2026-11-21", "doctor": "李春华", "symptoms": ["1"], "evaluation": "1",
+        "health_self": "2", "self_care": "1", "cognition": "1", "mood": "1"
+    });
+    add(&mut c, &id, "health_exam", exam.as_object().unwrap().clone()).unwrap();
+    assert!(c.worklist(today(), None).unwrap().is_empty(), "checked this year; next year's check is beyond the horizon");
+    let december = c.worklist(NaiveDate::from_ymd_opt(2026, 12, 20).unwrap(), None).unwrap();
+    assert_eq!((december[0].due.state, december[0].due.due_on.to_string().as_str()), (DueState::Scheduled, "2027-01-01"));
 }

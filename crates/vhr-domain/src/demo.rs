@@ -312,7 +312,7 @@ mod tests {
         let mut visits = 0;
         let mut uncontrolled = 0;
         for (i, m) in people.iter().enumerate() {
-            let f = followups(&m.input, today, i as u64);
+            let f: Vec<DemoService> = followups(&m.input, today, i as u64).into_iter().filter(|s| s.form_id != "health_exam").collect();
             if !f.is_empty() {
                 patients += 1;
             }
@@ -383,6 +383,27 @@ pub fn followups(input: &ResidentInput, today: NaiveDate, seed: u64) -> Vec<Demo
     let mut rng = Rng::new(seed);
     let cfg = ProgramConfig::default();
     let mut out = Vec::new();
+    // Most elderly residents had this year's check; the others had last year's.
+    if age >= crate::population::ELDERLY_FROM {
+        let this_year = rng.chance(0.7);
+        let day_of_year = 30 + rng.below(u64::from(today.ordinal().saturating_sub(30).max(1))) as i64;
+        let date = if this_year {
+            NaiveDate::from_ymd_opt(today.year(), 1, 1).expect("1 January")
+                + Duration::days(day_of_year.min(i64::from(today.ordinal()) - 1))
+        } else {
+            NaiveDate::from_ymd_opt(today.year() - 1, 3, 1).expect("1 March") + Duration::days(rng.below(250) as i64)
+        };
+        let values = serde_json::json!({
+            "exam_date": date.to_string(), "doctor": "李春华", "symptoms": ["1"], "evaluation": "1",
+            "health_self": *rng.weighted(&[("1", 30), ("2", 50), ("3", 15), ("4", 5)]),
+            "self_care": *rng.weighted(&[("1", 80), ("2", 15), ("3", 5)]), "cognition": "1", "mood": "1",
+            "bp_left_sbp": 120 + rng.below(35), "bp_left_dbp": 70 + rng.below(20),
+            "height": if input.sex == Some(crate::resident::Sex::Male) { 165 } else { 155 }, "weight": 50 + rng.below(25),
+        });
+        if let Value::Object(values) = values {
+            out.push(DemoService { form_id: "health_exam".into(), values });
+        }
+    }
     for (program, has) in [(Program::Hypertension, dx.hypertension), (Program::Diabetes, dx.diabetes)] {
         if !has {
             continue;

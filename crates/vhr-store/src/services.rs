@@ -8,7 +8,7 @@ use ts_rs::TS;
 use vhr_domain::changes::diff;
 use vhr_domain::forms::FormValues;
 
-use vhr_domain::population::{Tag, CHRONIC_FROM};
+use vhr_domain::population::{Tag, CHRONIC_FROM, ELDERLY_FROM};
 use vhr_domain::resident::age_cutoff;
 
 use crate::history::{record, Recorded};
@@ -123,10 +123,12 @@ impl Store {
         village: Option<&str>,
         today: NaiveDate,
     ) -> Result<Vec<ProgramMember>> {
-        let (flag, disease_code) = match tag {
-            Tag::Hypertension => ("dx_hypertension", "2"),
-            Tag::Diabetes => ("dx_diabetes", "3"),
-            other => return Err(StoreError::Corrupt(format!("{other:?} is not a disease programme"))),
+        // Who is in the programme: a confirmed diagnosis at 35 or more, or simply 65 or more.
+        let (condition, disease_code, years) = match tag {
+            Tag::Hypertension => ("r.dx_hypertension = 1", "2", CHRONIC_FROM),
+            Tag::Diabetes => ("r.dx_diabetes = 1", "3", CHRONIC_FROM),
+            Tag::Elderly => ("1 = 1", "", ELDERLY_FROM),
+            other => return Err(StoreError::Corrupt(format!("{other:?} has no scheduled programme"))),
         };
         let service_cols: String = COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
         let sql = format!(
@@ -136,9 +138,9 @@ impl Store {
              FROM resident r
              LEFT JOIN service_record s ON s.pk = (
                  SELECT pk FROM service_record WHERE resident_id = r.id AND form_id = ?2 ORDER BY service_date DESC, pk DESC LIMIT 1)
-             WHERE r.status = 'active' AND r.{flag} = 1 AND r.birth_date <= ?3 AND (?4 IS NULL OR r.village_code = ?4)"
+             WHERE r.status = 'active' AND {condition} AND r.birth_date <= ?3 AND (?4 IS NULL OR r.village_code = ?4)"
         );
-        let cutoff = age_cutoff(today, CHRONIC_FROM).to_string();
+        let cutoff = age_cutoff(today, years).to_string();
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params![disease_code, form_id, cutoff, village], |r| {
             Ok((summary(r, today)?, r.get::<_, Option<String>>(13)?, r.get::<_, Option<String>>(14)?, row_at(r, 15)?))

@@ -114,6 +114,7 @@ pub fn propose(program: Program, values: &FormValues, age: u32, previous: Option
             });
             ok
         }
+        Program::Elderly => return None,
     };
     let glucose_urgent =
         program == Program::Diabetes && num(values, "fbg").is_some_and(|g| g >= cfg.fbg_urgent_high || g <= cfg.fbg_urgent_low);

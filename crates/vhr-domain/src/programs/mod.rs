@@ -22,17 +22,25 @@ use crate::population::Tag;
 pub enum Program {
     Hypertension,
     Diabetes,
+    /// The annual health check of residents aged 65 and over (§7.3).
+    Elderly,
 }
 
 impl Program {
-    pub const ALL: [Program; 2] = [Program::Hypertension, Program::Diabetes];
+    pub const ALL: [Program; 3] = [Program::Hypertension, Program::Diabetes, Program::Elderly];
 
     /// The form that records this programme's follow-ups.
     pub fn followup_form(self) -> &'static str {
         match self {
             Program::Hypertension => "hypertension_followup",
             Program::Diabetes => "diabetes_followup",
+            Program::Elderly => "health_exam",
         }
+    }
+
+    /// Services due once per calendar year rather than booked visit by visit.
+    pub fn is_annual(self) -> bool {
+        self == Program::Elderly
     }
 
     pub fn from_form(form_id: &str) -> Option<Program> {
@@ -44,6 +52,7 @@ impl Program {
         match self {
             Program::Hypertension => Tag::Hypertension,
             Program::Diabetes => Tag::Diabetes,
+            Program::Elderly => Tag::Elderly,
         }
     }
 
@@ -51,6 +60,7 @@ impl Program {
         match self {
             Program::Hypertension => "高血压随访",
             Program::Diabetes => "糖尿病随访",
+            Program::Elderly => "老年人年度健康体检",
         }
     }
 
@@ -58,6 +68,7 @@ impl Program {
         match self {
             Program::Hypertension => "Hypertension follow-up",
             Program::Diabetes => "Diabetes follow-up",
+            Program::Elderly => "Annual check (65+)",
         }
     }
 }
@@ -88,6 +99,8 @@ pub struct ProgramConfig {
     pub grace_days: i64,
     /// An overdue follow-up counts as missed after this many days.
     pub missed_after_days: i64,
+    /// From this day of December an annual check not yet done this year is overdue.
+    pub annual_overdue_from_december: u32,
 }
 
 impl Default for ProgramConfig {
@@ -105,6 +118,7 @@ impl Default for ProgramConfig {
             horizon_days: 31,
             grace_days: 7,
             missed_after_days: 90,
+            annual_overdue_from_december: 1,
         }
     }
 }

@@ -61,6 +61,7 @@ impl LastService {
                 _ => None,
             },
             Program::Diabetes => n("fbg").map(|g| Localized::new(format!("上次空腹血糖 {g}"), format!("last fasting glucose {g}"))),
+            Program::Elderly => Some(Localized::new(format!("上次体检 {date}"), format!("last check {date}"))),
         };
         let class = s("classification").map(|c| match c.as_str() {
             "1" => Localized::new("控制满意", "controlled"),
@@ -95,6 +96,8 @@ pub struct DueItem {
 }
 
 /// The programme's next service for one resident, if it shows on `today`'s list.
+/// `enrolled_on` is when the resident entered the programme (for the annual
+/// check, the 65th birthday).
 pub fn due_item(
     program: Program,
     enrolled_on: NaiveDate,
@@ -102,6 +105,9 @@ pub fn due_item(
     today: NaiveDate,
     cfg: &ProgramConfig,
 ) -> Option<DueItem> {
+    if program.is_annual() {
+        return annual_item(program, enrolled_on, last, today, cfg);
+    }
     let short = last.and_then(|l| l.next_step.as_deref()).is_some_and(|s| matches!(s, "2" | "3" | "4"));
     let due_on = match last {
         Some(l) => l.next_date.or_else(|| l.date.checked_add_months(Months::new(cfg.routine_months)))?,
@@ -146,6 +152,48 @@ pub fn due_item(
         window_end,
         state,
         reason: Localized::new(zh.join(" · "), en.join(" · ")),
+    })
+}
+
+/// Once per calendar year (§11): due from 1 January (or the day the resident
+/// joins), overdue in December, and booked for next year once done.
+fn annual_item(
+    program: Program,
+    enrolled_on: NaiveDate,
+    last: Option<&LastService>,
+    today: NaiveDate,
+    cfg: &ProgramConfig,
+) -> Option<DueItem> {
+    use chrono::Datelike;
+    let year = today.year();
+    let jan1 = |y: i32| NaiveDate::from_ymd_opt(y, 1, 1).expect("1 January exists");
+    let done_this_year = last.is_some_and(|l| l.date.year() == year);
+    let due_on = if done_this_year { jan1(year + 1) } else { jan1(year).max(enrolled_on) };
+    let window_end = NaiveDate::from_ymd_opt(due_on.year(), 12, 31).expect("31 December exists");
+    let overdue_from = NaiveDate::from_ymd_opt(due_on.year(), 12, cfg.annual_overdue_from_december.clamp(1, 31)).expect("a December day");
+    let state = if today < due_on - Duration::days(cfg.horizon_days) {
+        return None;
+    } else if today < due_on - Duration::days(cfg.upcoming_days) {
+        DueState::Scheduled
+    } else if today < due_on {
+        DueState::Upcoming
+    } else if today < overdue_from {
+        DueState::Due
+    } else {
+        DueState::Overdue
+    };
+    let (zh, en) = match last {
+        Some(l) if done_this_year => (format!("今年已体检（{}）", l.date), format!("checked this year ({})", l.date)),
+        Some(l) => (format!("今年尚未体检（上次 {}）", l.date), format!("not checked this year (last {})", l.date)),
+        None => ("尚未体检".to_string(), "never checked".to_string()),
+    };
+    Some(DueItem {
+        program,
+        form_id: program.followup_form().to_string(),
+        due_on,
+        window_end,
+        state,
+        reason: Localized::new(format!("{} · {zh}", program.label_zh()), format!("{} · {en}", program.label_en())),
     })
 }
 
@@ -200,6 +248,25 @@ mod tests {
         let l = last("2026-02-28", json!({"sbp": 132, "dbp": 84, "classification": "1"}));
         let item = due_item(Program::Hypertension, d("2026-01-10"), Some(&l), d("2026-05-28"), &ProgramConfig::default()).unwrap();
         assert_eq!(item.due_on, d("2026-05-28"));
+    }
+
+    #[test]
+    fn the_annual_check_runs_by_calendar_year() {
+        let cfg = ProgramConfig::default();
+        let turned_65 = d("2020-03-01");
+        let annual = |last: Option<&LastService>, today: &str| {
+            due_item(Program::Elderly, turned_65, last, d(today), &cfg).map(|i| (i.state, i.due_on))
+        };
+        assert_eq!(annual(None, "2026-03-10"), Some((DueState::Due, d("2026-01-01"))), "never checked: due since 1 January");
+        assert_eq!(annual(None, "2026-12-01"), Some((DueState::Overdue, d("2026-01-01"))), "December: the year is running out");
+        let last_year = LastService::from_values(Program::Elderly, d("2025-05-10"), &serde_json::Map::new());
+        let item = due_item(Program::Elderly, turned_65, Some(&last_year), d("2026-06-01"), &cfg).unwrap();
+        assert_eq!((item.state, item.reason.zh.as_str()), (DueState::Due, "老年人年度健康体检 · 今年尚未体检（上次 2025-05-10）"));
+        let this_year = LastService::from_values(Program::Elderly, d("2026-04-02"), &serde_json::Map::new());
+        assert_eq!(annual(Some(&this_year), "2026-06-01"), None, "done this year: nothing until next year comes into view");
+        assert_eq!(annual(Some(&this_year), "2026-12-20"), Some((DueState::Scheduled, d("2027-01-01"))));
+        let new_65 = due_item(Program::Elderly, d("2026-08-15"), None, d("2026-09-01"), &cfg).unwrap();
+        assert_eq!(new_65.due_on, d("2026-08-15"), "due from the 65th birthday in the year one turns 65");
     }
 
     #[test]
