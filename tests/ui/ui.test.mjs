@@ -25,7 +25,7 @@ const signedIn = (lang = 'zh-CN') => ({
 });
 const zhang = {
   id: 'r1', record_no: '45010210110100001', name: '张三', sex: '2', birth_date: '1949-12-31', age: 76, village_code: '101',
-  id_number: '11010519491231002X', phone: '13800138000', household_id: null, status: 'active', tags: ['elderly'],
+  id_number: '11010519491231002X', household_id: null, status: 'active', tags: ['elderly'],
 };
 const zhangView = {
   resident: {

@@ -6,9 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
 use vhr_domain::forms::{validate, FormValues, ValidationContext};
-use vhr_domain::population::Tag;
 use vhr_domain::problem::{has_errors, Problem};
-use vhr_domain::programs::{self, due_item, DueItem, LastService, Program, ProgramConfig, Proposal};
+use vhr_domain::programs::{self, due_item, DueItem, DueState, Program, ProgramConfig, Proposal};
 use vhr_store::{NewService, ResidentSummary, ServiceEdit, ServiceRecord};
 
 use crate::{Clinic, Error, Result};
@@ -199,31 +198,17 @@ impl Clinic {
     pub fn worklist(&self, date: NaiveDate, village: Option<&str>) -> Result<Vec<WorkItem>> {
         let actor = self.actor()?;
         let cfg = self.program_config();
+        let until = date + chrono::Duration::days(cfg.horizon_days);
         let mut items = Vec::new();
-        for program in Program::ALL {
-            let tag: Tag = program.tag();
-            for m in self.store.program_members(actor, tag, program.followup_form(), village.filter(|v| !v.is_empty()), date)? {
-                let enrolled_on = if program.is_annual() {
-                    // The annual check is owed from the day the resident turns 65.
-                    m.resident.birth_date.checked_add_months(chrono::Months::new(12 * vhr_domain::population::ELDERLY_FROM)).unwrap_or(date)
-                } else {
-                    let diagnosed = m.diagnosed.as_deref().and_then(|ym| NaiveDate::parse_from_str(&format!("{ym}-01"), "%Y-%m-%d").ok());
-                    [m.created_on, diagnosed].into_iter().flatten().max().unwrap_or(date)
-                };
-                let last = m.last.as_ref().map(|s| LastService::from_values(program, s.service_date, &s.data));
-                if let Some(due) = due_item(program, enrolled_on, last.as_ref(), date, &cfg) {
-                    items.push(WorkItem { resident: m.resident, due });
-                }
+        for row in self.store.program_rows(actor, date, until, village.filter(|v| !v.is_empty()))? {
+            if let Some(due) = due_item(row.program, row.enrolled_on, row.last.as_ref(), date, &cfg) {
+                items.push(WorkItem { resident: row.resident, due });
             }
         }
-        items.sort_by(|a, b| {
-            (a.due.state, a.due.due_on, &a.resident.village_code, &a.resident.record_no).cmp(&(
-                b.due.state,
-                b.due.due_on,
-                &b.resident.village_code,
-                &b.resident.record_no,
-            ))
-        });
+        fn key(i: &WorkItem) -> (DueState, NaiveDate, &str, &str, Program) {
+            (i.due.state, i.due.due_on, &i.resident.village_code, &i.resident.record_no, i.due.program)
+        }
+        items.sort_by(|a, b| key(a).cmp(&key(b)));
         Ok(items)
     }
 

@@ -165,8 +165,8 @@ fn the_list_is_filtered_by_village() {
     let items = |v: Option<&str>| c.worklist(today(), v).unwrap().into_iter().map(|w| (w.resident.name, w.due.program)).collect::<Vec<_>>();
     assert_eq!(
         items(Some("102")),
-        vec![("二村".to_string(), Program::Diabetes), ("二村".to_string(), Program::Elderly)],
-        "a 66-year-old diabetic owes a follow-up and the annual check"
+        vec![("二村".to_string(), Program::Elderly), ("二村".to_string(), Program::Diabetes)],
+        "a 66-year-old diabetic owes the annual check (since 1 January) and a follow-up (since today)"
     );
     assert_eq!(items(None).len(), 4);
 }

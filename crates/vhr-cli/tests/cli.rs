@@ -121,8 +121,9 @@ fn form_add_and_the_worklist() {
 
     let list = cli(dir.path(), &["worklist", "--date", "2026-11-21", "--json"], None);
     let items = stdout_json(&list);
-    assert_eq!(items.as_array().unwrap().len(), 1, "{items}");
-    assert_eq!(items[0]["resident"]["name"], "高血压甲");
+    let programs: Vec<&str> = items.as_array().unwrap().iter().map(|i| i["due"]["program"].as_str().unwrap()).collect();
+    assert_eq!(programs, vec!["elderly", "hypertension"], "a 76-year-old hypertensive owes the annual check and a follow-up");
+    assert_eq!(items[1]["resident"]["name"], "高血压甲");
 
     let visit = json!({
         "visit_date": "2026-11-21", "method": "1", "symptoms": ["1"], "emergency": ["1"], "sbp": 152, "dbp": 96,
@@ -136,7 +137,8 @@ fn form_add_and_the_worklist() {
     assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
     assert_eq!(stdout_json(&add)["proposal"]["next_step"], "2");
     let after = stdout_json(&cli(dir.path(), &["worklist", "--date", "2026-12-06", "--json"], None));
-    assert_eq!(after[0]["due"]["state"], "overdue", "the 2-week follow-up is late on day 15");
+    let htn = after.as_array().unwrap().iter().find(|i| i["due"]["program"] == "hypertension").unwrap();
+    assert_eq!(htn["due"]["state"], "overdue", "the 2-week follow-up is late on day 15");
 
     let mut bad = visit.clone();
     bad.as_object_mut().unwrap().remove("sbp");

@@ -66,6 +66,15 @@ impl Diagnoses {
     }
 }
 
+impl Diagnoses {
+    /// The first day of the month a past-history disease was diagnosed (`YYYY-MM`).
+    pub fn month_of(values: &FormValues, code: &str) -> Option<NaiveDate> {
+        let rows = values.get("past_diseases")?.as_array()?;
+        let ym = rows.iter().find(|r| r.get("code").and_then(|c| c.as_str()) == Some(code))?.get("date")?.as_str()?;
+        NaiveDate::parse_from_str(&format!("{ym}-01"), "%Y-%m-%d").ok()
+    }
+}
+
 /// Every tag that applies to a resident on `today`.
 pub fn tags(birth: NaiveDate, diagnoses: Diagnoses, today: NaiveDate) -> Vec<Tag> {
     let age = age_on(birth, today);

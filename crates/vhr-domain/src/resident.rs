@@ -107,6 +107,21 @@ pub enum RecordStatus {
     Other,
 }
 
+impl RecordStatus {
+    /// Reads the stored code (`active`, `moved_out`, …).
+    pub fn from_code(code: &str) -> Option<RecordStatus> {
+        Some(match code {
+            "active" => RecordStatus::Active,
+            "moved_out" => RecordStatus::MovedOut,
+            "dead" => RecordStatus::Dead,
+            "lost" => RecordStatus::Lost,
+            "cancelled" => RecordStatus::Cancelled,
+            "other" => RecordStatus::Other,
+            _ => return None,
+        })
+    }
+}
+
 /// What a user enters for a resident: the cover and personal basic information.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ResidentInput {
@@ -373,6 +388,21 @@ pub(crate) mod tests {
             responsible_doctor: "李医生".into(),
             created_on: None,
             basic_info: FormValues::new(),
+        }
+    }
+
+    #[test]
+    fn status_codes_read_back_as_written() {
+        for s in [
+            RecordStatus::Active,
+            RecordStatus::MovedOut,
+            RecordStatus::Dead,
+            RecordStatus::Lost,
+            RecordStatus::Cancelled,
+            RecordStatus::Other,
+        ] {
+            let code = serde_json::to_value(s).unwrap();
+            assert_eq!(RecordStatus::from_code(code.as_str().unwrap()), Some(s));
         }
     }
 

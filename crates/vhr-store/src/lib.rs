@@ -14,6 +14,7 @@
 mod error;
 mod history;
 mod households;
+mod programs;
 mod residents;
 mod schema;
 mod services;
@@ -29,9 +30,10 @@ use rusqlite::{Connection, OpenFlags};
 pub use error::StoreError;
 pub use history::{Change, HistoryEntry};
 pub use households::{Household, HouseholdMember, HouseholdSummary};
+pub use programs::ProgramRow;
 pub use residents::{DuplicateCandidate, NewResident, ResidentSummary, SearchSpec};
 pub use schema::{latest_version as latest_schema_version, migrate_to};
-pub use services::{NewService, ProgramMember, ServiceEdit, ServiceRecord};
+pub use services::{NewService, ServiceEdit, ServiceRecord};
 pub use users::{User, UserRecord};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -58,8 +60,14 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // A 32 MB page cache and memory-mapped reads: the work list and search
+        // scan indexes that would not fit SQLite's default 2 MB (docs/benchmarks.md).
+        conn.pragma_update(None, "cache_size", -32_768)?;
+        conn.pragma_update(None, "mmap_size", 268_435_456)?;
         schema::migrate(&mut conn)?;
-        Ok(Store { conn })
+        let mut store = Store { conn };
+        store.build_program_state_once()?;
+        Ok(store)
     }
 
     /// Runs `f` in one write transaction: everything it does is committed
@@ -71,6 +79,18 @@ impl Store {
         let out = f(&mut batch)?;
         batch.tx.commit()?;
         Ok(out)
+    }
+
+    /// Databases made before programme state existed get it built once.
+    fn build_program_state_once(&mut self) -> Result<()> {
+        if self.setting("program_state.built")?.is_some() {
+            return Ok(());
+        }
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        programs::rebuild_all(&tx)?;
+        tx.execute("INSERT OR REPLACE INTO setting (key, value) VALUES ('program_state.built', '1')", [])?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// The schema version (the number of migrations applied).

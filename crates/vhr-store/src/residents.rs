@@ -34,7 +34,6 @@ pub struct ResidentSummary {
     pub age: u32,
     pub village_code: String,
     pub id_number: Option<String>,
-    pub phone: String,
     pub household_id: Option<String>,
     pub status: RecordStatus,
     pub tags: Vec<Tag>,
@@ -51,7 +50,7 @@ pub struct SearchSpec {
 }
 
 pub(crate) const SUMMARY_COLUMNS: &str = "r.id, r.record_no, r.name, r.sex, r.birth_date, r.village_code, r.id_number, \
-     json_extract(r.data, '$.phone'), r.household_id, r.status, r.dx_hypertension, r.dx_diabetes, r.dx_severe_mental";
+     r.household_id, r.status, r.dx_hypertension, r.dx_diabetes, r.dx_severe_mental";
 
 const RESIDENT_COLUMNS: &str = "id, version, record_no, data, household_id, relation, is_head, status, institution, \
      created_by, created_at, updated_by, updated_at";
@@ -60,8 +59,8 @@ pub(crate) fn summary(row: &Row<'_>, today: NaiveDate) -> rusqlite::Result<Resid
     let birth: String = row.get(4)?;
     let birth_date = NaiveDate::parse_from_str(&birth, "%Y-%m-%d").map_err(|e| corrupt(4, e))?;
     let sex: String = row.get(3)?;
-    let status: String = row.get(9)?;
-    let dx = Diagnoses { hypertension: row.get(10)?, diabetes: row.get(11)?, severe_mental: row.get(12)? };
+    let status: String = row.get(8)?;
+    let dx = Diagnoses { hypertension: row.get(9)?, diabetes: row.get(10)?, severe_mental: row.get(11)? };
     Ok(ResidentSummary {
         id: row.get(0)?,
         record_no: row.get(1)?,
@@ -71,9 +70,8 @@ pub(crate) fn summary(row: &Row<'_>, today: NaiveDate) -> rusqlite::Result<Resid
         age: vhr_domain::resident::age_on(birth_date, today),
         village_code: row.get(5)?,
         id_number: row.get(6)?,
-        phone: row.get::<_, Option<String>>(7)?.unwrap_or_default(),
-        household_id: row.get(8)?,
-        status: serde_json::from_value(Value::String(status)).map_err(|e| corrupt(9, e))?,
+        household_id: row.get(7)?,
+        status: RecordStatus::from_code(&status).ok_or_else(|| corrupt(8, StoreError::Corrupt(format!("status {status:?}"))))?,
         tags: population::tags(birth_date, dx, today),
     })
 }
@@ -246,6 +244,7 @@ pub(crate) fn write_resident(
         |row| row.get(0),
     )?;
     write_keys(tx, pk, r)?;
+    crate::programs::refresh(tx, &r.id)?;
     // A creation's content is its snapshot; only later versions list changes.
     let changes = before.map(|b| diff(&tracked(b), &tracked(r))).unwrap_or_default();
     let snapshot = serde_json::to_value(r)?;

@@ -9,6 +9,7 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("../migrations/0001_initial.sql")),
         M::up(include_str!("../migrations/0002_service_records.sql")),
+        M::up(include_str!("../migrations/0003_program_state.sql")),
     ])
 }
 
@@ -19,7 +20,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
 
 /// How many migrations exist; a fully migrated database has this user_version.
 pub fn latest_version() -> usize {
-    2
+    3
 }
 
 /// Brings a database to exactly `version` migrations, for tests of upgrades
@@ -72,5 +73,54 @@ mod upgrade_tests {
         assert_eq!(store.setting("language").unwrap().as_deref(), Some("en"));
         assert_eq!(store.outbox_pending().unwrap(), 1);
         assert_eq!(store.conn.query_row("SELECT count(*) FROM service_record", [], |r| r.get::<_, i64>(0)).unwrap(), 0);
+    }
+}
+
+#[cfg(test)]
+mod upgrade_from_2 {
+    use super::*;
+
+    /// A database of schema 2 with a hypertensive resident and a follow-up
+    /// opens with today's schema, the programme state built from the data
+    /// already there.
+    #[test]
+    fn programme_state_is_built_for_existing_residents() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrate_to(&mut conn, 2).unwrap();
+            let data = serde_json::json!({
+                "name": "张三", "sex": "1", "birth_date": "1950-01-01", "id_document": {"kind": "none"}, "phone": "13800138000",
+                "residence_type": "1", "residence_since": null, "village_code": "101", "current_address": "", "hukou_address": "",
+                "responsible_doctor": "", "created_on": "2025-01-10", "basic_info": {"past_diseases": [{"code": "2", "date": "2019-05"}]}
+            });
+            conn.execute(
+                "INSERT INTO resident (id, version, record_no, name, sex, birth_date, village_code, status, dx_hypertension, data, institution,
+                     created_by, created_at, updated_by, updated_at)
+                 VALUES ('r1', 1, '45010210110100001', '张三', '1', '1950-01-01', '101', 'active', 1, ?1, '卫生室', '李', '2025-01-10T00:00:00Z', '李', '2025-01-10T00:00:00Z')",
+                [data.to_string()],
+            )
+            .unwrap();
+            let visit = serde_json::json!({"visit_date": "2026-09-01", "sbp": 150, "dbp": 95, "classification": "2", "next_step": "2", "next_date": "2026-09-15"});
+            conn.execute(
+                "INSERT INTO service_record (id, version, resident_id, form_id, form_version, service_date, next_date, data, created_by, created_at, updated_by, updated_at)
+                 VALUES ('s1', 1, 'r1', 'hypertension_followup', 1, '2026-09-01', '2026-09-15', ?1, '李', '2026-09-01T00:00:00Z', '李', '2026-09-01T00:00:00Z')",
+                [visit.to_string()],
+            )
+            .unwrap();
+        }
+        let store = crate::Store::open(&path).unwrap();
+        let actor = crate::Actor { user_id: "u".into(), name: "李".into() };
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
+        let rows = store.program_rows(&actor, today, today, None).unwrap();
+        let mut found: Vec<(String, Option<String>)> =
+            rows.iter().map(|r| (format!("{:?}", r.program), r.last.as_ref().and_then(|l| l.next_date).map(|d| d.to_string()))).collect();
+        found.sort();
+        assert_eq!(
+            found,
+            vec![("Elderly".to_string(), None), ("Hypertension".to_string(), Some("2026-09-15".to_string()))],
+            "both programmes, the follow-up booked by the existing visit"
+        );
     }
 }

@@ -8,11 +8,7 @@ use ts_rs::TS;
 use vhr_domain::changes::diff;
 use vhr_domain::forms::FormValues;
 
-use vhr_domain::population::{Tag, CHRONIC_FROM, ELDERLY_FROM};
-use vhr_domain::resident::age_cutoff;
-
 use crate::history::{record, Recorded};
-use crate::residents::{summary, ResidentSummary, SUMMARY_COLUMNS};
 use crate::{parse_ts, ts, Actor, Result, Store, StoreError};
 
 /// A service record to store; `data` has been validated against its form.
@@ -100,64 +96,7 @@ fn snapshot(r: &ServiceRecord) -> Result<Value> {
     Ok(serde_json::to_value(r)?)
 }
 
-/// A resident in a programme, with what the schedule needs.
-#[derive(Debug, Clone)]
-pub struct ProgramMember {
-    pub resident: ResidentSummary,
-    /// 建档日期.
-    pub created_on: Option<NaiveDate>,
-    /// The diagnosis month of the programme's disease in past history (`YYYY-MM`).
-    pub diagnosed: Option<String>,
-    /// The latest record of the programme's follow-up form.
-    pub last: Option<ServiceRecord>,
-}
-
 impl Store {
-    /// Everyone in a disease programme (a confirmed diagnosis and age 35 or
-    /// more), with their latest follow-up: one statement, one index seek per member.
-    pub fn program_members(
-        &self,
-        _actor: &Actor,
-        tag: Tag,
-        form_id: &str,
-        village: Option<&str>,
-        today: NaiveDate,
-    ) -> Result<Vec<ProgramMember>> {
-        // Who is in the programme: a confirmed diagnosis at 35 or more, or simply 65 or more.
-        let (condition, disease_code, years) = match tag {
-            Tag::Hypertension => ("r.dx_hypertension = 1", "2", CHRONIC_FROM),
-            Tag::Diabetes => ("r.dx_diabetes = 1", "3", CHRONIC_FROM),
-            Tag::Elderly => ("1 = 1", "", ELDERLY_FROM),
-            other => return Err(StoreError::Corrupt(format!("{other:?} has no scheduled programme"))),
-        };
-        let service_cols: String = COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
-        let sql = format!(
-            "SELECT {SUMMARY_COLUMNS}, json_extract(r.data, '$.created_on'),
-                    (SELECT json_extract(value, '$.date') FROM json_each(r.data, '$.basic_info.past_diseases') WHERE json_extract(value, '$.code') = ?1),
-                    {service_cols}
-             FROM resident r
-             LEFT JOIN service_record s ON s.pk = (
-                 SELECT pk FROM service_record WHERE resident_id = r.id AND form_id = ?2 ORDER BY service_date DESC, pk DESC LIMIT 1)
-             WHERE r.status = 'active' AND {condition} AND r.birth_date <= ?3 AND (?4 IS NULL OR r.village_code = ?4)"
-        );
-        let cutoff = age_cutoff(today, years).to_string();
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![disease_code, form_id, cutoff, village], |r| {
-            Ok((summary(r, today)?, r.get::<_, Option<String>>(13)?, r.get::<_, Option<String>>(14)?, row_at(r, 15)?))
-        })?;
-        let mut out = Vec::new();
-        for item in rows {
-            let (resident, created_on, diagnosed, service) = item?;
-            out.push(ProgramMember {
-                resident,
-                created_on: created_on.as_deref().map(date).transpose()?,
-                diagnosed,
-                last: if service[0].is_some() { Some(decode(service)?) } else { None },
-            });
-        }
-        Ok(out)
-    }
-
     /// Stores a new service record with its history and outbox rows.
     pub fn insert_service(&mut self, actor: &Actor, new: NewService, at: DateTime<Utc>) -> Result<ServiceRecord> {
         self.batch(|b| b.insert_service(actor, new, at))
@@ -211,6 +150,7 @@ impl Store {
             at,
             Recorded { entity: "service_record", entity_id: id, version: after.version, op: "update", changes: &changes, snapshot: &snap },
         )?;
+        crate::programs::refresh(&tx, &after.resident_id)?;
         tx.commit()?;
         Ok(after)
     }
@@ -303,6 +243,7 @@ impl crate::Batch<'_> {
             at,
             Recorded { entity: "service_record", entity_id: &record_.id, version: 1, op: "create", changes: &[], snapshot: &snap },
         )?;
+        crate::programs::refresh(tx, &record_.resident_id)?;
         Ok(record_)
     }
 }

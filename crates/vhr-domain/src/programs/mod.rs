@@ -9,7 +9,12 @@ mod followup;
 mod schedule;
 
 pub use followup::{propose, Proposal};
-pub use schedule::{due_item, DueItem, DueState, LastService};
+pub use schedule::{anchor, due_item, DueItem, DueState, LastService};
+
+use chrono::{Months, NaiveDate};
+
+use crate::forms::FormValues;
+use crate::population::{Diagnoses, CHRONIC_FROM, ELDERLY_FROM};
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -71,6 +76,38 @@ impl Program {
             Program::Elderly => "Annual check (65+)",
         }
     }
+}
+
+/// When a resident belongs to a programme: from `eligible_from` (the
+/// birthday that makes them old enough), counting as enrolled on `enrolled_on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Enrolment {
+    pub eligible_from: NaiveDate,
+    pub enrolled_on: NaiveDate,
+}
+
+/// Whether, and from when, a resident is in a programme (§1, R1.2): a
+/// confirmed hypertension or diabetes diagnosis, counted from the 35th
+/// birthday; the annual check from the 65th. The record's creation date and
+/// the diagnosis month bound the first follow-up owed.
+pub fn enrolment(program: Program, birth: NaiveDate, basic_info: &FormValues, created_on: NaiveDate) -> Option<Enrolment> {
+    let birthday = |years: u32| birth.checked_add_months(Months::new(12 * years));
+    let dx = Diagnoses::from_basic_info(basic_info);
+    let (has, code) = match program {
+        Program::Hypertension => (dx.hypertension, "2"),
+        Program::Diabetes => (dx.diabetes, "3"),
+        Program::Elderly => {
+            let at65 = birthday(ELDERLY_FROM)?;
+            return Some(Enrolment { eligible_from: at65, enrolled_on: at65 });
+        }
+    };
+    if !has {
+        return None;
+    }
+    let eligible_from = birthday(CHRONIC_FROM)?;
+    let diagnosed = Diagnoses::month_of(basic_info, code);
+    let enrolled_on = [Some(created_on), diagnosed, Some(eligible_from)].into_iter().flatten().max()?;
+    Some(Enrolment { eligible_from, enrolled_on })
 }
 
 /// Thresholds and intervals of the programmes.

@@ -5,7 +5,7 @@
 //! follow-up must happen by its date (the 2-week rules); a routine one has a
 //! few days' grace. "Today" is an argument, so every rule is tested with fixed dates.
 
-use chrono::{Duration, Months, NaiveDate};
+use chrono::{Datelike, Duration, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
@@ -95,6 +95,23 @@ pub struct DueItem {
     pub reason: Localized,
 }
 
+fn jan1(year: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year, 1, 1).expect("1 January exists")
+}
+
+/// The earliest date the programme's next service is owed, whatever today is:
+/// the booked next visit (or three months after the last), the first visit
+/// owed since enrolment, or for the annual check 1 January after the last
+/// one. The store keeps it per resident and programme, so the work list is
+/// one range scan; [`due_item`] turns it into today's state.
+pub fn anchor(program: Program, enrolled_on: NaiveDate, last: Option<&LastService>, cfg: &ProgramConfig) -> NaiveDate {
+    match (program.is_annual(), last) {
+        (true, Some(l)) => jan1(l.date.year() + 1).max(enrolled_on),
+        (false, Some(l)) => l.next_date.or_else(|| l.date.checked_add_months(Months::new(cfg.routine_months))).unwrap_or(l.date),
+        (_, None) => enrolled_on,
+    }
+}
+
 /// The programme's next service for one resident, if it shows on `today`'s list.
 /// `enrolled_on` is when the resident entered the programme (for the annual
 /// check, the 65th birthday).
@@ -109,10 +126,7 @@ pub fn due_item(
         return annual_item(program, enrolled_on, last, today, cfg);
     }
     let short = last.and_then(|l| l.next_step.as_deref()).is_some_and(|s| matches!(s, "2" | "3" | "4"));
-    let due_on = match last {
-        Some(l) => l.next_date.or_else(|| l.date.checked_add_months(Months::new(cfg.routine_months)))?,
-        None => enrolled_on,
-    };
+    let due_on = anchor(program, enrolled_on, last, cfg);
     let window_end = if short { due_on } else { due_on + Duration::days(cfg.grace_days) };
     let state = if today < due_on - Duration::days(cfg.horizon_days) {
         return None;
@@ -127,32 +141,27 @@ pub fn due_item(
     } else {
         DueState::Overdue
     };
-    let mut zh = vec![program.label_zh().to_string()];
-    let mut en = vec![program.label_en().to_string()];
+    let (mut zh, mut en) = (String::with_capacity(64), String::with_capacity(64));
+    zh.push_str(program.label_zh());
+    en.push_str(program.label_en());
+    let mut add = |z: &str, e: &str| {
+        zh.push_str(" · ");
+        zh.push_str(z);
+        en.push_str(" · ");
+        en.push_str(e);
+    };
     match last {
         Some(l) => {
             if !l.summary.zh.is_empty() {
-                zh.push(l.summary.zh.clone());
-                en.push(l.summary.en.clone());
+                add(&l.summary.zh, &l.summary.en);
             }
             if short {
-                zh.push("两周内随访".into());
-                en.push("2-week follow-up".into());
+                add("两周内随访", "2-week follow-up");
             }
         }
-        None => {
-            zh.push("纳入管理后尚未随访".into());
-            en.push("not followed up since enrolment".into());
-        }
+        None => add("纳入管理后尚未随访", "not followed up since enrolment"),
     }
-    Some(DueItem {
-        program,
-        form_id: program.followup_form().to_string(),
-        due_on,
-        window_end,
-        state,
-        reason: Localized::new(zh.join(" · "), en.join(" · ")),
-    })
+    Some(DueItem { program, form_id: program.followup_form().to_string(), due_on, window_end, state, reason: Localized { zh, en } })
 }
 
 /// Once per calendar year (§11): due from 1 January (or the day the resident
@@ -164,11 +173,10 @@ fn annual_item(
     today: NaiveDate,
     cfg: &ProgramConfig,
 ) -> Option<DueItem> {
-    use chrono::Datelike;
     let year = today.year();
-    let jan1 = |y: i32| NaiveDate::from_ymd_opt(y, 1, 1).expect("1 January exists");
     let done_this_year = last.is_some_and(|l| l.date.year() == year);
-    let due_on = if done_this_year { jan1(year + 1) } else { jan1(year).max(enrolled_on) };
+    // Owed since an earlier year means owed this year: the list shows this year's check.
+    let due_on = anchor(program, enrolled_on, last, cfg).max(jan1(year));
     let window_end = NaiveDate::from_ymd_opt(due_on.year(), 12, 31).expect("31 December exists");
     let overdue_from = NaiveDate::from_ymd_opt(due_on.year(), 12, cfg.annual_overdue_from_december.clamp(1, 31)).expect("a December day");
     let state = if today < due_on - Duration::days(cfg.horizon_days) {

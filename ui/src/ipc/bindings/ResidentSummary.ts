@@ -6,4 +6,4 @@ import type { Tag } from "./Tag";
 /**
  * One line of a search result.
  */
-export type ResidentSummary = { id: string, record_no: string, name: string, sex: Sex, birth_date: string, age: number, village_code: string, id_number: string | null, phone: string, household_id: string | null, status: RecordStatus, tags: Array<Tag>, };
+export type ResidentSummary = { id: string, record_no: string, name: string, sex: Sex, birth_date: string, age: number, village_code: string, id_number: string | null, household_id: string | null, status: RecordStatus, tags: Array<Tag>, };
