@@ -112,6 +112,25 @@ pub fn anchor(program: Program, enrolled_on: NaiveDate, last: Option<&LastServic
     }
 }
 
+/// Where `today` stands against a service owed on `due_on` that may be done
+/// until `due_until`: `None` beyond the list's horizon; missed only after
+/// `missed_after` days, when given.
+fn state_on(today: NaiveDate, due_on: NaiveDate, due_until: NaiveDate, missed_after: Option<i64>, cfg: &ProgramConfig) -> Option<DueState> {
+    Some(if today < due_on - Duration::days(cfg.horizon_days) {
+        return None;
+    } else if today < due_on - Duration::days(cfg.upcoming_days) {
+        DueState::Scheduled
+    } else if today < due_on {
+        DueState::Upcoming
+    } else if today <= due_until {
+        DueState::Due
+    } else if missed_after.is_some_and(|days| (today - due_on).num_days() > days) {
+        DueState::Missed
+    } else {
+        DueState::Overdue
+    })
+}
+
 /// The programme's next service for one resident, if it shows on `today`'s list.
 /// `enrolled_on` is when the resident entered the programme (for the annual
 /// check, the 65th birthday).
@@ -128,19 +147,7 @@ pub fn due_item(
     let short = last.and_then(|l| l.next_step.as_deref()).is_some_and(|s| matches!(s, "2" | "3" | "4"));
     let due_on = anchor(program, enrolled_on, last, cfg);
     let window_end = if short { due_on } else { due_on + Duration::days(cfg.grace_days) };
-    let state = if today < due_on - Duration::days(cfg.horizon_days) {
-        return None;
-    } else if today < due_on - Duration::days(cfg.upcoming_days) {
-        DueState::Scheduled
-    } else if today < due_on {
-        DueState::Upcoming
-    } else if today <= window_end {
-        DueState::Due
-    } else if (today - due_on).num_days() > cfg.missed_after_days {
-        DueState::Missed
-    } else {
-        DueState::Overdue
-    };
+    let state = state_on(today, due_on, window_end, Some(cfg.missed_after_days), cfg)?;
     let (mut zh, mut en) = (String::with_capacity(64), String::with_capacity(64));
     zh.push_str(program.label_zh());
     en.push_str(program.label_en());
@@ -179,17 +186,8 @@ fn annual_item(
     let due_on = anchor(program, enrolled_on, last, cfg).max(jan1(year));
     let window_end = NaiveDate::from_ymd_opt(due_on.year(), 12, 31).expect("31 December exists");
     let overdue_from = NaiveDate::from_ymd_opt(due_on.year(), 12, cfg.annual_overdue_from_december.clamp(1, 31)).expect("a December day");
-    let state = if today < due_on - Duration::days(cfg.horizon_days) {
-        return None;
-    } else if today < due_on - Duration::days(cfg.upcoming_days) {
-        DueState::Scheduled
-    } else if today < due_on {
-        DueState::Upcoming
-    } else if today < overdue_from {
-        DueState::Due
-    } else {
-        DueState::Overdue
-    };
+    // The year's check can still be done until 31 December: late, never missed.
+    let state = state_on(today, due_on, overdue_from - Duration::days(1), None, cfg)?;
     let (zh, en) = match last {
         Some(l) if done_this_year => (format!("今年已体检（{}）", l.date), format!("checked this year ({})", l.date)),
         Some(l) => (format!("今年尚未体检（上次 {}）", l.date), format!("not checked this year (last {})", l.date)),
