@@ -93,14 +93,7 @@ fn commands_before_init_say_so() {
 fn import_acknowledges_each_saved_line() {
     let dir = tempfile::tempdir().unwrap();
     init(dir.path());
-    let mut child = Command::new(BIN)
-        .args(["--data-dir", dir.path().to_str().unwrap(), "resident", "import", "--jsonl", "-"])
-        .env("VHR_PASSWORD", "correct horse")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = common::spawn_import(BIN, dir.path());
     let mut stdin = child.stdin.take().unwrap();
     let mut acks = BufReader::new(child.stdout.take().unwrap()).lines();
     writeln!(stdin, "{}", resident_json("甲", "11010519491231002X")).unwrap();

@@ -5,7 +5,7 @@
 #![cfg(unix)]
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
@@ -22,14 +22,7 @@ fn every_acknowledged_record_survives_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     common::init(BIN, dir.path());
 
-    let mut child = Command::new(BIN)
-        .args(["--data-dir", dir.path().to_str().unwrap(), "resident", "import", "--jsonl", "-"])
-        .env("VHR_PASSWORD", "correct horse")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = common::spawn_import(BIN, dir.path());
     // Feed far more residents than will be saved before the kill, from a thread,
     // so the writer is busy saving when it dies.
     let mut stdin = child.stdin.take().unwrap();

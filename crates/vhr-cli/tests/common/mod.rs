@@ -31,3 +31,17 @@ pub fn init(bin: &str, dir: &std::path::Path) {
         .expect("the CLI starts");
     assert!(out.status.success(), "init: {}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// Starts `village-health resident import --jsonl -` on the test clinic in
+/// `dir`, with its standard input and output piped.
+pub fn spawn_import(bin: &str, dir: &std::path::Path) -> std::process::Child {
+    use std::process::Stdio;
+    std::process::Command::new(bin)
+        .args(["--data-dir", dir.to_str().unwrap(), "resident", "import", "--jsonl", "-"])
+        .env("VHR_PASSWORD", "correct horse")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the CLI starts")
+}
