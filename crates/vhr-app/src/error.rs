@@ -188,6 +188,12 @@ impl From<StoreError> for Error {
             }
             StoreError::VersionConflict { id, expected, actual, .. } => Error::VersionConflict { id, expected, actual },
             StoreError::NotFound { entity, id } => Error::NotFound { entity: entity.to_string(), id },
+            StoreError::AlreadyEnded { .. } => Error::Invalid(vec![Problem::error(
+                "program",
+                "program.ended",
+                "该项管理已经结束",
+                "This programme episode has ended already",
+            )]),
             StoreError::DuplicateUser(name) => Error::Invalid(vec![Problem::error(
                 "username",
                 "user.duplicate",

@@ -21,6 +21,19 @@ const FORMS: &[(&str, &str)] = &[
     ("consultation_record.json", include_str!("../../../assets/forms/consultation_record.json")),
     ("referral_out.json", include_str!("../../../assets/forms/referral_out.json")),
     ("referral_return.json", include_str!("../../../assets/forms/referral_return.json")),
+    ("newborn_visit.json", include_str!("../../../assets/forms/newborn_visit.json")),
+    ("child_check_infant.json", include_str!("../../../assets/forms/child_check_infant.json")),
+    ("child_check_toddler.json", include_str!("../../../assets/forms/child_check_toddler.json")),
+    ("child_check_preschool.json", include_str!("../../../assets/forms/child_check_preschool.json")),
+    ("prenatal_first.json", include_str!("../../../assets/forms/prenatal_first.json")),
+    ("prenatal_followup.json", include_str!("../../../assets/forms/prenatal_followup.json")),
+    ("postpartum_visit.json", include_str!("../../../assets/forms/postpartum_visit.json")),
+    ("postpartum_42day.json", include_str!("../../../assets/forms/postpartum_42day.json")),
+    ("mental_supplement.json", include_str!("../../../assets/forms/mental_supplement.json")),
+    ("mental_followup.json", include_str!("../../../assets/forms/mental_followup.json")),
+    ("tb_first_visit.json", include_str!("../../../assets/forms/tb_first_visit.json")),
+    ("tb_followup.json", include_str!("../../../assets/forms/tb_followup.json")),
+    ("tb_closing.json", include_str!("../../../assets/forms/tb_closing.json")),
 ];
 
 /// Loads the registry, preferring files in `override_dir` over the built-in ones.

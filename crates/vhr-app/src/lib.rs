@@ -9,6 +9,7 @@ pub mod env;
 mod error;
 pub mod forms;
 pub mod paths;
+mod programs;
 mod services;
 
 use std::path::{Path, PathBuf};
@@ -31,6 +32,7 @@ use vhr_store::{Actor, HistoryEntry, Household, HouseholdSummary, NewResident, R
 
 pub use env::{Clock, FixedClock, IdSource, RandomIds, SequentialIds, SystemClock};
 pub use error::{Error, WireError};
+pub use programs::{EndProgramRequest, EnrolRequest, ProgramStatus};
 pub use services::{AddServiceRequest, SavedService, TimelineEntry, UpdateServiceRequest, WorkItem};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -356,9 +358,12 @@ impl Clinic {
         let clinic = self.profile_required()?;
         let birth = resident.data.birth_date.unwrap_or(today);
         let no = RecordNumber::parse(&resident.record_no).map_err(Error::Storage)?;
+        let standings = self.store.standings_of(self.actor()?, &resident.id, today)?;
+        let codes = standings.iter().map(|r| r.standing.program.code()).collect::<Vec<_>>().join(",");
+        let registered = population::Registered::from_codes(&codes);
         Ok(ResidentView {
             age: age_on(birth, today),
-            tags: population::tags(birth, Diagnoses::from_basic_info(&resident.data.basic_info), today),
+            tags: population::tags(birth, Diagnoses::from_basic_info(&resident.data.basic_info), registered, today),
             record_no_grouped: no.grouped(),
             record_no_short: no.last8(),
             village_name: clinic.village(&resident.data.village_code).map(|v| v.name.clone()).unwrap_or_default(),

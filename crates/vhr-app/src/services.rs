@@ -7,8 +7,8 @@ use serde_json::Value;
 use ts_rs::TS;
 use vhr_domain::forms::{validate, FormValues, ValidationContext};
 use vhr_domain::problem::{has_errors, Problem};
-use vhr_domain::programs::{self, due_item, DueItem, DueState, Program, ProgramConfig, Proposal};
-use vhr_store::{NewService, ResidentSummary, ServiceEdit, ServiceRecord};
+use vhr_domain::programs::{self, due_item, episode_effect, DueItem, DueState, EpisodeEffect, Program, ProgramConfig, Proposal};
+use vhr_store::{Actor, Batch, NewEpisode, NewService, ResidentSummary, ServiceEdit, ServiceRecord};
 
 use crate::{Clinic, Error, Result};
 
@@ -58,8 +58,40 @@ fn date_of(values: &FormValues, field: Option<&String>) -> Option<NaiveDate> {
     field.and_then(|f| values.get(f)).and_then(Value::as_str).and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
 }
 
+/// Records the programme event a saved form stands for (see
+/// [`episode_effect`]) in the same transaction as the form. When a form is
+/// edited only new programme facts are noted.
+fn apply_episode_effect(
+    b: &mut Batch<'_>,
+    actor: &Actor,
+    record: &ServiceRecord,
+    new_id: String,
+    editing: bool,
+    at: chrono::DateTime<chrono::Utc>,
+) -> vhr_store::Result<()> {
+    let Some(program) = Program::of_form(&record.form_id) else { return Ok(()) };
+    let open = b.latest_episode(&record.resident_id, program)?.filter(|e| e.episode.ended_on.is_none());
+    match episode_effect(&record.form_id, &record.data, open.as_ref().map(|e| &e.episode)) {
+        Some(EpisodeEffect::Open { program, started_on, details }) if !editing => {
+            b.open_episode(actor, NewEpisode { id: new_id, resident_id: record.resident_id.clone(), program, started_on, details }, at)?;
+        }
+        Some(EpisodeEffect::Note { details }) => {
+            if let Some(e) = &open {
+                b.note_episode(actor, &e.episode.id, details, at)?;
+            }
+        }
+        Some(EpisodeEffect::Close { ended_on, reason }) if !editing => {
+            if let Some(e) = &open {
+                b.end_episode(actor, &e.episode.id, ended_on, &reason, None, at)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 impl Clinic {
-    fn program_config(&self) -> ProgramConfig {
+    pub(crate) fn program_config(&self) -> ProgramConfig {
         ProgramConfig::default()
     }
 
@@ -79,6 +111,10 @@ impl Clinic {
         let form = self.forms.form(form_id).ok_or_else(|| Error::NotFound { entity: "form".into(), id: form_id.into() })?;
         let ctx = ValidationContext { today: self.today(), age: Some(view.age), tags: &view.tags };
         let (clean, mut problems) = validate(form, &self.forms, values, ctx, "values");
+        let sex = view.resident.data.sex.map(|s| s.code()).unwrap_or("0");
+        if let Some(why) = form.applies.as_ref().and_then(|a| a.refuses(sex, view.age)) {
+            problems.push(Problem::error("values", "form.not_applicable", why.zh, why.en));
+        }
         if form.service_date.is_some() && date_of(&clean, form.service_date.as_ref()).is_none() && !has_errors(&problems) {
             problems.push(Problem::error("values", "service.date", "请填写服务日期", "Enter the date of the service"));
         }
@@ -125,7 +161,13 @@ impl Clinic {
             data: clean,
         };
         let actor = self.actor()?.clone();
-        let record = self.store.insert_service(&actor, new, self.env.clock.now())?;
+        let at = self.env.clock.now();
+        let episode_id = self.env.ids.new_id();
+        let record = self.store.batch(|b| {
+            let record = b.insert_service(&actor, new, at)?;
+            apply_episode_effect(b, &actor, &record, episode_id, false, at)?;
+            Ok(record)
+        })?;
         Ok(SavedService { record, warnings, proposal })
     }
 
@@ -142,7 +184,11 @@ impl Clinic {
             data: clean,
         };
         let actor = self.actor()?.clone();
-        let record = self.store.update_service(&actor, &current.id, req.expected_version, edit, self.env.clock.now())?;
+        let at = self.env.clock.now();
+        let record = self.store.update_service(&actor, &current.id, req.expected_version, edit, at)?;
+        // A corrected LMP or delivery date moves the programme's schedule; opening and ending stay with the first save.
+        let episode_id = self.env.ids.new_id();
+        self.store.batch(|b| apply_episode_effect(b, &actor, &record, episode_id, true, at))?;
         Ok(SavedService { record, warnings, proposal })
     }
 
@@ -184,6 +230,24 @@ impl Clinic {
         if let Some(f) = &form.service_date {
             values.insert(f.clone(), Value::String(self.today().to_string()));
         }
+        // What the programme knows (the LMP, the delivery and discharge dates,
+        // the TB notice) and which visit of a sequence is due.
+        if let Some(program) = Program::of_form(form_id) {
+            for status in self.programs_of(&view.resident.id)?.into_iter().filter(|s| s.program == program && s.active) {
+                if let Some(ep) = status.episodes.last().filter(|e| e.episode.ended_on.is_none()) {
+                    for (k, v) in &ep.episode.details {
+                        if form.field(k).is_some() {
+                            values.insert(k.clone(), v.clone());
+                        }
+                    }
+                }
+                if let (Some(due), Some(field)) = (status.due.filter(|d| d.form_id == form_id), programs::visit_field(form_id)) {
+                    if let Some(code) = due.visit {
+                        values.insert(field.into(), Value::String(code));
+                    }
+                }
+            }
+        }
         if form.field("doctor").is_some() {
             values.insert("doctor".into(), Value::String(self.actor()?.name.clone()));
         }
@@ -201,7 +265,7 @@ impl Clinic {
         let until = date + chrono::Duration::days(cfg.horizon_days);
         let mut items = Vec::new();
         for row in self.store.program_rows(actor, date, until, village.filter(|v| !v.is_empty()))? {
-            if let Some(due) = due_item(row.program, row.enrolled_on, row.last.as_ref(), date, &cfg) {
+            if let Some(due) = due_item(&row.standing, date, &cfg) {
                 items.push(WorkItem { resident: row.resident, due });
             }
         }

@@ -57,7 +57,10 @@ fn the_hypertension_loop() {
     let mut v = htn_visit("2026-11-21", 152, 96, "2", "2", "2026-12-05");
     let saved = add(&mut c, &id, "hypertension_followup", v.clone()).unwrap();
     let p = saved.proposal.expect("a proposal for a follow-up");
-    assert_eq!((p.classification.as_str(), p.next_step.as_str(), p.next_date.to_string().as_str()), ("2", "2", "2026-12-05"));
+    assert_eq!(
+        (p.classification.as_deref().unwrap(), p.next_step.as_deref().unwrap(), p.next_date.to_string().as_str()),
+        ("2", "2", "2026-12-05")
+    );
     assert_eq!(saved.record.data["bmi"], json!(25.0), "BMI derived on save");
     let after = c.worklist(today(), None).unwrap();
     assert_eq!(after.len(), 1, "the same patient, now booked");
@@ -76,7 +79,7 @@ fn the_hypertension_loop() {
     // The next visit is uncontrolled again: the proposal is referral (H3).
     v.insert("visit_date".into(), json!("2026-11-21"));
     let p = c.propose(&id, "hypertension_followup", &v).unwrap().unwrap();
-    assert_eq!(p.next_step, "3", "two uncontrolled visits in a row");
+    assert_eq!(p.next_step.as_deref(), Some("3"), "two uncontrolled visits in a row");
 
     let timeline = c.timeline(&id).unwrap();
     assert_eq!(timeline.len(), 1);
@@ -205,7 +208,11 @@ fn a_follow_up_is_edited_as_a_new_version() {
         })
         .unwrap();
     assert_eq!(edited.record.version, 2);
-    assert_eq!(edited.proposal.unwrap().next_step, "3", "the previous visit (not this one's first version) was uncontrolled too");
+    assert_eq!(
+        edited.proposal.unwrap().next_step.as_deref(),
+        Some("3"),
+        "the previous visit (not this one's first version) was uncontrolled too"
+    );
     let history = c.service_history(&second.record.id).unwrap();
     let changed: Vec<&str> = history[1].changes.iter().map(|ch| ch.field.as_str()).collect();
     assert_eq!(changed, vec!["classification", "dbp", "sbp"]);

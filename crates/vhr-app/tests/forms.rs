@@ -218,3 +218,86 @@ fn follow_up_code_sets_match_the_spec() {
         "the WS/T 483 document each form travels as (§12.2)"
     );
 }
+
+/// §7.1, §7.2, §7.6, §7.7: the codes the spec gives for the child, maternal,
+/// severe mental disorder and tuberculosis forms, exactly as printed.
+#[test]
+fn key_population_code_sets_match_the_spec() {
+    let reg = registry();
+    assert_eq!(codes(&reg, "maternal_illness"), pairs(&[("1", "无"), ("2", "糖尿病"), ("3", "妊娠期高血压"), ("4", "其他")]));
+    assert_eq!(
+        codes(&reg, "birth_mode"),
+        pairs(&[("1", "顺产"), ("2", "胎头吸引"), ("3", "产钳"), ("4", "剖宫"), ("5", "双多胎"), ("6", "臀位"), ("7", "其他")])
+    );
+    assert_eq!(codes(&reg, "hearing_screen"), pairs(&[("1", "通过"), ("2", "未通过"), ("3", "未筛查"), ("4", "不详")]));
+    assert_eq!(
+        codes(&reg, "disease_screen"),
+        pairs(&[("1", "未进行"), ("2", "检查均阴性"), ("3", "甲低"), ("4", "苯丙酮尿症"), ("5", "其他遗传代谢病")])
+    );
+    assert_eq!(codes(&reg, "feeding"), pairs(&[("1", "纯母乳"), ("2", "混合"), ("3", "人工")]));
+    assert_eq!(codes(&reg, "stool"), pairs(&[("1", "糊状"), ("2", "稀"), ("3", "其他")]));
+    assert_eq!(codes(&reg, "complexion"), pairs(&[("1", "红润"), ("2", "黄染"), ("3", "其他")]));
+    assert_eq!(codes(&reg, "jaundice_site"), pairs(&[("1", "无"), ("2", "面部"), ("3", "躯干"), ("4", "四肢"), ("5", "手足")]));
+    assert_eq!(codes(&reg, "fontanelle"), pairs(&[("1", "正常"), ("2", "膨隆"), ("3", "凹陷"), ("4", "其他")]));
+    assert_eq!(codes(&reg, "newborn_skin"), pairs(&[("1", "未见异常"), ("2", "湿疹"), ("3", "糜烂"), ("4", "其他")]));
+    assert_eq!(
+        codes(&reg, "pregnancy_past"),
+        pairs(&[
+            ("1", "无"),
+            ("2", "心脏病"),
+            ("3", "肾脏疾病"),
+            ("4", "肝脏疾病"),
+            ("5", "高血压"),
+            ("6", "贫血"),
+            ("7", "糖尿病"),
+            ("8", "其他")
+        ])
+    );
+    let risk: Vec<String> = codes(&reg, "risk_level").into_iter().map(|(c, _)| c).collect();
+    assert_eq!(risk, (0..=5).map(|n| n.to_string()).collect::<Vec<_>>(), "risk levels 0–5");
+    assert_eq!(codes(&reg, "mental_symptom").len(), 12, "a list of 12 symptoms");
+    assert_eq!(codes(&reg, "insight"), pairs(&[("1", "自知力完全"), ("2", "自知力不全"), ("3", "自知力缺失")]));
+    assert_eq!(codes(&reg, "mental_class"), pairs(&[("1", "不稳定"), ("2", "基本稳定"), ("3", "稳定")]));
+    assert_eq!(codes(&reg, "mental_adherence").len(), 4);
+    assert_eq!(codes(&reg, "tb_supervisor"), pairs(&[("1", "医生"), ("2", "家属"), ("3", "自服药"), ("4", "其他")]));
+    let tb = codes(&reg, "tb_symptom");
+    assert_eq!((tb[0].clone(), tb[10].clone()), (("0".into(), "没有症状".into()), ("10".into(), "耳鸣、听力下降".into())));
+    assert_eq!(codes(&reg, "tb_usage"), pairs(&[("1", "每日"), ("2", "间歇")]));
+    assert_eq!(codes(&reg, "tb_dosage_form"), pairs(&[("1", "固定剂量复合制剂"), ("2", "散装药"), ("3", "板式组合药"), ("4", "注射剂")]));
+    assert_eq!(codes(&reg, "tb_stop_reason"), pairs(&[("1", "完成疗程"), ("2", "死亡"), ("3", "丢失"), ("4", "转入耐多药治疗")]));
+}
+
+/// Every national form of issue #3 ships, with the WS/T 483 document type
+/// §12.2 gives (none for TB), a service date, and the visit field the
+/// schedule matches on.
+#[test]
+fn every_key_population_form_ships() {
+    let reg = registry();
+    for (id, doc) in [
+        ("newborn_visit", Some("HSDB01.02")),
+        ("child_check_infant", Some("HSDB01.03")),
+        ("child_check_toddler", Some("HSDB01.03")),
+        ("child_check_preschool", Some("HSDB01.03")),
+        ("prenatal_first", Some("HSDB02.01")),
+        ("prenatal_followup", Some("HSDB02.02")),
+        ("postpartum_visit", Some("HSDB02.03")),
+        ("postpartum_42day", Some("HSDB02.04")),
+        ("mental_supplement", Some("HSDB04.03")),
+        ("mental_followup", Some("HSDB04.04")),
+        ("tb_first_visit", None),
+        ("tb_followup", None),
+        ("tb_closing", None),
+    ] {
+        let form = reg.form(id).unwrap_or_else(|| panic!("{id} ships"));
+        assert_eq!(form.document_type.as_deref(), doc, "{id}");
+        assert!(form.service_date.is_some(), "{id} has a service date");
+        if let Some(field) = vhr_domain::programs::visit_field(id) {
+            assert!(form.field(field).is_some_and(|f| f.required), "{id} records which visit it is");
+        }
+    }
+    let first = reg.form("prenatal_first").unwrap();
+    assert!(first.field("lmp").is_some_and(|f| f.required), "the LMP drives the prenatal schedule");
+    assert_eq!(first.applies.as_ref().and_then(|a| a.sex.as_deref()), Some("2"));
+    let risk = reg.form("mental_followup").unwrap().field("risk").unwrap();
+    assert!(matches!(&risk.kind, FieldKind::Code { code_set, multi: false, .. } if code_set == "risk_level"));
+}

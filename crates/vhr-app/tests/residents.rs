@@ -267,7 +267,18 @@ fn filters_by_village_and_key_population() {
     let overview = c.overview().unwrap();
     assert_eq!(overview.residents, 3);
     let counts: Vec<(Tag, i64)> = overview.tags.iter().map(|t| (t.tag, t.count)).collect();
-    assert_eq!(counts, vec![(Tag::Child, 1), (Tag::Elderly, 1), (Tag::Hypertension, 1), (Tag::Diabetes, 0), (Tag::SevereMental, 0)]);
+    assert_eq!(
+        counts,
+        vec![
+            (Tag::Child, 1),
+            (Tag::Elderly, 1),
+            (Tag::Hypertension, 1),
+            (Tag::Diabetes, 0),
+            (Tag::SevereMental, 0),
+            (Tag::Maternal, 0),
+            (Tag::Tuberculosis, 0)
+        ]
+    );
     let in_102 = c.search(&SearchRequest { query: String::new(), village: Some("102".into()), tag: None, limit: None }).unwrap();
     assert_eq!(in_102.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), vec!["小孩丙"]);
 }

@@ -439,12 +439,14 @@ pub fn followups(input: &ResidentInput, today: NaiveDate, seed: u64) -> Vec<Demo
                 _ => unreachable!("a JSON object literal"),
             };
             let Some(p) = propose(program, &values, age, previous.as_deref(), &cfg) else { break };
-            values.insert("classification".into(), Value::String(p.classification.clone()));
-            values.insert("next_step".into(), Value::String(p.next_step.clone()));
+            let class = p.classification.clone().unwrap_or_default();
+            let step = p.next_step.clone().unwrap_or_default();
+            values.insert("classification".into(), Value::String(class.clone()));
+            values.insert("next_step".into(), Value::String(step.clone()));
             values.insert("next_date".into(), Value::String(p.next_date.to_string()));
-            previous = Some(p.classification);
+            previous = Some(class);
             // A referral or a changed prescription brings the readings down.
-            if p.next_step != "1" {
+            if step != "1" {
                 sbp_base = (sbp_base - 8.0_f64).max(126.0);
                 fbg_base = (fbg_base - 0.8_f64).max(6.0);
             }

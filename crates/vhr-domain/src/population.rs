@@ -2,8 +2,8 @@
 //!
 //! Age tags come from the birth date and "today"; disease tags from confirmed
 //! past-history diagnoses (§5.2.8) together with the age rule for chronic
-//! disease management (35 and over). Pregnancy and tuberculosis tags come from
-//! open programme episodes, which the programmes themselves will add.
+//! disease management (35 and over). Pregnancy, tuberculosis and a registered
+//! severe mental disorder come from open programme episodes.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -23,12 +23,17 @@ pub enum Tag {
     Hypertension,
     /// Confirmed diabetes, 35 and over.
     Diabetes,
-    /// Severe mental disorder on record.
+    /// Severe mental disorder: diagnosed on the past history, or registered in the programme.
     SevereMental,
+    /// Pregnant or postpartum, while the maternal programme is open.
+    Maternal,
+    /// Pulmonary tuberculosis under management.
+    Tuberculosis,
 }
 
 impl Tag {
-    pub const ALL: [Tag; 5] = [Tag::Child, Tag::Elderly, Tag::Hypertension, Tag::Diabetes, Tag::SevereMental];
+    pub const ALL: [Tag; 7] =
+        [Tag::Child, Tag::Elderly, Tag::Hypertension, Tag::Diabetes, Tag::SevereMental, Tag::Maternal, Tag::Tuberculosis];
 
     pub fn label_zh(self) -> &'static str {
         match self {
@@ -37,6 +42,8 @@ impl Tag {
             Tag::Hypertension => "高血压",
             Tag::Diabetes => "2型糖尿病",
             Tag::SevereMental => "严重精神障碍",
+            Tag::Maternal => "孕产妇",
+            Tag::Tuberculosis => "肺结核",
         }
     }
 }
@@ -75,8 +82,24 @@ impl Diagnoses {
     }
 }
 
+/// Open episodes of the registered programmes, as the tags need them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Registered {
+    pub maternal: bool,
+    pub severe_mental: bool,
+    pub tuberculosis: bool,
+}
+
+impl Registered {
+    /// Reads the comma-separated programme codes the store keeps per resident.
+    pub fn from_codes(codes: &str) -> Registered {
+        let has = |c: &str| codes.split(',').any(|x| x == c);
+        Registered { maternal: has("maternal"), severe_mental: has("severe_mental"), tuberculosis: has("tuberculosis") }
+    }
+}
+
 /// Every tag that applies to a resident on `today`.
-pub fn tags(birth: NaiveDate, diagnoses: Diagnoses, today: NaiveDate) -> Vec<Tag> {
+pub fn tags(birth: NaiveDate, diagnoses: Diagnoses, registered: Registered, today: NaiveDate) -> Vec<Tag> {
     let age = age_on(birth, today);
     let mut tags = Vec::new();
     if age < CHILD_UNTIL {
@@ -91,8 +114,14 @@ pub fn tags(birth: NaiveDate, diagnoses: Diagnoses, today: NaiveDate) -> Vec<Tag
     if diagnoses.diabetes && age >= CHRONIC_FROM {
         tags.push(Tag::Diabetes);
     }
-    if diagnoses.severe_mental {
+    if diagnoses.severe_mental || registered.severe_mental {
         tags.push(Tag::SevereMental);
+    }
+    if registered.maternal {
+        tags.push(Tag::Maternal);
+    }
+    if registered.tuberculosis {
+        tags.push(Tag::Tuberculosis);
     }
     tags
 }
@@ -109,16 +138,16 @@ mod tests {
     #[test]
     fn child_until_the_seventh_birthday() {
         let today = d(2026, 11, 21);
-        assert_eq!(tags(d(2019, 11, 22), Diagnoses::default(), today), vec![Tag::Child]);
-        assert_eq!(tags(d(2019, 11, 21), Diagnoses::default(), today), vec![], "turns 7 today");
+        assert_eq!(tags(d(2019, 11, 22), Diagnoses::default(), Registered::default(), today), vec![Tag::Child]);
+        assert_eq!(tags(d(2019, 11, 21), Diagnoses::default(), Registered::default(), today), vec![], "turns 7 today");
     }
 
     #[test]
     fn hypertension_needs_age_35() {
         let dx = Diagnoses::from_basic_info(json!({"past_diseases": [{"code": "2", "date": "2020-01"}]}).as_object().unwrap());
         assert!(dx.hypertension);
-        assert_eq!(tags(d(1992, 1, 1), dx, d(2026, 11, 21)), vec![], "34 years old");
-        assert_eq!(tags(d(1991, 1, 1), dx, d(2026, 11, 21)), vec![Tag::Hypertension]);
-        assert_eq!(tags(d(1950, 1, 1), dx, d(2026, 11, 21)), vec![Tag::Elderly, Tag::Hypertension]);
+        assert_eq!(tags(d(1992, 1, 1), dx, Registered::default(), d(2026, 11, 21)), vec![], "34 years old");
+        assert_eq!(tags(d(1991, 1, 1), dx, Registered::default(), d(2026, 11, 21)), vec![Tag::Hypertension]);
+        assert_eq!(tags(d(1950, 1, 1), dx, Registered::default(), d(2026, 11, 21)), vec![Tag::Elderly, Tag::Hypertension]);
     }
 }

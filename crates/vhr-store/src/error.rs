@@ -20,6 +20,8 @@ pub enum StoreError {
     SerialBlockExhausted { prefix: String, start: u32, end: u32 },
     #[error("{entity} {id} was changed meanwhile: version {actual}, edit based on {expected}")]
     VersionConflict { entity: &'static str, id: String, expected: i64, actual: i64 },
+    #[error("programme episode {id} has ended already")]
+    AlreadyEnded { id: String },
     #[error("{entity} {id} not found")]
     NotFound { entity: &'static str, id: String },
 }

@@ -11,6 +11,7 @@
 //! - Every read or write of a resident takes the [`Actor`] doing it, so the
 //!   audit trail has a single place to hook.
 
+mod episodes;
 mod error;
 mod history;
 mod households;
@@ -27,6 +28,7 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags};
 
+pub use episodes::{EpisodeRecord, NewEpisode};
 pub use error::StoreError;
 pub use history::{Change, HistoryEntry};
 pub use households::{Household, HouseholdMember, HouseholdSummary};

@@ -1,32 +1,26 @@
 //! Programme state: each resident's place in each programme, maintained with
-//! every write that can change it, and the work-list scan over it.
+//! every write that can change it (resident, service record, episode), and
+//! the work-list scan over it.
 
 use chrono::NaiveDate;
 use rusqlite::{params, OptionalExtension, Transaction};
 use vhr_domain::forms::FormValues;
 use vhr_domain::i18n::Localized;
-use vhr_domain::programs::{anchor, enrolment, LastService, Program, ProgramConfig};
+use vhr_domain::programs::{anchor, standing, DoneService, Enrolment, LastService, MemberFacts, Program, ProgramConfig, Standing};
 use vhr_domain::resident::{RecordStatus, ResidentInput};
 
-use crate::residents::{summary, ResidentSummary};
+use crate::residents::{registered_of, summary, ResidentSummary};
 use crate::{Actor, Result, Store, StoreError};
 
 /// A resident's state in one programme, as the work list needs it.
 #[derive(Debug, Clone)]
 pub struct ProgramRow {
     pub resident: ResidentSummary,
-    pub program: Program,
-    pub enrolled_on: NaiveDate,
-    pub last: Option<LastService>,
+    pub standing: Standing,
 }
 
-fn program_code(p: Program) -> &'static str {
-    match p {
-        Program::Hypertension => "hypertension",
-        Program::Diabetes => "diabetes",
-        Program::Elderly => "elderly",
-    }
-}
+/// Nothing more is owed: the row stays (membership shows) but never enters the list's range.
+const NEVER: &str = "9999-12-31";
 
 fn date(s: &str) -> rusqlite::Result<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
@@ -47,7 +41,37 @@ struct Line {
     dx: [bool; 3],
 }
 
-/// Recomputes one resident's rows from their record and latest services.
+/// A service record as the planner reads it.
+struct Done {
+    form_id: String,
+    date: NaiveDate,
+    values: FormValues,
+}
+
+/// The programme's services that decide its schedule: every one for the
+/// sequence programmes, the latest booking form otherwise.
+fn services_for(tx: &Transaction<'_>, resident_id: &str, program: Program, since: Option<NaiveDate>) -> Result<Vec<Done>> {
+    let (forms, limit) = if program.is_sequence() { (program.forms(), "") } else { (program.booking_forms(), "LIMIT 1") };
+    let list = forms.iter().map(|f| format!("'{f}'")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT form_id, service_date, data FROM service_record
+         WHERE resident_id = ?1 AND form_id IN ({list}) AND service_date >= ?2
+         ORDER BY service_date DESC, pk DESC {limit}"
+    );
+    let since = since.map(|d| d.to_string()).unwrap_or_default();
+    let mut stmt = tx.prepare_cached(&sql)?;
+    let rows =
+        stmt.query_map(params![resident_id, since], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (form_id, d, values) = row?;
+        out.push(Done { form_id, date: date(&d)?, values: serde_json::from_str(&values)? });
+    }
+    out.reverse();
+    Ok(out)
+}
+
+/// Recomputes one resident's rows from their record, episodes and services.
 /// Runs inside the transaction of the change that may have moved them.
 pub(crate) fn refresh(tx: &Transaction<'_>, resident_id: &str) -> Result<()> {
     let line = tx
@@ -79,30 +103,25 @@ pub(crate) fn refresh(tx: &Transaction<'_>, resident_id: &str) -> Result<()> {
     let created_on = input.created_on.unwrap_or(birth);
     let cfg = ProgramConfig::default();
     for program in Program::ALL {
-        let code = program_code(program);
-        let Some(e) = enrolment(program, birth, &input.basic_info, created_on).filter(|_| active) else {
-            tx.execute("DELETE FROM program_state WHERE resident_id = ?1 AND program = ?2", params![resident_id, code])?;
+        let code = program.code();
+        let episode = crate::episodes::latest(tx, resident_id, program)?.map(|e| e.episode);
+        let facts = MemberFacts { birth, basic_info: &input.basic_info, created_on, episode: episode.as_ref() };
+        let in_programme = active && vhr_domain::programs::enrolment(program, facts).is_some();
+        if !in_programme {
+            tx.prepare_cached("DELETE FROM program_state WHERE resident_id = ?1 AND program = ?2")?.execute(params![resident_id, code])?;
             continue;
-        };
-        let last: Option<(String, String)> = tx
-            .prepare_cached(
-                "SELECT service_date, data FROM service_record WHERE resident_id = ?1 AND form_id = ?2 ORDER BY service_date DESC, pk DESC LIMIT 1",
-            )?
-            .query_row(params![resident_id, program.followup_form()], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        let last = match last {
-            Some((d, values)) => {
-                let values: FormValues = serde_json::from_str(&values)?;
-                Some(LastService::from_values(program, date(&d)?, &values))
-            }
-            None => None,
-        };
-        let a = anchor(program, e.enrolled_on, last.as_ref(), &cfg);
+        }
+        let done = services_for(tx, resident_id, program, episode.as_ref().map(|e| e.started_on))?;
+        let done_refs: Vec<DoneService<'_>> =
+            done.iter().map(|d| DoneService { form_id: &d.form_id, date: d.date, values: &d.values }).collect();
+        let Some(st) = standing(program, facts, &done_refs, &cfg) else { continue };
+        let a = anchor(&st, &cfg).map(|d| d.to_string()).unwrap_or_else(|| NEVER.to_string());
+        let last = st.last.as_ref();
         tx.prepare_cached(
             "INSERT OR REPLACE INTO program_state (resident_id, program, record_no, name, sex, birth_date, village_code, id_number, household_id,
                  dx_hypertension, dx_diabetes, dx_severe_mental, eligible_from, enrolled_on, anchor, last_date, next_date, next_step,
-                 classification, summary_zh, summary_en)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+                 classification, summary_zh, summary_en, until, plan)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
         )?
         .execute(params![
             resident_id,
@@ -117,15 +136,17 @@ pub(crate) fn refresh(tx: &Transaction<'_>, resident_id: &str) -> Result<()> {
             line.dx[0],
             line.dx[1],
             line.dx[2],
-            e.eligible_from.to_string(),
-            e.enrolled_on.to_string(),
-            a.to_string(),
-            last.as_ref().map(|l| l.date.to_string()),
-            last.as_ref().and_then(|l| l.next_date).map(|d| d.to_string()),
-            last.as_ref().and_then(|l| l.next_step.clone()),
-            last.as_ref().and_then(|l| l.classification.clone()),
-            last.as_ref().map(|l| l.summary.zh.clone()).unwrap_or_default(),
-            last.as_ref().map(|l| l.summary.en.clone()).unwrap_or_default(),
+            st.enrolment.eligible_from.to_string(),
+            st.enrolment.enrolled_on.to_string(),
+            a,
+            last.map(|l| l.date.to_string()),
+            last.and_then(|l| l.next_date).map(|d| d.to_string()),
+            last.and_then(|l| l.next_step.clone()),
+            last.and_then(|l| l.classification.clone()),
+            last.map(|l| l.summary.zh.clone()).unwrap_or_default(),
+            last.map(|l| l.summary.en.clone()).unwrap_or_default(),
+            st.enrolment.until.map(|d| d.to_string()),
+            serde_json::to_string(&st.plan)?,
         ])?;
     }
     Ok(())
@@ -140,37 +161,63 @@ pub(crate) fn rebuild_all(tx: &Transaction<'_>) -> Result<()> {
     Ok(())
 }
 
+/// The columns of a work-list line: a resident summary's, then the state's.
+fn row_select() -> String {
+    format!(
+        "SELECT p.resident_id, p.record_no, p.name, p.sex, p.birth_date, p.village_code, p.id_number, p.household_id, 'active',
+                p.dx_hypertension, p.dx_diabetes, p.dx_severe_mental, {},
+                p.program, p.eligible_from, p.enrolled_on, p.until, p.plan,
+                p.last_date, p.next_date, p.next_step, p.classification, p.summary_zh, p.summary_en
+         FROM program_state p",
+        registered_of("p.resident_id")
+    )
+}
+
+fn decode_row(r: &rusqlite::Row<'_>, today: NaiveDate) -> rusqlite::Result<ProgramRow> {
+    let code = r.get_ref(13)?.as_str()?.to_string();
+    let program = Program::from_code(&code)
+        .ok_or_else(|| rusqlite::Error::FromSqlConversionFailure(13, rusqlite::types::Type::Text, format!("programme {code:?}").into()))?;
+    let plan: String = r.get(17)?;
+    let last_date: Option<String> = r.get(18)?;
+    let last = match last_date {
+        Some(d) => Some(LastService {
+            date: date(&d)?,
+            next_date: r.get::<_, Option<String>>(19)?.as_deref().map(date).transpose()?,
+            next_step: r.get(20)?,
+            classification: r.get(21)?,
+            summary: Localized::new(r.get::<_, String>(22)?, r.get::<_, String>(23)?),
+        }),
+        None => None,
+    };
+    let enrolment = Enrolment {
+        eligible_from: date(&r.get::<_, String>(14)?)?,
+        enrolled_on: date(&r.get::<_, String>(15)?)?,
+        until: r.get::<_, Option<String>>(16)?.as_deref().map(date).transpose()?,
+    };
+    let plan =
+        serde_json::from_str(&plan).map_err(|e| rusqlite::Error::FromSqlConversionFailure(17, rusqlite::types::Type::Text, Box::new(e)))?;
+    Ok(ProgramRow { resident: summary(r, today)?, standing: Standing { program, enrolment, last, plan } })
+}
+
 impl Store {
     /// Everyone whose next service in any programme is owed by `until`, and who
-    /// is old enough for the programme on `today`: one range scan.
+    /// is in the programme on `today`: one range scan.
     pub fn program_rows(&self, _actor: &Actor, today: NaiveDate, until: NaiveDate, village: Option<&str>) -> Result<Vec<ProgramRow>> {
-        // The same columns, in the same order, as a resident summary: rows exist
-        // only for active residents.
-        let sql = "SELECT p.resident_id, p.record_no, p.name, p.sex, p.birth_date, p.village_code, p.id_number, p.household_id, 'active',
-                          p.dx_hypertension, p.dx_diabetes, p.dx_severe_mental,
-                          p.program, p.enrolled_on, p.last_date, p.next_date, p.next_step, p.classification, p.summary_zh, p.summary_en
-                   FROM program_state p
-                   WHERE p.anchor <= ?1 AND p.eligible_from <= ?2 AND (?3 IS NULL OR p.village_code = ?3)";
-        let mut stmt = self.conn.prepare_cached(sql)?;
-        let rows = stmt.query_map(params![until.to_string(), today.to_string(), village], |r| {
-            let program = match r.get_ref(12)?.as_str()? {
-                "hypertension" => Program::Hypertension,
-                "diabetes" => Program::Diabetes,
-                _ => Program::Elderly,
-            };
-            let last_date: Option<String> = r.get(14)?;
-            let last = match last_date {
-                Some(d) => Some(LastService {
-                    date: date(&d)?,
-                    next_date: r.get::<_, Option<String>>(15)?.as_deref().map(date).transpose()?,
-                    next_step: r.get(16)?,
-                    classification: r.get(17)?,
-                    summary: Localized::new(r.get::<_, String>(18)?, r.get::<_, String>(19)?),
-                }),
-                None => None,
-            };
-            Ok(ProgramRow { resident: summary(r, today)?, program, enrolled_on: date(&r.get::<_, String>(13)?)?, last })
-        })?;
+        // Rows exist only for active residents.
+        let sql = format!(
+            "{} WHERE p.anchor <= ?1 AND p.eligible_from <= ?2 AND (p.until IS NULL OR p.until > ?2) AND (?3 IS NULL OR p.village_code = ?3)",
+            row_select()
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![until.to_string(), today.to_string(), village], |r| decode_row(r, today))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every programme a resident is in, with their standing.
+    pub fn standings_of(&self, _actor: &Actor, resident_id: &str, today: NaiveDate) -> Result<Vec<ProgramRow>> {
+        let sql = format!("{} WHERE p.resident_id = ?1", row_select());
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([resident_id], |r| decode_row(r, today))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use ts_rs::TS;
 use vhr_domain::changes::diff;
 use vhr_domain::duplicates::Candidate;
-use vhr_domain::population::{self, Diagnoses, Tag, CHILD_UNTIL, CHRONIC_FROM, ELDERLY_FROM};
+use vhr_domain::population::{self, Diagnoses, Registered, Tag, CHILD_UNTIL, CHRONIC_FROM, ELDERLY_FROM};
 use vhr_domain::record_number::{Prefix, RecordNumber};
 use vhr_domain::resident::{age_cutoff, Membership, RecordStatus, Resident, ResidentInput, Sex};
 use vhr_domain::search::{self, prefix_upper_bound, KeySource, Query};
@@ -50,7 +50,23 @@ pub struct SearchSpec {
 }
 
 pub(crate) const SUMMARY_COLUMNS: &str = "r.id, r.record_no, r.name, r.sex, r.birth_date, r.village_code, r.id_number, \
-     r.household_id, r.status, r.dx_hypertension, r.dx_diabetes, r.dx_severe_mental";
+     r.household_id, r.status, r.dx_hypertension, r.dx_diabetes, r.dx_severe_mental, \
+     (SELECT group_concat(q.program) FROM program_state q WHERE q.resident_id = r.id \
+      AND q.program IN ('maternal', 'severe_mental', 'tuberculosis'))";
+
+/// The registered programmes a resident is in, as comma-separated codes (the
+/// thirteenth summary column), for the resident whose id is `id_expr`.
+pub(crate) fn registered_of(id_expr: &str) -> String {
+    format!(
+        "(SELECT group_concat(q.program) FROM program_state q WHERE q.resident_id = {id_expr} \
+          AND q.program IN ('maternal', 'severe_mental', 'tuberculosis'))"
+    )
+}
+
+/// A resident is in a registered programme (for the tag filters).
+fn in_programme(program: &str) -> String {
+    format!("EXISTS (SELECT 1 FROM program_state q WHERE q.resident_id = r.id AND q.program = '{program}')")
+}
 
 const RESIDENT_COLUMNS: &str = "id, version, record_no, data, household_id, relation, is_head, status, institution, \
      created_by, created_at, updated_by, updated_at";
@@ -61,6 +77,7 @@ pub(crate) fn summary(row: &Row<'_>, today: NaiveDate) -> rusqlite::Result<Resid
     let sex: String = row.get(3)?;
     let status: String = row.get(8)?;
     let dx = Diagnoses { hypertension: row.get(9)?, diabetes: row.get(10)?, severe_mental: row.get(11)? };
+    let registered = Registered::from_codes(row.get::<_, Option<String>>(12)?.as_deref().unwrap_or(""));
     Ok(ResidentSummary {
         id: row.get(0)?,
         record_no: row.get(1)?,
@@ -72,7 +89,7 @@ pub(crate) fn summary(row: &Row<'_>, today: NaiveDate) -> rusqlite::Result<Resid
         id_number: row.get(6)?,
         household_id: row.get(7)?,
         status: RecordStatus::from_code(&status).ok_or_else(|| corrupt(8, StoreError::Corrupt(format!("status {status:?}"))))?,
-        tags: population::tags(birth_date, dx, today),
+        tags: population::tags(birth_date, dx, registered, today),
     })
 }
 
@@ -330,11 +347,13 @@ impl Store {
         if let Some(tag) = spec.tag {
             let cutoff = |years| age_cutoff(spec.today, years).to_string();
             let (cond, date) = match tag {
-                Tag::Child => ("r.birth_date > ?", Some(cutoff(CHILD_UNTIL))),
-                Tag::Elderly => ("r.birth_date <= ?", Some(cutoff(ELDERLY_FROM))),
-                Tag::Hypertension => ("r.dx_hypertension = 1 AND r.birth_date <= ?", Some(cutoff(CHRONIC_FROM))),
-                Tag::Diabetes => ("r.dx_diabetes = 1 AND r.birth_date <= ?", Some(cutoff(CHRONIC_FROM))),
-                Tag::SevereMental => ("r.dx_severe_mental = 1", None),
+                Tag::Child => ("r.birth_date > ?".to_string(), Some(cutoff(CHILD_UNTIL))),
+                Tag::Elderly => ("r.birth_date <= ?".to_string(), Some(cutoff(ELDERLY_FROM))),
+                Tag::Hypertension => ("r.dx_hypertension = 1 AND r.birth_date <= ?".to_string(), Some(cutoff(CHRONIC_FROM))),
+                Tag::Diabetes => ("r.dx_diabetes = 1 AND r.birth_date <= ?".to_string(), Some(cutoff(CHRONIC_FROM))),
+                Tag::SevereMental => (format!("(r.dx_severe_mental = 1 OR {})", in_programme("severe_mental")), None),
+                Tag::Maternal => (in_programme("maternal"), None),
+                Tag::Tuberculosis => (in_programme("tuberculosis"), None),
             };
             match date {
                 Some(d) => {
@@ -443,10 +462,12 @@ impl Store {
                  coalesce(sum(birth_date <= ?2), 0),
                  coalesce(sum(dx_hypertension = 1 AND birth_date <= ?3), 0),
                  coalesce(sum(dx_diabetes = 1 AND birth_date <= ?3), 0),
-                 coalesce(sum(dx_severe_mental = 1), 0)
+                 coalesce(sum(dx_severe_mental = 1 OR id IN (SELECT resident_id FROM program_state WHERE program = 'severe_mental')), 0),
+                 (SELECT count(*) FROM program_state WHERE program = 'maternal'),
+                 (SELECT count(*) FROM program_state WHERE program = 'tuberculosis')
              FROM resident WHERE status = 'active'",
             params![child, elderly, chronic],
-            |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?]),
+            |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?]),
         )?;
         Ok(Tag::ALL.into_iter().zip(row).collect())
     }

@@ -10,6 +10,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0001_initial.sql")),
         M::up(include_str!("../migrations/0002_service_records.sql")),
         M::up(include_str!("../migrations/0003_program_state.sql")),
+        M::up(include_str!("../migrations/0004_program_episodes.sql")),
     ])
 }
 
@@ -20,7 +21,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
 
 /// How many migrations exist; a fully migrated database has this user_version.
 pub fn latest_version() -> usize {
-    3
+    4
 }
 
 /// Brings a database to exactly `version` migrations, for tests of upgrades
@@ -114,13 +115,57 @@ mod upgrade_from_2 {
         let actor = crate::Actor { user_id: "u".into(), name: "李".into() };
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
         let rows = store.program_rows(&actor, today, today, None).unwrap();
-        let mut found: Vec<(String, Option<String>)> =
-            rows.iter().map(|r| (format!("{:?}", r.program), r.last.as_ref().and_then(|l| l.next_date).map(|d| d.to_string()))).collect();
+        let mut found: Vec<(String, Option<String>)> = rows
+            .iter()
+            .map(|r| (format!("{:?}", r.standing.program), r.standing.last.as_ref().and_then(|l| l.next_date).map(|d| d.to_string())))
+            .collect();
         found.sort();
         assert_eq!(
             found,
             vec![("Elderly".to_string(), None), ("Hypertension".to_string(), Some("2026-09-15".to_string()))],
             "both programmes, the follow-up booked by the existing visit"
+        );
+    }
+}
+
+#[cfg(test)]
+mod upgrade_from_3 {
+    use super::*;
+
+    /// A database of schema 3, whose programme state was built before child
+    /// health existed, opens with the state rebuilt: a baby on file is owed
+    /// their checks at once.
+    #[test]
+    fn programme_state_is_rebuilt_for_the_new_programmes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v3.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrate_to(&mut conn, 3).unwrap();
+            let data = serde_json::json!({
+                "name": "小宝", "sex": "2", "birth_date": "2026-10-01", "id_document": {"kind": "none"}, "phone": "",
+                "residence_type": "1", "residence_since": null, "village_code": "101", "current_address": "", "hukou_address": "",
+                "responsible_doctor": "", "created_on": "2026-10-02", "basic_info": {}
+            });
+            conn.execute(
+                "INSERT INTO resident (id, version, record_no, name, sex, birth_date, village_code, status, data, institution,
+                     created_by, created_at, updated_by, updated_at)
+                 VALUES ('r1', 1, '45010210110100001', '小宝', '2', '2026-10-01', '101', 'active', ?1, '卫生室', '李', '2026-10-02T00:00:00Z', '李', '2026-10-02T00:00:00Z')",
+                [data.to_string()],
+            )
+            .unwrap();
+            conn.execute("INSERT INTO setting (key, value) VALUES ('program_state.built', '1')", []).unwrap();
+        }
+        let store = crate::Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap() as usize, latest_version());
+        let actor = crate::Actor { user_id: "u".into(), name: "李".into() };
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
+        let rows = store.program_rows(&actor, today, today, None).unwrap();
+        let plans: Vec<_> = rows.iter().map(|r| (r.standing.program, r.standing.plan.first().map(|v| v.form_id.clone()))).collect();
+        assert_eq!(
+            plans,
+            vec![(vhr_domain::programs::Program::Child, Some("newborn_visit".to_string()))],
+            "the newborn visit is still owed (its window closed, but the 1-month check is owed next)"
         );
     }
 }

@@ -75,3 +75,11 @@ pub fn input(name: &str, id_number: &str) -> ResidentInput {
 pub fn register(c: &mut Clinic, name: &str, id_number: &str) -> vhr_app::Saved {
     c.register(RegisterRequest { resident: input(name, id_number), household: None, confirm: false }).expect("registers")
 }
+
+/// Opens an existing clinic in `dir` on another day, signed in.
+pub fn clinic_on(dir: &Path, day: chrono::NaiveDate) -> Clinic {
+    let at = Utc.from_utc_datetime(&day.and_hms_opt(2, 0, 0).unwrap());
+    let mut c = Clinic::open(dir, Env { clock: Box::new(FixedClock(at)), ids: Box::new(RandomIds) }).expect("opens");
+    c.sign_in("li", PASSWORD).expect("signs in");
+    c
+}

@@ -72,6 +72,8 @@ pub enum Derivation {
     ScoreSum { fields: Vec<String> },
     /// The code of the band a number falls in (e.g. self-care total → category).
     Bands { source: String, bands: Vec<Band> },
+    /// `part` as a percentage of `whole`, one decimal (the TB dose rate).
+    Percent { part: String, whole: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -90,6 +92,44 @@ pub enum Rule {
     Greater { field: String, than: String, message: Localized },
     /// The date in `field` must be after the one in `than` (next visit after this visit, V9).
     DateAfter { field: String, than: String, message: Localized },
+    /// `field` may not exceed `than` (doses taken at most doses due).
+    AtMost { field: String, than: String, message: Localized },
+}
+
+/// Who a form is for: the sex (a code of §5.2.1) and an age range in
+/// completed years, `max_age` excluded. The "new record" menu offers a form
+/// only where it applies, and saving it for anyone else is refused.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct Applies {
+    #[serde(default)]
+    pub sex: Option<String>,
+    #[serde(default)]
+    pub min_age: Option<u32>,
+    #[serde(default)]
+    pub max_age: Option<u32>,
+}
+
+impl Applies {
+    /// Why the form does not apply to a resident of this sex and age, if it does not.
+    pub fn refuses(&self, sex: &str, age: u32) -> Option<Localized> {
+        if self.sex.as_deref().is_some_and(|s| s != sex) {
+            return Some(match self.sex.as_deref() {
+                Some("2") => Localized::new("此表仅适用于女性", "This form is for women only"),
+                _ => Localized::new("此表仅适用于男性", "This form is for men only"),
+            });
+        }
+        let too_young = self.min_age.is_some_and(|m| age < m);
+        let too_old = self.max_age.is_some_and(|m| age >= m);
+        (too_young || too_old).then(|| {
+            let range = match (self.min_age, self.max_age) {
+                (Some(a), Some(b)) => (format!("{a}–{}岁", b - 1), format!("ages {a}–{}", b - 1)),
+                (Some(a), None) => (format!("{a}岁及以上"), format!("ages {a} and over")),
+                (None, Some(b)) => (format!("{}岁以下", b), format!("under {b}")),
+                (None, None) => (String::new(), String::new()),
+            };
+            Localized::new(format!("此表适用于{}，该居民{age}岁", range.0), format!("This form is for {}; the resident is {age}", range.1))
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -210,6 +250,9 @@ pub struct FormDef {
     /// The field holding the next visit date, if the form books one.
     #[serde(default)]
     pub next_date: Option<String>,
+    /// Who the form is for; everyone when absent.
+    #[serde(default)]
+    pub applies: Option<Applies>,
     pub sections: Vec<Section>,
     #[serde(default)]
     pub rules: Vec<Rule>,
@@ -284,7 +327,7 @@ impl FormRegistry {
         }
         for rule in &form.rules {
             match rule {
-                Rule::Greater { field, than, .. } | Rule::DateAfter { field, than, .. } => {
+                Rule::Greater { field, than, .. } | Rule::DateAfter { field, than, .. } | Rule::AtMost { field, than, .. } => {
                     known(field)?;
                     known(than)?;
                 }
@@ -305,6 +348,10 @@ impl FormRegistry {
                     }
                 }
                 Some(Derivation::Bands { source, .. }) => known(source)?,
+                Some(Derivation::Percent { part, whole }) => {
+                    known(part)?;
+                    known(whole)?;
+                }
                 None => {}
             }
         }

@@ -98,6 +98,10 @@ fn derive(form: &FormDef, registry: &FormRegistry, out: &mut FormValues) {
             }
             Derivation::Bands { source, bands } => number(out, source)
                 .and_then(|n| bands.iter().find(|b| n >= b.min && b.max.is_none_or(|m| n <= m)).map(|b| Value::String(b.code.clone()))),
+            Derivation::Percent { part, whole } => match (number(out, part), number(out, whole)) {
+                (Some(p), Some(w)) if w > 0.0 => serde_json::Number::from_f64((p / w * 1000.0).round() / 10.0).map(Value::Number),
+                _ => None,
+            },
         };
         match value {
             Some(v) => out.insert(field.id.clone(), v),
@@ -114,6 +118,13 @@ fn check_rules(form: &FormDef, out: &FormValues, path: &str, problems: &mut Vec<
                 if let (Some(a), Some(b)) = (out.get(field).and_then(Value::as_f64), out.get(than).and_then(Value::as_f64)) {
                     if a <= b {
                         problems.push(Problem::error(at(field), "rule.greater", message.zh.clone(), message.en.clone()));
+                    }
+                }
+            }
+            Rule::AtMost { field, than, message } => {
+                if let (Some(a), Some(b)) = (out.get(field).and_then(Value::as_f64), out.get(than).and_then(Value::as_f64)) {
+                    if a > b {
+                        problems.push(Problem::error(at(field), "rule.at_most", message.zh.clone(), message.en.clone()));
                     }
                 }
             }

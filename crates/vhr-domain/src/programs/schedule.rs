@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
 
-use super::{Program, ProgramConfig};
+use super::plan::{plan, DoneService, PlannedVisit};
+use super::{enrolment, Enrolment, MemberFacts, Program, ProgramConfig};
 use crate::forms::FormValues;
 use crate::i18n::Localized;
 
@@ -61,24 +62,48 @@ impl LastService {
                 _ => None,
             },
             Program::Diabetes => n("fbg").map(|g| Localized::new(format!("上次空腹血糖 {g}"), format!("last fasting glucose {g}"))),
-            Program::Elderly => Some(Localized::new(format!("上次体检 {date}"), format!("last check {date}"))),
+            Program::SevereMental => s("risk").map(|r| Localized::new(format!("上次危险性 {r} 级"), format!("last risk level {r}"))),
+            Program::Tuberculosis => Some(match (n("treatment_month"), s("supervisor").as_deref()) {
+                (Some(m), Some("2")) => {
+                    Localized::new(format!("治疗第 {m} 月 · 家属督导"), format!("treatment month {m} · family supervision"))
+                }
+                (Some(m), _) => Localized::new(format!("治疗第 {m} 月"), format!("treatment month {m}")),
+                (None, _) => Localized::new(format!("上次随访 {date}"), format!("last visit {date}")),
+            }),
+            Program::Elderly | Program::Child | Program::Maternal => {
+                Some(Localized::new(format!("上次体检 {date}"), format!("last check {date}")))
+            }
         };
-        let class = s("classification").map(|c| match c.as_str() {
-            "1" => Localized::new("控制满意", "controlled"),
-            "2" => Localized::new("控制不满意", "uncontrolled"),
-            "3" => Localized::new("不良反应", "adverse reaction"),
+        let class = s("classification").map(|c| match (program, c.as_str()) {
+            (Program::SevereMental, "1") => Localized::new("不稳定", "unstable"),
+            (Program::SevereMental, "2") => Localized::new("基本稳定", "basically stable"),
+            (Program::SevereMental, _) => Localized::new("稳定", "stable"),
+            (_, "1") => Localized::new("控制满意", "controlled"),
+            (_, "2") => Localized::new("控制不满意", "uncontrolled"),
+            (_, "3") => Localized::new("不良反应", "adverse reaction"),
             _ => Localized::new("并发症", "complication"),
         });
         let parts: Vec<Localized> = reading.into_iter().chain(class).collect();
+        let summary = joined(&parts);
         LastService {
             date,
             next_date: s("next_date").and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
             next_step: s("next_step"),
             classification: s("classification"),
-            summary: Localized::new(
-                parts.iter().map(|p| p.zh.as_str()).collect::<Vec<_>>().join(" · "),
-                parts.iter().map(|p| p.en.as_str()).collect::<Vec<_>>().join(" · "),
-            ),
+            summary,
+        }
+    }
+}
+
+impl LastService {
+    /// Whether the next follow-up must happen by its date, without the
+    /// routine grace: after an uncontrolled visit, a referral or an urgent
+    /// referral (the 2-week rules, H3/D3), or for a mental-disorder patient
+    /// who is not stable (§7.6).
+    pub fn is_short(&self, program: Program) -> bool {
+        match program {
+            Program::SevereMental => matches!(self.classification.as_deref(), Some("1" | "2")),
+            _ => matches!(self.next_step.as_deref(), Some("2" | "3" | "4")),
         }
     }
 }
@@ -88,6 +113,8 @@ impl LastService {
 pub struct DueItem {
     pub program: Program,
     pub form_id: String,
+    /// Which visit of the form's sequence is due (the `visit_age` or `visit_no` code).
+    pub visit: Option<String>,
     pub due_on: NaiveDate,
     pub window_end: NaiveDate,
     pub state: DueState,
@@ -99,16 +126,62 @@ fn jan1(year: i32) -> NaiveDate {
     NaiveDate::from_ymd_opt(year, 1, 1).expect("1 January exists")
 }
 
+/// A resident's standing in one programme: everything the work list needs,
+/// computed when their record or services change and kept by the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Standing {
+    pub program: Program,
+    pub enrolment: Enrolment,
+    /// The latest follow-up that books the next one (follow-up programmes).
+    pub last: Option<LastService>,
+    /// The visits still owed (sequence programmes).
+    pub plan: Vec<PlannedVisit>,
+}
+
+/// Computes a resident's standing in a programme from their facts and the
+/// programme's services, oldest first (for follow-up programmes the latest
+/// booking form is enough). `None` when they are not in it.
+pub fn standing(program: Program, facts: MemberFacts<'_>, services: &[DoneService<'_>], cfg: &ProgramConfig) -> Option<Standing> {
+    let enrolment = enrolment(program, facts)?;
+    let since = facts.episode.map(|e| e.started_on);
+    let in_episode: Vec<DoneService<'_>> = services.iter().copied().filter(|s| since.is_none_or(|d| s.date >= d)).collect();
+    if program.is_sequence() {
+        let plan = plan(program, &enrolment, facts.birth, facts.episode, &in_episode, cfg);
+        return Some(Standing { program, enrolment, last: None, plan });
+    }
+    let last = in_episode
+        .iter()
+        .rev()
+        .find(|s| program.booking_forms().contains(&s.form_id))
+        .map(|s| LastService::from_values(program, s.date, s.values));
+    Some(Standing { program, enrolment, last, plan: Vec::new() })
+}
+
 /// The earliest date the programme's next service is owed, whatever today is:
-/// the booked next visit (or three months after the last), the first visit
-/// owed since enrolment, or for the annual check 1 January after the last
-/// one. The store keeps it per resident and programme, so the work list is
-/// one range scan; [`due_item`] turns it into today's state.
-pub fn anchor(program: Program, enrolled_on: NaiveDate, last: Option<&LastService>, cfg: &ProgramConfig) -> NaiveDate {
-    match (program.is_annual(), last) {
+/// the booked next visit (or the routine interval after the last), the first
+/// visit owed since enrolment, the first visit of a sequence still owed, or
+/// for the annual check 1 January after the last one. The store keeps it per
+/// resident and programme, so the work list is one range scan; [`due_item`]
+/// turns it into today's state. `None` when nothing more is owed.
+pub fn anchor(standing: &Standing, cfg: &ProgramConfig) -> Option<NaiveDate> {
+    let (program, enrolled_on) = (standing.program, standing.enrolment.enrolled_on);
+    if program.is_sequence() {
+        return standing.plan.first().map(|v| v.due_on);
+    }
+    Some(match (program.is_annual(), &standing.last) {
         (true, Some(l)) => jan1(l.date.year() + 1).max(enrolled_on),
-        (false, Some(l)) => l.next_date.or_else(|| l.date.checked_add_months(Months::new(cfg.routine_months))).unwrap_or(l.date),
+        (false, Some(l)) => l.next_date.or_else(|| routine_next(program, l, cfg)).unwrap_or(l.date),
         (_, None) => enrolled_on,
+    })
+}
+
+/// When the next follow-up falls if the last one booked no date.
+fn routine_next(program: Program, l: &LastService, cfg: &ProgramConfig) -> Option<NaiveDate> {
+    match program {
+        Program::Tuberculosis => l.date.checked_add_months(Months::new(1)),
+        Program::SevereMental if l.is_short(program) => Some(l.date + Duration::days(cfg.mental_basic_days)),
+        Program::SevereMental => l.date.checked_add_months(Months::new(cfg.mental_stable_months)),
+        _ => l.date.checked_add_months(Months::new(cfg.routine_months)),
     }
 }
 
@@ -131,44 +204,76 @@ fn state_on(today: NaiveDate, due_on: NaiveDate, due_until: NaiveDate, missed_af
     })
 }
 
+fn joined(parts: &[Localized]) -> Localized {
+    Localized::new(
+        parts.iter().map(|p| p.zh.as_str()).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · "),
+        parts.iter().map(|p| p.en.as_str()).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · "),
+    )
+}
+
 /// The programme's next service for one resident, if it shows on `today`'s list.
-/// `enrolled_on` is when the resident entered the programme (for the annual
-/// check, the 65th birthday).
-pub fn due_item(
-    program: Program,
-    enrolled_on: NaiveDate,
-    last: Option<&LastService>,
-    today: NaiveDate,
-    cfg: &ProgramConfig,
-) -> Option<DueItem> {
-    if program.is_annual() {
-        return annual_item(program, enrolled_on, last, today, cfg);
+pub fn due_item(standing: &Standing, today: NaiveDate, cfg: &ProgramConfig) -> Option<DueItem> {
+    let program = standing.program;
+    if standing.enrolment.until.is_some_and(|u| today >= u) || today < standing.enrolment.eligible_from {
+        return None;
     }
-    let short = last.and_then(|l| l.next_step.as_deref()).is_some_and(|s| matches!(s, "2" | "3" | "4"));
-    let due_on = anchor(program, enrolled_on, last, cfg);
-    let window_end = if short { due_on } else { due_on + Duration::days(cfg.grace_days) };
-    let state = state_on(today, due_on, window_end, Some(cfg.missed_after_days), cfg)?;
-    let (mut zh, mut en) = (String::with_capacity(64), String::with_capacity(64));
-    zh.push_str(program.label_zh());
-    en.push_str(program.label_en());
-    let mut add = |z: &str, e: &str| {
-        zh.push_str(" · ");
-        zh.push_str(z);
-        en.push_str(" · ");
-        en.push_str(e);
+    if program.is_annual() {
+        return annual_item(program, standing.enrolment.enrolled_on, standing.last.as_ref(), today, cfg);
+    }
+    if program.is_sequence() {
+        return sequence_item(program, &standing.plan, today, cfg);
+    }
+    let last = standing.last.as_ref();
+    let short = last.is_some_and(|l| l.is_short(program));
+    let due_on = anchor(standing, cfg)?;
+    let first_tb_visit = program == Program::Tuberculosis && last.is_none();
+    let window_end = if first_tb_visit {
+        due_on + Duration::days(cfg.tb_first_visit_days)
+    } else if short {
+        due_on
+    } else {
+        due_on + Duration::days(cfg.grace_days)
     };
+    let state = state_on(today, due_on, window_end, Some(cfg.missed_after_days), cfg)?;
+    let mut parts = vec![program.label()];
     match last {
         Some(l) => {
-            if !l.summary.zh.is_empty() {
-                add(&l.summary.zh, &l.summary.en);
-            }
+            parts.push(l.summary.clone());
             if short {
-                add("两周内随访", "2-week follow-up");
+                parts.push(Localized::new("两周内随访", "2-week follow-up"));
             }
         }
-        None => add("纳入管理后尚未随访", "not followed up since enrolment"),
+        None if first_tb_visit => {
+            parts.push(Localized::new("收到管理通知72小时内首次入户", "first home visit within 72 hours of the notice"))
+        }
+        None => parts.push(Localized::new("纳入管理后尚未随访", "not followed up since enrolment")),
     }
-    Some(DueItem { program, form_id: program.followup_form().to_string(), due_on, window_end, state, reason: Localized { zh, en } })
+    let form_id = if first_tb_visit { "tb_first_visit" } else { program.followup_form() };
+    Some(DueItem { program, form_id: form_id.to_string(), visit: None, due_on, window_end, state, reason: joined(&parts) })
+}
+
+/// The first visit of a sequence not yet lost, naming the ones missed before it.
+fn sequence_item(program: Program, plan: &[PlannedVisit], today: NaiveDate, cfg: &ProgramConfig) -> Option<DueItem> {
+    let lost = plan.iter().take_while(|v| v.lost_on.is_some_and(|l| today >= l)).count();
+    let v = plan.get(lost)?;
+    let state = state_on(today, v.due_on, v.window_end, None, cfg)?;
+    let mut parts = vec![program.label(), v.label.clone()];
+    if lost > 0 {
+        let names: Vec<&PlannedVisit> = plan[..lost].iter().collect();
+        parts.push(Localized::new(
+            format!("已错过：{}", names.iter().map(|n| n.label.zh.as_str()).collect::<Vec<_>>().join("、")),
+            format!("missed: {}", names.iter().map(|n| n.label.en.as_str()).collect::<Vec<_>>().join(", ")),
+        ));
+    }
+    Some(DueItem {
+        program,
+        form_id: v.form_id.clone(),
+        visit: v.visit.clone(),
+        due_on: v.due_on,
+        window_end: v.window_end,
+        state,
+        reason: joined(&parts),
+    })
 }
 
 /// Once per calendar year (§11): due from 1 January (or the day the resident
@@ -183,7 +288,11 @@ fn annual_item(
     let year = today.year();
     let done_this_year = last.is_some_and(|l| l.date.year() == year);
     // Owed since an earlier year means owed this year: the list shows this year's check.
-    let due_on = anchor(program, enrolled_on, last, cfg).max(jan1(year));
+    let owed_from = match last {
+        Some(l) => jan1(l.date.year() + 1).max(enrolled_on),
+        None => enrolled_on,
+    };
+    let due_on = owed_from.max(jan1(year));
     let window_end = NaiveDate::from_ymd_opt(due_on.year(), 12, 31).expect("31 December exists");
     let overdue_from = NaiveDate::from_ymd_opt(due_on.year(), 12, cfg.annual_overdue_from_december.clamp(1, 31)).expect("a December day");
     // The year's check can still be done until 31 December: late, never missed.
@@ -196,6 +305,7 @@ fn annual_item(
     Some(DueItem {
         program,
         form_id: program.followup_form().to_string(),
+        visit: None,
         due_on,
         window_end,
         state,
@@ -216,8 +326,14 @@ mod tests {
         LastService::from_values(Program::Hypertension, d(date), values.as_object().unwrap())
     }
 
+    /// A resident's standing as the store would keep it.
+    fn st(program: Program, enrolled_on: NaiveDate, last: Option<&LastService>) -> Standing {
+        let enrolment = Enrolment { eligible_from: enrolled_on, enrolled_on, until: None };
+        Standing { program, enrolment, last: last.cloned(), plan: Vec::new() }
+    }
+
     fn state(l: Option<&LastService>, today: &str) -> Option<DueState> {
-        due_item(Program::Hypertension, d("2026-01-10"), l, d(today), &ProgramConfig::default()).map(|i| i.state)
+        due_item(&st(Program::Hypertension, d("2026-01-10"), l), d(today), &ProgramConfig::default()).map(|i| i.state)
     }
 
     #[test]
@@ -238,13 +354,13 @@ mod tests {
         let l = last("2026-11-06", json!({"sbp": 152, "dbp": 96, "classification": "2", "next_step": "2", "next_date": "2026-11-20"}));
         assert_eq!(state(Some(&l), "2026-11-20"), Some(DueState::Due));
         assert_eq!(state(Some(&l), "2026-11-21"), Some(DueState::Overdue), "the 2-week follow-up is late the next day");
-        let item = due_item(Program::Hypertension, d("2026-01-10"), Some(&l), d("2026-11-21"), &ProgramConfig::default()).unwrap();
+        let item = due_item(&st(Program::Hypertension, d("2026-01-10"), Some(&l)), d("2026-11-21"), &ProgramConfig::default()).unwrap();
         assert_eq!(item.reason.zh, "高血压随访 · 上次血压 152/96 · 控制不满意 · 两周内随访");
     }
 
     #[test]
     fn never_followed_up_is_due_from_enrolment() {
-        let item = due_item(Program::Diabetes, d("2026-11-01"), None, d("2026-11-21"), &ProgramConfig::default()).unwrap();
+        let item = due_item(&st(Program::Diabetes, d("2026-11-01"), None), d("2026-11-21"), &ProgramConfig::default()).unwrap();
         assert_eq!((item.state, item.due_on), (DueState::Overdue, d("2026-11-01")));
         assert_eq!(item.reason.zh, "糖尿病随访 · 纳入管理后尚未随访");
     }
@@ -252,7 +368,7 @@ mod tests {
     #[test]
     fn a_follow_up_without_a_next_date_falls_back_to_three_months() {
         let l = last("2026-02-28", json!({"sbp": 132, "dbp": 84, "classification": "1"}));
-        let item = due_item(Program::Hypertension, d("2026-01-10"), Some(&l), d("2026-05-28"), &ProgramConfig::default()).unwrap();
+        let item = due_item(&st(Program::Hypertension, d("2026-01-10"), Some(&l)), d("2026-05-28"), &ProgramConfig::default()).unwrap();
         assert_eq!(item.due_on, d("2026-05-28"));
     }
 
@@ -261,24 +377,24 @@ mod tests {
         let cfg = ProgramConfig::default();
         let turned_65 = d("2020-03-01");
         let annual = |last: Option<&LastService>, today: &str| {
-            due_item(Program::Elderly, turned_65, last, d(today), &cfg).map(|i| (i.state, i.due_on))
+            due_item(&st(Program::Elderly, turned_65, last), d(today), &cfg).map(|i| (i.state, i.due_on))
         };
         assert_eq!(annual(None, "2026-03-10"), Some((DueState::Due, d("2026-01-01"))), "never checked: due since 1 January");
         assert_eq!(annual(None, "2026-12-01"), Some((DueState::Overdue, d("2026-01-01"))), "December: the year is running out");
         let last_year = LastService::from_values(Program::Elderly, d("2025-05-10"), &serde_json::Map::new());
-        let item = due_item(Program::Elderly, turned_65, Some(&last_year), d("2026-06-01"), &cfg).unwrap();
+        let item = due_item(&st(Program::Elderly, turned_65, Some(&last_year)), d("2026-06-01"), &cfg).unwrap();
         assert_eq!((item.state, item.reason.zh.as_str()), (DueState::Due, "老年人年度健康体检 · 今年尚未体检（上次 2025-05-10）"));
         let this_year = LastService::from_values(Program::Elderly, d("2026-04-02"), &serde_json::Map::new());
         assert_eq!(annual(Some(&this_year), "2026-06-01"), None, "done this year: nothing until next year comes into view");
         assert_eq!(annual(Some(&this_year), "2026-12-20"), Some((DueState::Scheduled, d("2027-01-01"))));
-        let new_65 = due_item(Program::Elderly, d("2026-08-15"), None, d("2026-09-01"), &cfg).unwrap();
+        let new_65 = due_item(&st(Program::Elderly, d("2026-08-15"), None), d("2026-09-01"), &cfg).unwrap();
         assert_eq!(new_65.due_on, d("2026-08-15"), "due from the 65th birthday in the year one turns 65");
     }
 
     #[test]
     fn leap_years_and_month_ends() {
         let l = last("2027-11-30", json!({"classification": "1", "next_step": "1"}));
-        let item = due_item(Program::Hypertension, d("2026-01-10"), Some(&l), d("2028-02-29"), &ProgramConfig::default()).unwrap();
+        let item = due_item(&st(Program::Hypertension, d("2026-01-10"), Some(&l)), d("2028-02-29"), &ProgramConfig::default()).unwrap();
         assert_eq!(item.due_on, d("2028-02-29"), "30 November + 3 months lands on 29 February in a leap year");
     }
 }

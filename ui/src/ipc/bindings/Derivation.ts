@@ -4,4 +4,4 @@ import type { Band } from "./Band";
 /**
  * A value the engine computes instead of the user typing it (V6).
  */
-export type Derivation = { "kind": "bmi", weight: string, height: string, } | { "kind": "score_sum", fields: Array<string>, } | { "kind": "bands", source: string, bands: Array<Band>, };
+export type Derivation = { "kind": "bmi", weight: string, height: string, } | { "kind": "score_sum", fields: Array<string>, } | { "kind": "bands", source: string, bands: Array<Band>, } | { "kind": "percent", part: string, whole: string, };

@@ -6,7 +6,11 @@ import type { Program } from "./Program";
 /**
  * One line of the work list.
  */
-export type DueItem = { program: Program, form_id: string, due_on: string, window_end: string, state: DueState, 
+export type DueItem = { program: Program, form_id: string, 
+/**
+ * Which visit of the form's sequence is due (the `visit_age` or `visit_no` code).
+ */
+visit: string | null, due_on: string, window_end: string, state: DueState, 
 /**
  * "高血压随访 · 上次血压 152/96 · 控制不满意"
  */

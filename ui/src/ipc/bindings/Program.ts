@@ -3,4 +3,4 @@
 /**
  * A programme with scheduled services.
  */
-export type Program = "hypertension" | "diabetes" | "elderly";
+export type Program = "hypertension" | "diabetes" | "elderly" | "child" | "maternal" | "severe_mental" | "tuberculosis";

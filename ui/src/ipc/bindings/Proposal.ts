@@ -3,13 +3,16 @@ import type { Localized } from "./Localized";
 
 export type Proposal = { 
 /**
- * 此次随访分类: 1 controlled, 2 uncontrolled, 3 adverse reaction (4 complication is the doctor's call).
+ * 此次随访分类. Hypertension and diabetes: 1 controlled, 2 uncontrolled,
+ * 3 adverse reaction (4 complication is the doctor's call). Severe mental
+ * disorder: 1 unstable, 2 basically stable, 3 stable. Tuberculosis: none.
  */
-classification: string, 
+classification: string | null, 
 /**
- * 下一步管理措施: 1 routine, 2 two-week, 3 referral follow-up, 4 urgent referral.
+ * 下一步管理措施 (hypertension and diabetes): 1 routine, 2 two-week,
+ * 3 referral follow-up, 4 urgent referral.
  */
-next_step: string, next_date: string, urgent: boolean, 
+next_step: string | null, next_date: string, urgent: boolean, 
 /**
  * Why, in words a doctor reads.
  */
