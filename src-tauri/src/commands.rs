@@ -7,13 +7,14 @@ use vhr_app::{
     AppState, Clinic, Error, Overview, RegisterRequest, ResidentView, Saved, SearchRequest, SessionInfo, SetupRequest, UpdateRequest,
     WireError,
 };
+use vhr_app::{EndProgramRequest, EnrolRequest, ProgramStatus};
 use vhr_domain::forms::{FormRegistry, FormValues};
 use vhr_domain::i18n::Lang;
 use vhr_domain::id_card::{self, CitizenId};
 use vhr_domain::problem::Problem;
 use vhr_domain::programs::Proposal;
 use vhr_domain::resident::Membership;
-use vhr_store::{HistoryEntry, Household, HouseholdSummary, ResidentSummary, ServiceRecord};
+use vhr_store::{EpisodeRecord, HistoryEntry, Household, HouseholdSummary, ResidentSummary, ServiceRecord};
 
 use crate::Shell;
 
@@ -188,4 +189,29 @@ pub async fn get_service(shell: State<'_, Shell>, id: String) -> Reply<ServiceRe
 #[tauri::command]
 pub async fn update_service(shell: State<'_, Shell>, req: UpdateServiceRequest) -> Reply<SavedService> {
     with(&shell, |c| c.update_service(req))
+}
+
+#[tauri::command]
+pub async fn programs_of(shell: State<'_, Shell>, resident_id: String) -> Reply<Vec<ProgramStatus>> {
+    with(&shell, |c| c.programs_of(&resident_id))
+}
+
+#[tauri::command]
+pub async fn enrol(shell: State<'_, Shell>, req: EnrolRequest) -> Reply<EpisodeRecord> {
+    with(&shell, |c| c.enrol(req))
+}
+
+#[tauri::command]
+pub async fn end_program(shell: State<'_, Shell>, req: EndProgramRequest) -> Reply<EpisodeRecord> {
+    with(&shell, |c| c.end_program(req))
+}
+
+#[tauri::command]
+pub async fn episode_history(shell: State<'_, Shell>, id: String) -> Reply<Vec<HistoryEntry>> {
+    with(&shell, |c| c.episode_history(&id))
+}
+
+#[tauri::command]
+pub async fn forms_for(shell: State<'_, Shell>, resident_id: String) -> Reply<Vec<String>> {
+    with(&shell, |c| c.forms_for(&resident_id))
 }

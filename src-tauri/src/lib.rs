@@ -69,6 +69,11 @@ pub fn run() {
             commands::service_history,
             commands::get_service,
             commands::update_service,
+            commands::programs_of,
+            commands::enrol,
+            commands::end_program,
+            commands::episode_history,
+            commands::forms_for,
         ])
         .run(tauri::generate_context!())
         .expect("the desktop window could not start");

@@ -37,7 +37,11 @@ const zhangView = {
   },
   age: 76, tags: ['elderly'], record_no_grouped: '450102 101 101 00001', record_no_short: '101-00001', village_name: '石桥村',
 };
-const app = (extra = {}) => ({ app_state: signedIn(), form_registry: registry(), search_residents: [zhang], ...extra });
+const app = (extra = {}) => ({
+  app_state: signedIn(), form_registry: registry(), search_residents: [zhang], programs_of: [],
+  forms_for: ['health_exam', 'elderly_self_care', 'visit_record', 'consultation_record', 'referral_out', 'referral_return', 'mental_supplement', 'tb_first_visit'],
+  ...extra,
+});
 
 test('setup problems appear beside their fields, in Chinese', async () => {
   const page = await open(browser, server.url, {
@@ -255,5 +259,40 @@ test('the follow-up form shows the proposal and applies it', async () => {
   assert.equal(sent.req.values.sbp, '152');
   assert.equal(sent.req.values.height, 165, 'carried over from the last visit');
   assert.equal(sent.req.resident_id, 'a');
+  await page.close();
+});
+
+test('the programmes tab shows what is owed and ends a programme with a reason', async () => {
+  const due = {
+    program: 'hypertension', form_id: 'hypertension_followup', visit: null, due_on: '2026-11-20', window_end: '2026-11-20', state: 'overdue',
+    reason: { zh: '高血压随访 · 上次血压 152/96 · 控制不满意 · 两周内随访', en: 'Hypertension follow-up · last BP 152/96 · uncontrolled · 2-week follow-up' },
+  };
+  const statuses = [
+    { program: 'hypertension', label: { zh: '高血压随访', en: 'Hypertension follow-up' }, registered: false, active: true, enrolled_on: '2025-01-10', until: null, due, episodes: [] },
+    {
+      program: 'tuberculosis', label: { zh: '肺结核患者随访', en: 'Tuberculosis follow-up' }, registered: true, active: false, enrolled_on: null, until: null, due: null,
+      episodes: [{ id: 'e1', resident_id: zhang.id, program: 'tuberculosis', version: 2, started_on: '2025-03-01', details: {}, ended_on: '2025-09-01', end_reason: '3', end_note: null,
+        created_by: '李春华', created_at: '2025-03-01T01:00:00Z', updated_by: '李春华', updated_at: '2025-09-01T01:00:00Z' }],
+    },
+  ];
+  const page = await open(browser, server.url, app({ get_resident: zhangView, programs_of: statuses, end_program: statuses[1].episodes[0] }));
+  await page.locator('input[name="search"]').fill('45010210110100001');
+  await page.locator('input[name="search"]').press('Enter');
+  await page.locator('[data-resident-name]').waitFor();
+  await page.click('button[name="programs-tab"]');
+  await page.locator('[data-program="hypertension"] [data-due]').getByText('两周内随访').waitFor();
+  assert.equal(await page.locator('[data-program="tuberculosis"]').getByText('完成疗程').count(), 1, 'an ended episode shows its reason from the code set');
+  assert.equal(await page.locator('button[name="followup-hypertension"]').count(), 1, 'the header offers the follow-up of the active programme');
+  await page.click('button[name="end-hypertension"]');
+  await page.selectOption('select[name="reason"]', '5');
+  await page.fill('input[name="note"]', '迁往广州');
+  await shot(page, 'programs-zh.png');
+  await page.click('button[name="confirm-end"]');
+  await page.waitForFunction(() => window.__calls.some((c) => c[0] === 'end_program'));
+  const [sent] = await calls(page, 'end_program');
+  assert.equal(sent.req.program, 'hypertension');
+  assert.equal(sent.req.reason, '5', 'moved away');
+  assert.equal(sent.req.note, '迁往广州');
+  assert.match(sent.req.ended_on, /^\d{4}-\d{2}-\d{2}$/, 'today by default');
   await page.close();
 });

@@ -35,6 +35,10 @@ const zh = {
   outbox: '待同步', offline: '离线', waiting: '条待同步',
   workbench_intro: '今日工作', residents_total: '在册居民', recent: '最近建档', tags_title: '重点人群',
   sync_later: '同步功能将在后续版本开放；所有修改已保存在本机并排队等待上传。', stats_later: '统计指标将在后续版本开放。',
+  programs: '管理项目', in_program: '管理中', program_ended: '已结束', enrolled_on: '纳入日期', ended_on: '结束日期', end_reason: '结束原因',
+  end_program: '结束管理', enrol: '登记纳入管理', enrol_program: '管理项目', started_on: '登记日期', lmp: '末次月经', notice_date: '收到管理通知日期',
+  note: '备注', no_programs: '该居民目前不在任何重点人群管理中', derived_hint: '根据年龄或既往史自动纳入', registered_hint: '需登记纳入',
+  until: '管理至', next_due: '下一项',
 };
 
 type Key = keyof typeof zh;
@@ -71,6 +75,10 @@ const en: Record<Key, string> = {
   outbox: 'Waiting', offline: 'Offline', waiting: 'waiting to sync',
   workbench_intro: "Today's work", residents_total: 'Residents on file', recent: 'Recently created', tags_title: 'Key populations',
   sync_later: 'Sync arrives in a later version; every change is saved here and queued for upload.', stats_later: 'Indicators arrive in a later version.',
+  programs: 'Programmes', in_program: 'Active', program_ended: 'Ended', enrolled_on: 'Enrolled on', ended_on: 'Ended on', end_reason: 'Why it ended',
+  end_program: 'End programme', enrol: 'Register', enrol_program: 'Programme', started_on: 'Registered on', lmp: 'Last menstrual period', notice_date: 'Management notice received',
+  note: 'Note', no_programs: 'The resident is in no key-population programme', derived_hint: 'From age or past history', registered_hint: 'Needs registration',
+  until: 'Until', next_due: 'Next',
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { 'zh-CN': zh, en };
@@ -92,6 +100,8 @@ const tagLabels: Record<string, Localized> = {
   hypertension: { zh: '高血压', en: 'Hypertension' },
   diabetes: { zh: '糖尿病', en: 'Diabetes' },
   severe_mental: { zh: '严重精神障碍', en: 'Severe mental disorder' },
+  maternal: { zh: '孕产妇', en: 'Pregnant or postpartum' },
+  tuberculosis: { zh: '肺结核', en: 'Tuberculosis' },
 };
 
 export function tagLabel(tag: string): string {

@@ -453,6 +453,8 @@ impl Clinic {
                 .iter()
                 .map(|h| (self.env.ids.new_id(), h.members.iter().map(|m| (self.env.ids.new_id(), m.clone())).collect()))
                 .collect();
+            // Each resident's history gets its own seed, across chunks too.
+            let base = done;
             done += self.store.batch(|b| {
                 let mut n = 0;
                 for ((household_id, members), h) in planned.into_iter().zip(chunk) {
@@ -460,7 +462,7 @@ impl Clinic {
                     b.create_household(&actor, &household_id, &village, &h.address, now)?;
                     for (id, m) in members {
                         let (ready, _) = prepare(m.input, &clinic, today);
-                        let services = demo::followups(&ready, today, seed ^ n as u64);
+                        let services = demo::followups(&ready, today, seed ^ (base + n) as u64);
                         let household = Some(Membership { household_id: household_id.clone(), relation: m.relation, is_head: m.is_head });
                         b.insert_resident(&actor, NewResident { id: id.clone(), data: ready, household }, now)?;
                         for s in services {
@@ -481,7 +483,8 @@ impl Clinic {
                                 next_date: date(&form.next_date),
                                 data: values,
                             };
-                            b.insert_service(&actor, new, now)?;
+                            let record = b.insert_service(&actor, new, now)?;
+                            services::apply_episode_effect(b, &actor, &record, ids.new_id(), false, now)?;
                         }
                         n += 1;
                     }

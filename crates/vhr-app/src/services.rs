@@ -61,7 +61,7 @@ fn date_of(values: &FormValues, field: Option<&String>) -> Option<NaiveDate> {
 /// Records the programme event a saved form stands for (see
 /// [`episode_effect`]) in the same transaction as the form. When a form is
 /// edited only new programme facts are noted.
-fn apply_episode_effect(
+pub(crate) fn apply_episode_effect(
     b: &mut Batch<'_>,
     actor: &Actor,
     record: &ServiceRecord,

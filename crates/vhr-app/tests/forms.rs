@@ -301,3 +301,46 @@ fn every_key_population_form_ships() {
     let risk = reg.form("mental_followup").unwrap().field("risk").unwrap();
     assert!(matches!(&risk.kind, FieldKind::Code { code_set, multi: false, .. } if code_set == "risk_level"));
 }
+
+/// The demo clinic's service histories are what a careful doctor would
+/// enter: every one passes its form's validation with no error.
+#[test]
+fn every_demo_service_validates() {
+    use chrono::NaiveDate;
+    use vhr_domain::forms::{validate, ValidationContext};
+    use vhr_domain::problem::Severity;
+    let reg = registry();
+    let today = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
+    let clinic = vhr_domain::clinic::ClinicProfile {
+        institution_name: "石桥村卫生室".into(),
+        institution_phone: String::new(),
+        county_code: "450102".into(),
+        division_code_year: 2024,
+        township_code: "101".into(),
+        township_name: "青山镇".into(),
+        villages: vec![vhr_domain::clinic::Village { code: "101".into(), name: "石桥村".into() }],
+        serial_block: vhr_domain::clinic::SerialBlock { start: 1, end: 99_999 },
+    };
+    let mut failures = Vec::new();
+    let mut forms_seen = std::collections::BTreeSet::new();
+    for (i, m) in vhr_domain::demo::households(&clinic, 4000, 11, today).into_iter().flat_map(|h| h.members).enumerate() {
+        let age = vhr_domain::resident::age_on(m.input.birth_date.unwrap(), today);
+        for s in vhr_domain::demo::followups(&m.input, today, i as u64) {
+            let form = reg.form(&s.form_id).unwrap();
+            let ctx = ValidationContext { today, age: Some(age), tags: &[] };
+            let (_, problems) = validate(form, &reg, &s.values, ctx, "values");
+            for p in problems.iter().filter(|p| p.severity == Severity::Error) {
+                failures.push(format!("{} {}: {} {}", s.form_id, age, p.field, p.message.zh));
+            }
+            forms_seen.insert(s.form_id);
+        }
+    }
+    failures.sort();
+    failures.dedup();
+    assert!(failures.is_empty(), "{} kinds of invalid demo values, e.g. {:#?}", failures.len(), &failures[..failures.len().min(15)]);
+    for form in
+        ["newborn_visit", "child_check_infant", "prenatal_first", "postpartum_visit", "mental_followup", "tb_first_visit", "tb_followup"]
+    {
+        assert!(forms_seen.contains(form), "the demo fills the key-population forms too: {form} missing from {forms_seen:?}");
+    }
+}

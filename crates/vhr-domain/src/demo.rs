@@ -312,7 +312,10 @@ mod tests {
         let mut visits = 0;
         let mut uncontrolled = 0;
         for (i, m) in people.iter().enumerate() {
-            let f: Vec<DemoService> = followups(&m.input, today, i as u64).into_iter().filter(|s| s.form_id != "health_exam").collect();
+            let f: Vec<DemoService> = followups(&m.input, today, i as u64)
+                .into_iter()
+                .filter(|s| matches!(s.form_id.as_str(), "hypertension_followup" | "diabetes_followup"))
+                .collect();
             if !f.is_empty() {
                 patients += 1;
             }
@@ -376,13 +379,28 @@ pub fn followups(input: &ResidentInput, today: NaiveDate, seed: u64) -> Vec<Demo
 
     let Some(birth) = input.birth_date else { return vec![] };
     let age = age_on(birth, today);
-    if age < crate::population::CHRONIC_FROM {
-        return vec![];
-    }
     let dx = Diagnoses::from_basic_info(&input.basic_info);
     let mut rng = Rng::new(seed);
     let cfg = ProgramConfig::default();
     let mut out = Vec::new();
+    let created_on = input.created_on.unwrap_or(birth);
+    if age < crate::population::CHILD_UNTIL {
+        out.extend(child_checks(birth, created_on, today, &mut rng, &cfg));
+    }
+    let female = input.sex == Some(crate::resident::Sex::Female);
+    if female && (20..=38).contains(&age) && rng.chance(0.05) {
+        out.extend(pregnancy(today, &mut rng, &cfg));
+    }
+    if dx.severe_mental {
+        let registered = created_on.max(today - Duration::days(360 + rng.below(120) as i64));
+        out.extend(mental_followups(registered, today, &mut rng, &cfg));
+    }
+    if age >= 15 && rng.chance(0.002) {
+        out.extend(tb_course(today, &mut rng, &cfg));
+    }
+    if age < crate::population::CHRONIC_FROM {
+        return out;
+    }
     // Most elderly residents had this year's check; the others had last year's.
     if age >= crate::population::ELDERLY_FROM {
         let this_year = rng.chance(0.7);
@@ -443,6 +461,10 @@ pub fn followups(input: &ResidentInput, today: NaiveDate, seed: u64) -> Vec<Demo
             let step = p.next_step.clone().unwrap_or_default();
             values.insert("classification".into(), Value::String(class.clone()));
             values.insert("next_step".into(), Value::String(step.clone()));
+            if step == "3" || step == "4" {
+                values.insert("referral_reason".into(), json!("血压、血糖控制不满意"));
+                values.insert("referral_to".into(), json!("青山镇卫生院 内科"));
+            }
             values.insert("next_date".into(), Value::String(p.next_date.to_string()));
             previous = Some(class);
             // A referral or a changed prescription brings the readings down.
@@ -455,6 +477,247 @@ pub fn followups(input: &ResidentInput, today: NaiveDate, seed: u64) -> Vec<Demo
             // People come a little early or late.
             date = p.next_date + Duration::days(rng.below(8) as i64 - 3);
         }
+    }
+    out
+}
+
+fn service(form_id: &str, v: Value) -> DemoService {
+    match v {
+        Value::Object(values) => DemoService { form_id: form_id.into(), values },
+        _ => unreachable!("a JSON object literal"),
+    }
+}
+
+/// The child checks due so far, most on time, some missed (§7.1).
+fn child_checks(
+    birth: NaiveDate,
+    created_on: NaiveDate,
+    today: NaiveDate,
+    rng: &mut Rng,
+    cfg: &crate::programs::ProgramConfig,
+) -> Vec<DemoService> {
+    use crate::programs::{plan, Enrolment, Program};
+    let enrolment = Enrolment { eligible_from: birth, enrolled_on: created_on, until: birth.checked_add_months(chrono::Months::new(84)) };
+    let mut out = Vec::new();
+    for v in plan(Program::Child, &enrolment, birth, None, &[], cfg) {
+        if v.due_on > today || rng.chance(0.12) {
+            continue;
+        }
+        let span = (v.window_end - v.due_on).num_days().max(1) as u64;
+        let date = (v.due_on + Duration::days(rng.below(span.min(20)) as i64)).min(today);
+        let months = (date - birth).num_days() as f64 / 30.4;
+        let weight = ((3.3 + months * 0.45).min(8.0 + months * 0.18) * 10.0).round() / 10.0;
+        let length = (50.0 + months * 2.2).min(75.0 + months * 0.75).round();
+        let mut values = json!({
+            "visit_date": date.to_string(), "weight": weight, "weight_eval": "2", "length": length, "length_eval": "2",
+            "complexion": "1", "skin": "1", "fontanelle": if months < 15.0 { "1" } else { "2" }, "neck_mass": "1", "eyes": "1", "ears": "1",
+            "heart_lung": "1", "abdomen": "1", "limbs": "1", "genitals": "1", "gait": "1", "development": "1", "growth_eval": "1",
+            "illness": ["1"], "referral": "1", "guidance": ["1", "2"], "doctor": "李春华", "hearing": "1", "vision": "1",
+            "hb": 105 + rng.below(30),
+            "next_date": (date + Duration::days(90)).to_string(),
+        });
+        if let Some(code) = &v.visit {
+            values["visit_age"] = json!(code);
+        }
+        if v.form_id == "newborn_visit" {
+            values = json!({
+                "mother_name": "王秀英", "gestational_weeks": 38 + rng.below(3), "maternal_illness": ["1"], "birth_mode": ["1"], "asphyxia": "1",
+                "malformation": "1", "hearing_screen": "1", "disease_screen": ["2"], "birth_weight": 3.1, "weight": 3.2, "birth_length": 50,
+                "feeding": *rng.weighted(&[("1", 70), ("2", 25), ("3", 5)]), "vomiting": "1", "stool": "1", "temperature": 36.8,
+                "complexion": "1", "jaundice": ["1"], "fontanelle": "1", "eyes": "1", "limbs": "1", "ears": "1", "neck_mass": "1", "nose": "1",
+                "skin": "1", "mouth": "1", "anus": "1", "heart_lung": "1", "genitals": "1", "abdomen": "1", "spine": "1", "umbilicus": "1",
+                "referral": "1", "guidance": ["1"], "visit_date": date.to_string(), "next_date": (birth + Duration::days(28)).to_string(), "doctor": "李春华",
+            });
+        }
+        out.push(service(&v.form_id, values));
+    }
+    out
+}
+
+/// A pregnancy: registered before week 13, prenatal visits so far, and if
+/// delivered, the postpartum visit and the 42-day check (§7.2).
+fn pregnancy(today: NaiveDate, rng: &mut Rng, cfg: &crate::programs::ProgramConfig) -> Vec<DemoService> {
+    use crate::programs::{plan, Enrolment, Episode, Program};
+    let lmp = today - Duration::days(60 + rng.below(300) as i64);
+    let first = (lmp + Duration::weeks(8 + rng.below(4) as i64)).min(today);
+    let delivery = lmp + Duration::days(266 + rng.below(20) as i64);
+    let delivered = delivery + Duration::days(2) <= today;
+    let mut details = serde_json::Map::new();
+    details.insert("lmp".into(), json!(lmp.to_string()));
+    let mut episode = Episode {
+        id: String::new(),
+        program: Program::Maternal,
+        started_on: first,
+        details,
+        ended_on: None,
+        end_reason: None,
+        end_note: None,
+    };
+    let enrolment = Enrolment { eligible_from: first, enrolled_on: first, until: None };
+    let bp = |rng: &mut Rng| (105 + rng.below(20), 65 + rng.below(15));
+    let mut out = Vec::new();
+    let (sbp, dbp) = bp(rng);
+    out.push(service(
+        "prenatal_first",
+        json!({
+            "visit_date": first.to_string(), "gestational_week": (first - lmp).num_weeks(), "gravidity": 1 + rng.below(2), "vaginal_births": rng.below(2),
+            "caesareans": 0, "lmp": lmp.to_string(), "past_history": ["1"], "family_history": ["1"], "personal_history": ["1"], "gyn_surgery": "1",
+            "height": 155 + rng.below(10), "weight": 50 + rng.below(12), "sbp": sbp, "dbp": dbp, "heart": "1", "lungs": "1", "vulva": "1",
+            "vagina": "1", "cervix": "1", "uterus": "1", "adnexa": "1", "hb": 115 + rng.below(20), "syphilis": "1", "hiv": "1",
+            "assessment": "1", "guidance": ["1", "3"], "referral": "1", "next_date": (lmp + Duration::weeks(16)).to_string(), "doctor": "李春华",
+        }),
+    ));
+    for v in plan(Program::Maternal, &enrolment, first, Some(&episode), &[], cfg) {
+        if v.form_id != "prenatal_followup" || v.due_on > today.min(delivery) || rng.chance(0.1) {
+            continue;
+        }
+        let date = (v.due_on + Duration::days(rng.below(10) as i64)).min(today);
+        let (sbp, dbp) = bp(rng);
+        out.push(service(
+            "prenatal_followup",
+            json!({
+                "visit_date": date.to_string(), "visit_no": v.visit, "gestational_week": (date - lmp).num_weeks(), "weight": 55 + rng.below(12),
+                "fundal_height": (date - lmp).num_weeks().min(36), "sbp": sbp, "dbp": dbp, "classification": "1", "guidance": ["2", "4"],
+                "referral": "1", "next_date": (date + Duration::weeks(4)).to_string(), "doctor": "李春华",
+            }),
+        ));
+    }
+    if !delivered {
+        return out;
+    }
+    let discharge = delivery + Duration::days(2 + rng.below(3) as i64);
+    episode.details.insert("delivery_date".into(), json!(delivery.to_string()));
+    let visit = (discharge + Duration::days(1 + rng.below(5) as i64)).min(today);
+    if visit > discharge {
+        let (sbp, dbp) = bp(rng);
+        out.push(service(
+            "postpartum_visit",
+            json!({
+                "visit_date": visit.to_string(), "delivery_date": delivery.to_string(), "discharge_date": discharge.to_string(), "temperature": 36.7,
+                "general": "良好", "mental": "良好", "sbp": sbp, "dbp": dbp, "breasts": "1", "lochia": "1", "uterus": "1", "wound": "1",
+                "classification": "1", "guidance": ["4", "5"], "referral": "1", "next_date": (delivery + Duration::days(42)).to_string(), "doctor": "李春华",
+            }),
+        ));
+    }
+    let check = delivery + Duration::days(42 + rng.below(10) as i64);
+    if check <= today && rng.chance(0.85) {
+        let (sbp, dbp) = bp(rng);
+        out.push(service(
+            "postpartum_42day",
+            json!({
+                "visit_date": check.to_string(), "general": "良好", "mental": "良好", "sbp": sbp, "dbp": dbp, "breasts": "1", "lochia": "1",
+                "uterus": "1", "wound": "1", "classification": "1", "guidance": ["2", "3"], "handling": "1", "doctor": "李春华",
+            }),
+        ));
+    }
+    out
+}
+
+/// A registered severe mental disorder: the supplementary form, then
+/// follow-ups with the class and next date a doctor would be proposed (§7.6).
+fn mental_followups(from: NaiveDate, today: NaiveDate, rng: &mut Rng, cfg: &crate::programs::ProgramConfig) -> Vec<DemoService> {
+    use crate::programs::{propose, Program};
+    let mut out = vec![service(
+        "mental_supplement",
+        json!({
+            "guardian_name": "李建国", "guardian_relation": "父亲", "guardian_phone": "13907715678", "household_type": "2", "employment": "3",
+            "consent": "1", "consent_date": from.to_string(), "onset": format!("{}", (from - Duration::days(2000)).format("%Y-%m")),
+            "past_symptoms": ["1", "3"], "past_confinement": "1", "outpatient": "3", "admissions": 1, "diagnosis": "精神分裂症",
+            "last_effect": "2", "economy": "2", "fill_date": from.to_string(), "doctor": "李春华",
+        }),
+    )];
+    let mut date = from + Duration::days(7);
+    while date <= today {
+        let risk = *rng.weighted(&[("0", 75), ("1", 15), ("2", 7), ("3", 3)]);
+        let mut values = match json!({
+            "visit_date": date.to_string(), "method": *rng.weighted(&[("1", 40), ("2", 55), ("3", 5)]), "risk": risk,
+            "symptoms": if risk == "0" { json!([]) } else { json!(["3", "11"]) }, "insight": if risk == "0" { "1" } else { "2" },
+            "sleep": "1", "diet": "1", "social_self_care": "1", "social_housework": "2", "social_work": "2", "social_learning": "2",
+            "social_interaction": "2", "confinement": "1", "hospital": "1", "adherence": "1", "adverse_reaction": "1", "effect": "2",
+            "referral": if risk == "3" { "2" } else { "1" }, "referral_reason": "危险性3级", "referral_to": "市第四人民医院精神科",
+            "drugs": [{"name": "利培酮片", "usage": "每日2次，每次1mg"}], "rehab": ["1"], "doctor": "李春华",
+        }) {
+            Value::Object(m) => m,
+            _ => unreachable!("a JSON object literal"),
+        };
+        let Some(p) = propose(Program::SevereMental, &values, 40, None, cfg) else { break };
+        values.insert("classification".into(), json!(p.classification));
+        values.insert("next_date".into(), json!(p.next_date.to_string()));
+        out.push(DemoService { form_id: "mental_followup".into(), values });
+        date = p.next_date + Duration::days(rng.below(6) as i64 - 2);
+    }
+    out
+}
+
+/// A TB patient: the first home visit within 72 hours of the notice,
+/// follow-ups by supervision and phase, and the closing assessment after six
+/// months of treatment (§7.7).
+fn tb_course(today: NaiveDate, rng: &mut Rng, cfg: &crate::programs::ProgramConfig) -> Vec<DemoService> {
+    use crate::programs::{propose, Program};
+    let notice = today - Duration::days(20 + rng.below(240) as i64);
+    let supervisor = *rng.weighted(&[("1", 40), ("2", 60)]);
+    let common = |date: NaiveDate, month: i64| {
+        json!({
+            "visit_date": date.to_string(), "supervisor": supervisor, "symptoms": if month <= 1 { json!(["1"]) } else { json!(["0"]) },
+            "regimen": "2HRZE/4HR", "usage": "1", "dosage_form": ["1"], "treatment_month": month, "doctor": "李春华",
+        })
+    };
+    let first = notice + Duration::days(1 + rng.below(2) as i64);
+    let mut v = common(first, 1);
+    for (k, x) in [
+        ("notice_date", json!(notice.to_string())),
+        ("method", json!("2")),
+        ("patient_type", json!("1")),
+        ("sputum", json!("1")),
+        ("resistance", json!("2")),
+        ("own_room", json!("1")),
+        ("ventilation", json!("1")),
+        ("pickup_place", json!("县结核病定点医院")),
+        ("dosing_card", json!("1")),
+        ("dosing_method", json!("1")),
+        ("education", json!(["1", "2", "3"])),
+    ] {
+        v[k] = x;
+    }
+    let end = notice + Duration::days(183);
+    let mut out = Vec::new();
+    let mut values = match v {
+        Value::Object(m) => m,
+        _ => unreachable!("a JSON object literal"),
+    };
+    let mut date = first;
+    let mut form = "tb_first_visit";
+    while date <= today.min(end) {
+        let Some(p) = propose(Program::Tuberculosis, &values, 40, None, cfg) else { break };
+        values.insert("next_date".into(), json!(p.next_date.to_string()));
+        out.push(DemoService { form_id: form.into(), values });
+        date = p.next_date + Duration::days(rng.below(3) as i64);
+        let month = (date - notice).num_days() / 30 + 1;
+        values = match common(date, month) {
+            Value::Object(mut m) => {
+                for (k, x) in [
+                    ("method", json!("2")),
+                    ("missed_doses", json!(rng.below(3))),
+                    ("adverse_reaction", json!("1")),
+                    ("complication", json!("1")),
+                    ("referral", json!("1")),
+                ] {
+                    m.insert(k.into(), x);
+                }
+                m
+            }
+            _ => unreachable!("a JSON object literal"),
+        };
+        form = "tb_followup";
+    }
+    if end <= today {
+        out.push(service(
+            "tb_closing",
+            json!({
+                "stop_date": end.to_string(), "stop_reason": "1", "visits_planned": out.len(), "visits_done": out.len(),
+                "doses_planned": 180, "doses_taken": 175 + rng.below(6), "doctor": "李春华",
+            }),
+        ));
     }
     out
 }

@@ -11,6 +11,10 @@ import type { ServiceRecord } from './bindings/ServiceRecord';
 import type { TimelineEntry } from './bindings/TimelineEntry';
 import type { UpdateServiceRequest } from './bindings/UpdateServiceRequest';
 import type { WorkItem } from './bindings/WorkItem';
+import type { EndProgramRequest } from './bindings/EndProgramRequest';
+import type { EnrolRequest } from './bindings/EnrolRequest';
+import type { EpisodeRecord } from './bindings/EpisodeRecord';
+import type { ProgramStatus } from './bindings/ProgramStatus';
 import type { CitizenId } from './bindings/CitizenId';
 import type { FormRegistry } from './bindings/FormRegistry';
 import type { HistoryEntry } from './bindings/HistoryEntry';
@@ -87,6 +91,11 @@ export const ipc = {
   serviceHistory: (id: string) => call<HistoryEntry[]>('service_history', { id }),
   getService: (id: string) => call<ServiceRecord>('get_service', { id }),
   updateService: (req: UpdateServiceRequest) => call<SavedService>('update_service', { req }),
+  programsOf: (residentId: string) => call<ProgramStatus[]>('programs_of', { residentId }),
+  enrol: (req: EnrolRequest) => call<EpisodeRecord>('enrol', { req }),
+  endProgram: (req: EndProgramRequest) => call<EpisodeRecord>('end_program', { req }),
+  episodeHistory: (id: string) => call<HistoryEntry[]>('episode_history', { id }),
+  formsFor: (residentId: string) => call<string[]>('forms_for', { residentId }),
 };
 
 /** Follows the demo clinic's loading progress. */

@@ -35,3 +35,8 @@ export function groupRecordNo(no: string): string {
 export function isComposing(e: Event): boolean {
   return 'isComposing' in e && (e as InputEvent).isComposing;
 }
+
+/** Today's date on this computer, as YYYY-MM-DD. */
+export function todayIso(): string {
+  return new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 10);
+}
