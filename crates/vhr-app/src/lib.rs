@@ -160,6 +160,7 @@ pub struct Clinic {
     pub(crate) store: Store,
     pub(crate) forms: FormRegistry,
     pub(crate) env: Env,
+    pub(crate) program_config: vhr_domain::programs::ProgramConfig,
     actor: Option<Actor>,
     data_dir: PathBuf,
 }
@@ -169,9 +170,17 @@ impl Clinic {
     /// database on first use.
     pub fn open(data_dir: &Path, env: Env) -> Result<Clinic> {
         std::fs::create_dir_all(data_dir).map_err(|e| Error::Storage(format!("{}: {e}", data_dir.display())))?;
-        let store = Store::open(&data_dir.join(DB_FILE))?;
+        let mut store = Store::open(&data_dir.join(DB_FILE))?;
         let forms = forms::load(Some(&data_dir.join("forms")))?;
-        Ok(Clinic { store, forms, env, actor: None, data_dir: data_dir.to_path_buf() })
+        // An install's programme thresholds and intervals (docs/configuration.md).
+        let config_file = data_dir.join("programs.json");
+        let cfg = match std::fs::read_to_string(&config_file) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| Error::Storage(format!("{}: {e}", config_file.display())))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => vhr_domain::programs::ProgramConfig::default(),
+            Err(e) => return Err(Error::Storage(format!("{}: {e}", config_file.display()))),
+        };
+        store.apply_program_config(&cfg)?;
+        Ok(Clinic { store, forms, env, program_config: cfg, actor: None, data_dir: data_dir.to_path_buf() })
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -440,6 +449,11 @@ impl Clinic {
     /// Fills an empty clinic with `residents` synthetic residents in households,
     /// committing every `batch` households; `progress(done, total)` is told.
     pub fn load_demo(&mut self, residents: usize, seed: u64, progress: &mut dyn FnMut(usize, usize)) -> Result<usize> {
+        self.load_demo_over(residents, seed, 1, progress)
+    }
+
+    /// The demo clinic with `years` of service history (benchmarks at a million records).
+    pub fn load_demo_over(&mut self, residents: usize, seed: u64, years: u32, progress: &mut dyn FnMut(usize, usize)) -> Result<usize> {
         let actor = self.actor()?.clone();
         let clinic = self.profile_required()?;
         let today = self.today();
@@ -462,7 +476,7 @@ impl Clinic {
                     b.create_household(&actor, &household_id, &village, &h.address, now)?;
                     for (id, m) in members {
                         let (ready, _) = prepare(m.input, &clinic, today);
-                        let services = demo::followups(&ready, today, seed ^ (base + n) as u64);
+                        let services = demo::followups_over(&ready, today, seed ^ (base + n) as u64, years);
                         let household = Some(Membership { household_id: household_id.clone(), relation: m.relation, is_head: m.is_head });
                         b.insert_resident(&actor, NewResident { id: id.clone(), data: ready, household }, now)?;
                         for s in services {
@@ -505,6 +519,10 @@ impl Clinic {
 
     pub fn resident_count(&self) -> Result<i64> {
         Ok(self.store.resident_count()?)
+    }
+
+    pub fn service_count(&self) -> Result<i64> {
+        Ok(self.store.service_count()?)
     }
 
     pub fn outbox_pending(&self) -> Result<i64> {

@@ -91,8 +91,9 @@ pub(crate) fn apply_episode_effect(
 }
 
 impl Clinic {
+    /// The thresholds and intervals in force (the install's `programs.json`, else the spec's).
     pub(crate) fn program_config(&self) -> ProgramConfig {
-        ProgramConfig::default()
+        self.program_config.clone()
     }
 
     /// Validates a form's values for a resident and, for follow-ups, proposes

@@ -232,3 +232,23 @@ fn a_baby_is_owed_the_newborn_visit_and_the_checks_by_age() {
     let prefill = c.prefill(&baby, "child_check_infant").unwrap();
     assert_eq!(prefill.get("visit_age"), Some(&json!("1")), "the form opens on the 1-month column");
 }
+
+#[test]
+fn an_install_sets_its_own_intervals_and_the_schedule_follows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = clinic(dir.path());
+    let baby = person(&mut c, "宝宝戊", "2026-08-20", 12, json!([{"code": "1"}]));
+    let item = due_for(&c, &baby, Program::Child, today()).unwrap();
+    assert_eq!((item.visit.as_deref(), item.window_end), (Some("2"), d("2026-12-05")), "3 months ± the default 15 days");
+    drop(c);
+
+    std::fs::write(dir.path().join("programs.json"), r#"{"child_tolerance_days": 5}"#).unwrap();
+    let c = clinic(dir.path());
+    let item = due_for(&c, &baby, Program::Child, today()).unwrap();
+    assert_eq!((item.due_on, item.window_end), (d("2026-11-15"), d("2026-11-25")), "the kept schedule was recomputed with ± 5 days");
+    drop(c);
+
+    std::fs::write(dir.path().join("programs.json"), r#"{"child_tolerence_days": 5}"#).unwrap();
+    let err = Clinic::open(dir.path(), env()).err().expect("a misspelt setting is refused, not ignored");
+    assert!(err.to_string().contains("programs.json") && err.to_string().contains("child_tolerence_days"), "{err}");
+}

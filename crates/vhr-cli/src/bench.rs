@@ -17,6 +17,9 @@ pub struct BenchArgs {
     /// How many demo residents to load.
     #[arg(long, default_value_t = 100_000)]
     residents: usize,
+    /// Years of service history per resident (8 gives about a million records for 100,000 residents).
+    #[arg(long, default_value_t = 1)]
+    years: u32,
     /// How many timed operations of each kind.
     #[arg(long, default_value_t = 500)]
     samples: usize,
@@ -75,7 +78,8 @@ pub fn run(args: &BenchArgs) -> Result<(), Error> {
             display_name: "基准".into(),
             password: PASSWORD.into(),
         })?;
-        let (n, took) = time(|| clinic.load_demo(args.residents, SEED, &mut |done, total| eprint!("\rloading {done}/{total}")));
+        let (n, took) =
+            time(|| clinic.load_demo_over(args.residents, SEED, args.years, &mut |done, total| eprint!("\rloading {done}/{total}")));
         eprintln!();
         eprintln!("loaded {} residents in {:.1} s", n?, took.as_secs_f64());
     } else {
@@ -185,7 +189,12 @@ pub fn run(args: &BenchArgs) -> Result<(), Error> {
     let per_timeline = services as f64 / timeline.len().max(1) as f64;
     rows.push(Stats(timeline).row(&format!("open a timeline ({per_timeline:.1} records each)")));
     rows.push(Stats(followup).row("save a follow-up (validate, propose, fsync)"));
-    println!("{} residents on file, {} samples each\n", clinic.resident_count()?, args.samples);
+    println!(
+        "{} residents and {} service records on file, {} samples each\n",
+        clinic.resident_count()?,
+        clinic.service_count()?,
+        args.samples
+    );
     println!("| operation | n | p50 ms | p95 ms | max ms |");
     println!("|---|---|---|---|---|");
     for r in rows {

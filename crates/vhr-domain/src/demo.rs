@@ -373,6 +373,13 @@ pub struct DemoService {
 /// come on time, some stopped coming (overdue now), some stay uncontrolled.
 /// Classification, next step and next date follow the same proposals a doctor sees.
 pub fn followups(input: &ResidentInput, today: NaiveDate, seed: u64) -> Vec<DemoService> {
+    followups_over(input, today, seed, 1)
+}
+
+/// The same histories reaching `years` back: the elderly's annual checks and
+/// the chronic follow-ups of every year since (never before the record was
+/// created), for benchmarks at a million service records.
+pub fn followups_over(input: &ResidentInput, today: NaiveDate, seed: u64, years: u32) -> Vec<DemoService> {
     use crate::population::Diagnoses;
     use crate::programs::{propose, Program, ProgramConfig};
     use crate::resident::age_on;
@@ -418,8 +425,16 @@ pub fn followups(input: &ResidentInput, today: NaiveDate, seed: u64) -> Vec<Demo
             "bp_left_sbp": 120 + rng.below(35), "bp_left_dbp": 70 + rng.below(20),
             "height": if input.sex == Some(crate::resident::Sex::Male) { 165 } else { 155 }, "weight": 50 + rng.below(25),
         });
-        if let Value::Object(values) = values {
-            out.push(DemoService { form_id: "health_exam".into(), values });
+        // Deeper histories: one check in each earlier year in which the resident was 65 or over, oldest first.
+        let earlier: Vec<NaiveDate> = (1..i64::from(years))
+            .map(|k| date - Duration::days(365 * k + rng.below(40) as i64))
+            .take_while(|d| age_on(birth, *d) >= crate::population::ELDERLY_FROM)
+            .collect();
+        for day in earlier.into_iter().rev().chain([date]) {
+            out.push(service("health_exam", values.clone()));
+            if let Some(last) = out.last_mut() {
+                last.values.insert("exam_date".into(), json!(day.to_string()));
+            }
         }
     }
     for (program, has) in [(Program::Hypertension, dx.hypertension), (Program::Diabetes, dx.diabetes)] {
@@ -432,7 +447,9 @@ pub fn followups(input: &ResidentInput, today: NaiveDate, seed: u64) -> Vec<Demo
         let (mut sbp_base, mut fbg_base) = if profile == 2 { (156.0, 9.2) } else { (128.0, 6.1) };
         let height = if input.sex == Some(crate::resident::Sex::Male) { 160 + rng.below(15) } else { 150 + rng.below(12) } as f64;
         let weight = (height - 105.0 + rng.below(20) as f64 - 6.0).max(40.0);
-        let mut date = today - Duration::days(330 + rng.below(60) as i64);
+        let span = 365 * i64::from(years.max(1)) - 35;
+        let earliest = birth + Duration::days(365 * 35);
+        let mut date = (today - Duration::days(span + rng.below(60) as i64)).max(earliest);
         let mut previous: Option<String> = None;
         let mut n = 0u64;
         while date <= today && n < stop_after {

@@ -73,6 +73,11 @@ impl Store {
         Ok(out)
     }
 
+    /// How many service records are on file (every version counts once).
+    pub fn service_count(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT count(*) FROM service_record", [], |r| r.get(0))?)
+    }
+
     /// How many changes wait in the outbox.
     pub fn outbox_pending(&self) -> Result<i64> {
         Ok(self.conn.query_row("SELECT count(*) FROM outbox WHERE state = 'pending'", [], |r| r.get(0))?)

@@ -101,7 +101,7 @@ pub(crate) fn refresh(tx: &Transaction<'_>, resident_id: &str) -> Result<()> {
     let birth = date(&line.birth_date)?;
     let active = RecordStatus::from_code(&line.status) == Some(RecordStatus::Active);
     let created_on = input.created_on.unwrap_or(birth);
-    let cfg = ProgramConfig::default();
+    let cfg = config_in(tx)?;
     for program in Program::ALL {
         let code = program.code();
         let episode = crate::episodes::latest(tx, resident_id, program)?.map(|e| e.episode);
@@ -152,6 +152,17 @@ pub(crate) fn refresh(tx: &Transaction<'_>, resident_id: &str) -> Result<()> {
     Ok(())
 }
 
+/// The programme thresholds and intervals in force: the install's, kept in
+/// the database so every process (window, CLI) schedules alike, else the spec's.
+pub(crate) fn config_in(tx: &Transaction<'_>) -> Result<ProgramConfig> {
+    let stored: Option<String> =
+        tx.prepare_cached("SELECT value FROM setting WHERE key = 'programs.config'")?.query_row([], |r| r.get(0)).optional()?;
+    Ok(match stored {
+        Some(json) => serde_json::from_str(&json)?,
+        None => ProgramConfig::default(),
+    })
+}
+
 /// Builds every resident's rows, for a database made before programme state existed.
 pub(crate) fn rebuild_all(tx: &Transaction<'_>) -> Result<()> {
     let ids: Vec<String> = tx.prepare("SELECT id FROM resident")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
@@ -200,6 +211,28 @@ fn decode_row(r: &rusqlite::Row<'_>, today: NaiveDate) -> rusqlite::Result<Progr
 }
 
 impl Store {
+    /// The programme thresholds and intervals in force.
+    pub fn program_config(&mut self) -> Result<ProgramConfig> {
+        let tx = self.conn.transaction()?;
+        let cfg = config_in(&tx)?;
+        tx.commit()?;
+        Ok(cfg)
+    }
+
+    /// Puts an install's programme thresholds and intervals in force. When
+    /// they differ from those in force, every resident's programme state is
+    /// recomputed in the same transaction; returns whether that happened.
+    pub fn apply_program_config(&mut self, cfg: &ProgramConfig) -> Result<bool> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if &config_in(&tx)? == cfg {
+            return Ok(false);
+        }
+        tx.execute("INSERT OR REPLACE INTO setting (key, value) VALUES ('programs.config', ?1)", [serde_json::to_string(cfg)?])?;
+        rebuild_all(&tx)?;
+        tx.commit()?;
+        Ok(true)
+    }
+
     /// Everyone whose next service in any programme is owed by `until`, and who
     /// is in the programme on `today`: one range scan.
     pub fn program_rows(&self, _actor: &Actor, today: NaiveDate, until: NaiveDate, village: Option<&str>) -> Result<Vec<ProgramRow>> {

@@ -302,8 +302,10 @@ pub fn enrolment(program: Program, facts: MemberFacts<'_>) -> Option<Enrolment> 
     Some(Enrolment { eligible_from, enrolled_on, until: None })
 }
 
-/// Thresholds and intervals of the programmes.
+/// Thresholds and intervals of the programmes. An install may set any of
+/// them in `<data dir>/programs.json`; what it leaves out keeps the default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(default, deny_unknown_fields)]
 pub struct ProgramConfig {
     /// BP target under 65 (H1): systolic and diastolic must both be below.
     pub bp_target: (f64, f64),
