@@ -6,10 +6,10 @@ use chrono::NaiveDate;
 use rusqlite::{params, OptionalExtension, Transaction};
 use vhr_domain::forms::FormValues;
 use vhr_domain::i18n::Localized;
-use vhr_domain::programs::{anchor, standing, DoneService, Enrolment, LastService, MemberFacts, Program, ProgramConfig, Standing};
+use vhr_domain::programs::{anchor, standing, DoneService, Enrolment, Entry, LastService, MemberFacts, Program, ProgramConfig, Standing};
 use vhr_domain::resident::{RecordStatus, ResidentInput};
 
-use crate::residents::{registered_of, summary, ResidentSummary};
+use crate::residents::{summary, ResidentSummary};
 use crate::{Actor, Result, Store, StoreError};
 
 /// A resident's state in one programme, as the work list needs it.
@@ -102,6 +102,7 @@ pub(crate) fn refresh(tx: &Transaction<'_>, resident_id: &str) -> Result<()> {
     let active = RecordStatus::from_code(&line.status) == Some(RecordStatus::Active);
     let created_on = input.created_on.unwrap_or(birth);
     let cfg = config_in(tx)?;
+    let mut registered = Vec::new();
     for program in Program::ALL {
         let code = program.code();
         let episode = crate::episodes::latest(tx, resident_id, program)?.map(|e| e.episode);
@@ -115,6 +116,9 @@ pub(crate) fn refresh(tx: &Transaction<'_>, resident_id: &str) -> Result<()> {
         let done_refs: Vec<DoneService<'_>> =
             done.iter().map(|d| DoneService { form_id: &d.form_id, date: d.date, values: &d.values }).collect();
         let Some(st) = standing(program, facts, &done_refs, &cfg) else { continue };
+        if program.entry() == Entry::Registered {
+            registered.push(code);
+        }
         let a = anchor(&st, &cfg).map(|d| d.to_string()).unwrap_or_else(|| NEVER.to_string());
         let last = st.last.as_ref();
         tx.prepare_cached(
@@ -149,6 +153,8 @@ pub(crate) fn refresh(tx: &Transaction<'_>, resident_id: &str) -> Result<()> {
             serde_json::to_string(&st.plan)?,
         ])?;
     }
+    tx.prepare_cached("UPDATE program_state SET registered = ?2 WHERE resident_id = ?1")?
+        .execute(params![resident_id, registered.join(",")])?;
     Ok(())
 }
 
@@ -173,16 +179,12 @@ pub(crate) fn rebuild_all(tx: &Transaction<'_>) -> Result<()> {
 }
 
 /// The columns of a work-list line: a resident summary's, then the state's.
-fn row_select() -> String {
-    format!(
-        "SELECT p.resident_id, p.record_no, p.name, p.sex, p.birth_date, p.village_code, p.id_number, p.household_id, 'active',
-                p.dx_hypertension, p.dx_diabetes, p.dx_severe_mental, {},
+const ROW_SELECT: &str =
+    "SELECT p.resident_id, p.record_no, p.name, p.sex, p.birth_date, p.village_code, p.id_number, p.household_id, 'active',
+                p.dx_hypertension, p.dx_diabetes, p.dx_severe_mental, p.registered,
                 p.program, p.eligible_from, p.enrolled_on, p.until, p.plan,
                 p.last_date, p.next_date, p.next_step, p.classification, p.summary_zh, p.summary_en
-         FROM program_state p",
-        registered_of("p.resident_id")
-    )
-}
+         FROM program_state p";
 
 fn decode_row(r: &rusqlite::Row<'_>, today: NaiveDate) -> rusqlite::Result<ProgramRow> {
     let code = r.get_ref(13)?.as_str()?.to_string();
@@ -239,7 +241,7 @@ impl Store {
         // Rows exist only for active residents.
         let sql = format!(
             "{} WHERE p.anchor <= ?1 AND p.eligible_from <= ?2 AND (p.until IS NULL OR p.until > ?2) AND (?3 IS NULL OR p.village_code = ?3)",
-            row_select()
+            ROW_SELECT
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params![until.to_string(), today.to_string(), village], |r| decode_row(r, today))?;
@@ -248,7 +250,7 @@ impl Store {
 
     /// Every programme a resident is in, with their standing.
     pub fn standings_of(&self, _actor: &Actor, resident_id: &str, today: NaiveDate) -> Result<Vec<ProgramRow>> {
-        let sql = format!("{} WHERE p.resident_id = ?1", row_select());
+        let sql = format!("{ROW_SELECT} WHERE p.resident_id = ?1");
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([resident_id], |r| decode_row(r, today))?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -51,17 +51,7 @@ pub struct SearchSpec {
 
 pub(crate) const SUMMARY_COLUMNS: &str = "r.id, r.record_no, r.name, r.sex, r.birth_date, r.village_code, r.id_number, \
      r.household_id, r.status, r.dx_hypertension, r.dx_diabetes, r.dx_severe_mental, \
-     (SELECT group_concat(q.program) FROM program_state q WHERE q.resident_id = r.id \
-      AND q.program IN ('maternal', 'severe_mental', 'tuberculosis'))";
-
-/// The registered programmes a resident is in, as comma-separated codes (the
-/// thirteenth summary column), for the resident whose id is `id_expr`.
-pub(crate) fn registered_of(id_expr: &str) -> String {
-    format!(
-        "(SELECT group_concat(q.program) FROM program_state q WHERE q.resident_id = {id_expr} \
-          AND q.program IN ('maternal', 'severe_mental', 'tuberculosis'))"
-    )
-}
+     (SELECT q.registered FROM program_state q WHERE q.resident_id = r.id LIMIT 1)";
 
 /// A resident is in a registered programme (for the tag filters).
 fn in_programme(program: &str) -> String {

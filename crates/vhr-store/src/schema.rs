@@ -11,6 +11,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0002_service_records.sql")),
         M::up(include_str!("../migrations/0003_program_state.sql")),
         M::up(include_str!("../migrations/0004_program_episodes.sql")),
+        M::up(include_str!("../migrations/0005_program_state_registered.sql")),
     ])
 }
 
@@ -21,7 +22,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
 
 /// How many migrations exist; a fully migrated database has this user_version.
 pub fn latest_version() -> usize {
-    4
+    5
 }
 
 /// Brings a database to exactly `version` migrations, for tests of upgrades
