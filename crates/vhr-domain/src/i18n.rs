@@ -26,7 +26,7 @@ impl Lang {
 }
 
 /// A text in both languages, as the form definitions and code sets carry it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Localized {
     pub zh: String,
     pub en: String,

@@ -115,7 +115,7 @@ impl crate::Batch<'_> {
             at,
             Recorded { entity: "program_episode", entity_id: &saved.episode.id, version: 1, op: "create", changes: &[], snapshot: &snap },
         )?;
-        crate::programs::refresh(tx, &saved.resident_id)?;
+        crate::programs::refresh(tx, &saved.resident_id, Some(at.date_naive()))?;
         Ok(saved)
     }
 
@@ -197,7 +197,7 @@ impl crate::Batch<'_> {
                 snapshot: &snap,
             },
         )?;
-        crate::programs::refresh(tx, &after.resident_id)?;
+        crate::programs::refresh(tx, &after.resident_id, Some(at.date_naive()))?;
         Ok(after)
     }
 

@@ -73,7 +73,12 @@ fn services_for(tx: &Transaction<'_>, resident_id: &str, program: Program, since
 
 /// Recomputes one resident's rows from their record, episodes and services.
 /// Runs inside the transaction of the change that may have moved them.
-pub(crate) fn refresh(tx: &Transaction<'_>, resident_id: &str) -> Result<()> {
+///
+/// `as_of` is the day of the change (see [`standing`]); `None` when there is
+/// no change to date it by (a rebuild), which keeps every visit of a sequence.
+/// A work list asked for a day before the last change may not name a visit
+/// lost by then.
+pub(crate) fn refresh(tx: &Transaction<'_>, resident_id: &str, as_of: Option<NaiveDate>) -> Result<()> {
     let line = tx
         .query_row(
             "SELECT data, birth_date, status, record_no, name, sex, village_code, id_number, household_id,
@@ -115,7 +120,7 @@ pub(crate) fn refresh(tx: &Transaction<'_>, resident_id: &str) -> Result<()> {
         let done = services_for(tx, resident_id, program, episode.as_ref().map(|e| e.started_on))?;
         let done_refs: Vec<DoneService<'_>> =
             done.iter().map(|d| DoneService { form_id: &d.form_id, date: d.date, values: &d.values }).collect();
-        let Some(st) = standing(program, facts, &done_refs, &cfg) else { continue };
+        let Some(st) = standing(program, facts, &done_refs, &cfg, as_of) else { continue };
         if program.entry() == Entry::Registered {
             registered.push(code);
         }
@@ -147,8 +152,9 @@ pub(crate) fn refresh(tx: &Transaction<'_>, resident_id: &str) -> Result<()> {
             last.and_then(|l| l.next_date).map(|d| d.to_string()),
             last.and_then(|l| l.next_step.clone()),
             last.and_then(|l| l.classification.clone()),
-            last.map(|l| l.summary.zh.clone()).unwrap_or_default(),
-            last.map(|l| l.summary.en.clone()).unwrap_or_default(),
+            // Sequence programmes keep the names of the visits already lost here.
+            last.map(|l| l.summary.zh.clone()).unwrap_or_else(|| st.missed.zh.clone()),
+            last.map(|l| l.summary.en.clone()).unwrap_or_else(|| st.missed.en.clone()),
             st.enrolment.until.map(|d| d.to_string()),
             serde_json::to_string(&st.plan)?,
         ])?;
@@ -173,7 +179,7 @@ pub(crate) fn config_in(tx: &Transaction<'_>) -> Result<ProgramConfig> {
 pub(crate) fn rebuild_all(tx: &Transaction<'_>) -> Result<()> {
     let ids: Vec<String> = tx.prepare("SELECT id FROM resident")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
     for id in ids {
-        refresh(tx, &id)?;
+        refresh(tx, &id, None)?;
     }
     Ok(())
 }
@@ -192,15 +198,19 @@ fn decode_row(r: &rusqlite::Row<'_>, today: NaiveDate) -> rusqlite::Result<Progr
         .ok_or_else(|| rusqlite::Error::FromSqlConversionFailure(13, rusqlite::types::Type::Text, format!("programme {code:?}").into()))?;
     let plan: String = r.get(17)?;
     let last_date: Option<String> = r.get(18)?;
-    let last = match last_date {
-        Some(d) => Some(LastService {
-            date: date(&d)?,
-            next_date: r.get::<_, Option<String>>(19)?.as_deref().map(date).transpose()?,
-            next_step: r.get(20)?,
-            classification: r.get(21)?,
-            summary: Localized::new(r.get::<_, String>(22)?, r.get::<_, String>(23)?),
-        }),
-        None => None,
+    let said = Localized::new(r.get::<_, String>(22)?, r.get::<_, String>(23)?);
+    let (last, missed) = match last_date {
+        Some(d) => (
+            Some(LastService {
+                date: date(&d)?,
+                next_date: r.get::<_, Option<String>>(19)?.as_deref().map(date).transpose()?,
+                next_step: r.get(20)?,
+                classification: r.get(21)?,
+                summary: said,
+            }),
+            Localized::default(),
+        ),
+        None => (None, said),
     };
     let enrolment = Enrolment {
         eligible_from: date(&r.get::<_, String>(14)?)?,
@@ -209,7 +219,7 @@ fn decode_row(r: &rusqlite::Row<'_>, today: NaiveDate) -> rusqlite::Result<Progr
     };
     let plan =
         serde_json::from_str(&plan).map_err(|e| rusqlite::Error::FromSqlConversionFailure(17, rusqlite::types::Type::Text, Box::new(e)))?;
-    Ok(ProgramRow { resident: summary(r, today)?, standing: Standing { program, enrolment, last, plan } })
+    Ok(ProgramRow { resident: summary(r, today)?, standing: Standing { program, enrolment, last, plan, missed } })
 }
 
 impl Store {

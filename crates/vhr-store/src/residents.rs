@@ -251,7 +251,7 @@ pub(crate) fn write_resident(
         |row| row.get(0),
     )?;
     write_keys(tx, pk, r)?;
-    crate::programs::refresh(tx, &r.id)?;
+    crate::programs::refresh(tx, &r.id, Some(at.date_naive()))?;
     // A creation's content is its snapshot; only later versions list changes.
     let changes = before.map(|b| diff(&tracked(b), &tracked(r))).unwrap_or_default();
     let snapshot = serde_json::to_value(r)?;

@@ -150,7 +150,7 @@ impl Store {
             at,
             Recorded { entity: "service_record", entity_id: id, version: after.version, op: "update", changes: &changes, snapshot: &snap },
         )?;
-        crate::programs::refresh(&tx, &after.resident_id)?;
+        crate::programs::refresh(&tx, &after.resident_id, Some(at.date_naive()))?;
         tx.commit()?;
         Ok(after)
     }
@@ -243,7 +243,7 @@ impl crate::Batch<'_> {
             at,
             Recorded { entity: "service_record", entity_id: &record_.id, version: 1, op: "create", changes: &[], snapshot: &snap },
         )?;
-        crate::programs::refresh(tx, &record_.resident_id)?;
+        crate::programs::refresh(tx, &record_.resident_id, Some(at.date_naive()))?;
         Ok(record_)
     }
 }

@@ -134,27 +134,48 @@ pub struct Standing {
     pub enrolment: Enrolment,
     /// The latest follow-up that books the next one (follow-up programmes).
     pub last: Option<LastService>,
-    /// The visits still owed (sequence programmes).
+    /// The visits still owed (sequence programmes), from the first one not
+    /// yet lost when the standing was computed.
     pub plan: Vec<PlannedVisit>,
+    /// The visits of the sequence already lost when the standing was
+    /// computed ("6月龄健康检查、8月龄健康检查"); empty if none.
+    pub missed: Localized,
 }
 
 /// Computes a resident's standing in a programme from their facts and the
 /// programme's services, oldest first (for follow-up programmes the latest
 /// booking form is enough). `None` when they are not in it.
-pub fn standing(program: Program, facts: MemberFacts<'_>, services: &[DoneService<'_>], cfg: &ProgramConfig) -> Option<Standing> {
+///
+/// `as_of` is the day the standing is computed, when known: visits of a
+/// sequence lost by then stay lost, so they are kept only by name and the
+/// kept state starts at the first visit still owed (a smaller row, and a
+/// later anchor, so the work list reads fewer rows).
+pub fn standing(
+    program: Program,
+    facts: MemberFacts<'_>,
+    services: &[DoneService<'_>],
+    cfg: &ProgramConfig,
+    as_of: Option<NaiveDate>,
+) -> Option<Standing> {
     let enrolment = enrolment(program, facts)?;
     let since = facts.episode.map(|e| e.started_on);
     let in_episode: Vec<DoneService<'_>> = services.iter().copied().filter(|s| since.is_none_or(|d| s.date >= d)).collect();
     if program.is_sequence() {
-        let plan = plan(program, &enrolment, facts.birth, facts.episode, &in_episode, cfg);
-        return Some(Standing { program, enrolment, last: None, plan });
+        let mut plan = plan(program, &enrolment, facts.birth, facts.episode, &in_episode, cfg);
+        let lost = as_of.map_or(0, |day| plan.iter().take_while(|v| v.lost_on.is_some_and(|l| day >= l)).count());
+        let missed: Vec<PlannedVisit> = plan.drain(..lost).collect();
+        let missed = Localized::new(
+            missed.iter().map(|v| v.label.zh.as_str()).collect::<Vec<_>>().join("、"),
+            missed.iter().map(|v| v.label.en.as_str()).collect::<Vec<_>>().join(", "),
+        );
+        return Some(Standing { program, enrolment, last: None, plan, missed });
     }
     let last = in_episode
         .iter()
         .rev()
         .find(|s| program.booking_forms().contains(&s.form_id))
         .map(|s| LastService::from_values(program, s.date, s.values));
-    Some(Standing { program, enrolment, last, plan: Vec::new() })
+    Some(Standing { program, enrolment, last, plan: Vec::new(), missed: Localized::default() })
 }
 
 /// The earliest date the programme's next service is owed, whatever today is:
@@ -221,7 +242,7 @@ pub fn due_item(standing: &Standing, today: NaiveDate, cfg: &ProgramConfig) -> O
         return annual_item(program, standing.enrolment.enrolled_on, standing.last.as_ref(), today, cfg);
     }
     if program.is_sequence() {
-        return sequence_item(program, &standing.plan, today, cfg);
+        return sequence_item(program, &standing.plan, &standing.missed, today, cfg);
     }
     let last = standing.last.as_ref();
     let short = last.is_some_and(|l| l.is_short(program));
@@ -253,17 +274,18 @@ pub fn due_item(standing: &Standing, today: NaiveDate, cfg: &ProgramConfig) -> O
 }
 
 /// The first visit of a sequence not yet lost, naming the ones missed before it.
-fn sequence_item(program: Program, plan: &[PlannedVisit], today: NaiveDate, cfg: &ProgramConfig) -> Option<DueItem> {
+fn sequence_item(program: Program, plan: &[PlannedVisit], missed: &Localized, today: NaiveDate, cfg: &ProgramConfig) -> Option<DueItem> {
     let lost = plan.iter().take_while(|v| v.lost_on.is_some_and(|l| today >= l)).count();
     let v = plan.get(lost)?;
     let state = state_on(today, v.due_on, v.window_end, None, cfg)?;
     let mut parts = vec![program.label(), v.label.clone()];
-    if lost > 0 {
-        let names: Vec<&PlannedVisit> = plan[..lost].iter().collect();
-        parts.push(Localized::new(
-            format!("已错过：{}", names.iter().map(|n| n.label.zh.as_str()).collect::<Vec<_>>().join("、")),
-            format!("missed: {}", names.iter().map(|n| n.label.en.as_str()).collect::<Vec<_>>().join(", ")),
-        ));
+    let names = |before: &str, later: Vec<&str>, sep: &str| {
+        [before].into_iter().filter(|s| !s.is_empty()).chain(later).collect::<Vec<_>>().join(sep)
+    };
+    let zh = names(&missed.zh, plan[..lost].iter().map(|n| n.label.zh.as_str()).collect(), "、");
+    if !zh.is_empty() {
+        let en = names(&missed.en, plan[..lost].iter().map(|n| n.label.en.as_str()).collect(), ", ");
+        parts.push(Localized::new(format!("已错过：{zh}"), format!("missed: {en}")));
     }
     Some(DueItem {
         program,
@@ -329,7 +351,7 @@ mod tests {
     /// A resident's standing as the store would keep it.
     fn st(program: Program, enrolled_on: NaiveDate, last: Option<&LastService>) -> Standing {
         let enrolment = Enrolment { eligible_from: enrolled_on, enrolled_on, until: None };
-        Standing { program, enrolment, last: last.cloned(), plan: Vec::new() }
+        Standing { program, enrolment, last: last.cloned(), plan: Vec::new(), missed: Localized::default() }
     }
 
     fn state(l: Option<&LastService>, today: &str) -> Option<DueState> {

@@ -41,7 +41,7 @@ impl Case {
         let facts = MemberFacts { birth: self.birth, basic_info: &self.basic, created_on: self.created_on, episode: self.episode.as_ref() };
         let done: Vec<DoneService<'_>> =
             self.services.iter().map(|(f, date, v)| DoneService { form_id: f, date: *date, values: v }).collect();
-        standing(program, facts, &done, &ProgramConfig::default())
+        standing(program, facts, &done, &ProgramConfig::default(), None)
     }
 
     fn due(&self, program: Program, today: &str) -> Option<DueItem> {
@@ -217,4 +217,15 @@ fn forms_open_programmes() {
         episode_effect("postpartum_visit", &pp, Some(&open)),
         Some(EpisodeEffect::Note { details: obj(json!({"delivery_date": "2027-02-01"})) })
     );
+}
+
+#[test]
+fn visits_lost_when_the_state_is_kept_stay_named() {
+    let child = Case::new("2020-03-15", "2020-03-16");
+    let facts = MemberFacts { birth: child.birth, basic_info: &child.basic, created_on: child.created_on, episode: None };
+    let kept = standing(Program::Child, facts, &[], &ProgramConfig::default(), Some(d("2026-03-20"))).unwrap();
+    assert_eq!(kept.plan.len(), 1, "only the 6-year check is still owed");
+    assert!(kept.missed.zh.starts_with("新生儿家庭访视、满月健康管理"), "{}", kept.missed.zh);
+    let item = due_item(&kept, d("2026-03-20"), &ProgramConfig::default()).unwrap();
+    assert_eq!(item, child.due(Program::Child, "2026-03-20").unwrap(), "the same line as from the whole plan");
 }
