@@ -14,8 +14,8 @@ pkgs=(
   fonts-noto-cjk
   # Headless Chromium for the fast UI tests with mocked IPC.
   chromium
-  # Reading printed PDFs back in tests.
-  poppler-utils
+  # Reading printed PDFs back in tests: text, pages, images, QR codes.
+  poppler-utils zbar-tools
 )
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$p")

@@ -32,6 +32,10 @@ pub enum Error {
     Forms(String),
     #[error("storage failed: {0}")]
     Storage(String),
+    #[error("printing was cancelled")]
+    Cancelled,
+    #[error("printing failed: {0}")]
+    Print(String),
 }
 
 /// An error as the UI and the CLI's JSON output receive it.
@@ -62,6 +66,8 @@ impl Error {
             Error::NotFound { .. } => "not_found",
             Error::Forms(_) => "form_definition",
             Error::Storage(_) => "storage",
+            Error::Cancelled => "cancelled",
+            Error::Print(_) => "print",
         }
     }
 
@@ -155,6 +161,20 @@ impl Error {
                     format!("数据保存失败，已输入的内容未丢失，请重试：{e}")
                 } else {
                     format!("Saving failed; nothing you typed is lost, please try again: {e}")
+                }
+            }
+            Error::Cancelled => {
+                if zh {
+                    "已取消打印，未生成文件".into()
+                } else {
+                    "Printing was cancelled; no file was made".into()
+                }
+            }
+            Error::Print(e) => {
+                if zh {
+                    format!("无法生成打印文件：{e}")
+                } else {
+                    format!("The print file could not be made: {e}")
                 }
             }
         }

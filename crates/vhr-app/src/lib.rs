@@ -9,6 +9,7 @@ pub mod env;
 mod error;
 pub mod forms;
 pub mod paths;
+mod printing;
 mod programs;
 mod services;
 
@@ -32,6 +33,7 @@ use vhr_store::{Actor, HistoryEntry, Household, HouseholdSummary, NewResident, R
 
 pub use env::{Clock, FixedClock, IdSource, RandomIds, SequentialIds, SystemClock};
 pub use error::{Error, WireError};
+pub use printing::{CardsRequest, Printed};
 pub use programs::{EndProgramRequest, EnrolRequest, ProgramStatus};
 pub use services::{AddServiceRequest, SavedService, TimelineEntry, UpdateServiceRequest, WorkItem};
 

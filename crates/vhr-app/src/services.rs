@@ -273,8 +273,11 @@ impl Clinic {
         fn key(i: &WorkItem) -> (DueState, NaiveDate, &str, &str, Program) {
             (i.due.state, i.due.due_on, &i.resident.village_code, &i.resident.record_no, i.due.program)
         }
-        items.sort_by(|a, b| key(a).cmp(&key(b)));
-        Ok(items)
+        // Sort positions, not the items: a line is a few hundred bytes and the list has thousands.
+        let mut order: Vec<usize> = (0..items.len()).collect();
+        order.sort_unstable_by(|&a, &b| key(&items[a]).cmp(&key(&items[b])));
+        let mut slots: Vec<Option<WorkItem>> = items.into_iter().map(Some).collect();
+        Ok(order.into_iter().filter_map(|i| slots[i].take()).collect())
     }
 
     /// Every service record of a resident, newest first.

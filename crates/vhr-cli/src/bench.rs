@@ -23,6 +23,9 @@ pub struct BenchArgs {
     /// How many timed operations of each kind.
     #[arg(long, default_value_t = 500)]
     samples: usize,
+    /// Time only the work list (for profiling it on a kept clinic).
+    #[arg(long)]
+    worklist_only: bool,
     /// Reuse (or keep) the benchmark clinic in this folder instead of a temporary one.
     #[arg(long)]
     keep: Option<PathBuf>,
@@ -84,6 +87,18 @@ pub fn run(args: &BenchArgs) -> Result<(), Error> {
         eprintln!("loaded {} residents in {:.1} s", n?, took.as_secs_f64());
     } else {
         clinic.sign_in("bench", PASSWORD)?;
+    }
+    if args.worklist_only {
+        let today = clinic.today();
+        let mut worklist = Vec::new();
+        let mut listed = 0;
+        for _ in 0..args.samples {
+            let (items, d) = time(|| clinic.worklist(today, None));
+            listed = items?.len();
+            worklist.push(d);
+        }
+        println!("{}", Stats(worklist).row(&format!("work list for the catchment ({listed} items)")));
+        return Ok(());
     }
     let people: Vec<_> = demo::households(&profile(), args.residents, SEED, clinic.today()).into_iter().flat_map(|h| h.members).collect();
     let mut rng = Rng::new(7);

@@ -58,12 +58,12 @@ fn in_programme(program: &str) -> String {
     format!("EXISTS (SELECT 1 FROM program_state q WHERE q.resident_id = r.id AND q.program = '{program}')")
 }
 
-const RESIDENT_COLUMNS: &str = "id, version, record_no, data, household_id, relation, is_head, status, institution, \
+pub(crate) const RESIDENT_COLUMNS: &str = "id, version, record_no, data, household_id, relation, is_head, status, institution, \
      created_by, created_at, updated_by, updated_at";
 
 pub(crate) fn summary(row: &Row<'_>, today: NaiveDate) -> rusqlite::Result<ResidentSummary> {
     let birth: String = row.get(4)?;
-    let birth_date = NaiveDate::parse_from_str(&birth, "%Y-%m-%d").map_err(|e| corrupt(4, e))?;
+    let birth_date = crate::programs::date(&birth)?;
     let sex: String = row.get(3)?;
     let status: String = row.get(8)?;
     let dx = Diagnoses { hypertension: row.get(9)?, diabetes: row.get(10)?, severe_mental: row.get(11)? };
@@ -120,6 +120,20 @@ fn tracked(r: &Resident) -> Value {
     v["household"] = serde_json::to_value(&r.household).expect("membership serialises");
     v["status"] = json!(r.status);
     v
+}
+
+/// Every resident a full `SELECT {RESIDENT_COLUMNS} …` with one parameter returns.
+pub(crate) fn load_where(conn: &rusqlite::Connection, sql: &str, arg: &dyn ToSql) -> Result<Vec<Resident>> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map([arg], resident_row)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (mut r, created, updated) = row?;
+        r.created_at = parse_ts(&created)?;
+        r.updated_at = parse_ts(&updated)?;
+        out.push(r);
+    }
+    Ok(out)
 }
 
 fn load(tx: &rusqlite::Connection, where_sql: &str, key: &dyn ToSql) -> Result<Option<Resident>> {

@@ -12,6 +12,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0003_program_state.sql")),
         M::up(include_str!("../migrations/0004_program_episodes.sql")),
         M::up(include_str!("../migrations/0005_program_state_registered.sql")),
+        M::up(include_str!("../migrations/0006_print_log.sql")),
     ])
 }
 
@@ -22,7 +23,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
 
 /// How many migrations exist; a fully migrated database has this user_version.
 pub fn latest_version() -> usize {
-    5
+    6
 }
 
 /// Brings a database to exactly `version` migrations, for tests of upgrades

@@ -225,11 +225,36 @@ fn state_on(today: NaiveDate, due_on: NaiveDate, due_until: NaiveDate, missed_af
     })
 }
 
+/// A work-list reason from its parts, " · " between them: two allocations,
+/// as the list builds thousands.
+struct Reason(Localized);
+
+impl Reason {
+    fn new(first: (&str, &str)) -> Reason {
+        let mut r = Reason(Localized { zh: String::with_capacity(96), en: String::with_capacity(128) });
+        r.add(first);
+        r
+    }
+
+    fn add(&mut self, (zh, en): (&str, &str)) -> &mut Reason {
+        for (out, part) in [(&mut self.0.zh, zh), (&mut self.0.en, en)] {
+            if !part.is_empty() {
+                if !out.is_empty() {
+                    out.push_str(" · ");
+                }
+                out.push_str(part);
+            }
+        }
+        self
+    }
+}
+
 fn joined(parts: &[Localized]) -> Localized {
-    Localized::new(
-        parts.iter().map(|p| p.zh.as_str()).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · "),
-        parts.iter().map(|p| p.en.as_str()).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · "),
-    )
+    let mut r = Reason(Localized::default());
+    for p in parts {
+        r.add((&p.zh, &p.en));
+    }
+    r.0
 }
 
 /// The programme's next service for one resident, if it shows on `today`'s list.
@@ -256,21 +281,23 @@ pub fn due_item(standing: &Standing, today: NaiveDate, cfg: &ProgramConfig) -> O
         due_on + Duration::days(cfg.grace_days)
     };
     let state = state_on(today, due_on, window_end, Some(cfg.missed_after_days), cfg)?;
-    let mut parts = vec![program.label()];
+    let mut reason = Reason::new((program.label_zh(), program.label_en()));
     match last {
         Some(l) => {
-            parts.push(l.summary.clone());
+            reason.add((&l.summary.zh, &l.summary.en));
             if short {
-                parts.push(Localized::new("两周内随访", "2-week follow-up"));
+                reason.add(("两周内随访", "2-week follow-up"));
             }
         }
         None if first_tb_visit => {
-            parts.push(Localized::new("收到管理通知72小时内首次入户", "first home visit within 72 hours of the notice"))
+            reason.add(("收到管理通知72小时内首次入户", "first home visit within 72 hours of the notice"));
         }
-        None => parts.push(Localized::new("纳入管理后尚未随访", "not followed up since enrolment")),
+        None => {
+            reason.add(("纳入管理后尚未随访", "not followed up since enrolment"));
+        }
     }
     let form_id = if first_tb_visit { "tb_first_visit" } else { program.followup_form() };
-    Some(DueItem { program, form_id: form_id.to_string(), visit: None, due_on, window_end, state, reason: joined(&parts) })
+    Some(DueItem { program, form_id: form_id.to_string(), visit: None, due_on, window_end, state, reason: reason.0 })
 }
 
 /// The first visit of a sequence not yet lost, naming the ones missed before it.

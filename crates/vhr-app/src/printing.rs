@@ -1,0 +1,149 @@
+//! Printing: information cards one at a time or in batches, and any filled-in
+//! form as its national A4 page. Every print is logged (§8 C3).
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use vhr_domain::card::{card_of, CardData};
+use vhr_domain::problem::Problem;
+use vhr_domain::record_number::RecordNumber;
+use vhr_domain::resident::Resident;
+use vhr_print::{CardLayout, FormHeader, PrintError};
+use vhr_store::{CardSelection, PrintEntry};
+
+use crate::{Clinic, Error, Result};
+
+/// Which cards to print.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CardsRequest {
+    /// Records created on or after a day.
+    Since {
+        date: NaiveDate,
+    },
+    Village {
+        code: String,
+    },
+    Household {
+        id: String,
+    },
+    /// Residents by id, record number or ID number (a selection from the search list).
+    Residents {
+        ids: Vec<String>,
+    },
+}
+
+/// A finished print job.
+pub struct Printed {
+    pub pdf: Vec<u8>,
+    /// How many cards or forms it holds.
+    pub count: usize,
+    /// A short name for the file: `信息卡-石桥村-20261121` and the like.
+    pub name: String,
+}
+
+impl From<PrintError> for Error {
+    fn from(e: PrintError) -> Self {
+        match e {
+            PrintError::Cancelled => Error::Cancelled,
+            PrintError::Empty => Error::Invalid(vec![Problem::error("selection", "print.empty", "没有可打印的居民", "Nobody to print")]),
+            PrintError::CardSize(w, h) => Error::Invalid(vec![Problem::error(
+                "card_size",
+                "print.card_size",
+                format!("信息卡尺寸 {w}×{h} 毫米放不进 A4 纸"),
+                format!("A {w} × {h} mm card does not fit on A4"),
+            )]),
+            other => Error::Print(other.to_string()),
+        }
+    }
+}
+
+impl Clinic {
+    /// The card size in force: the `print.card_size` setting (`85.6x53.98`,
+    /// millimetres), else ISO/IEC 7810 ID-1 (C1, Unconfirmed).
+    pub fn card_layout(&self) -> Result<CardLayout> {
+        let mut layout = CardLayout::default();
+        if let Some(size) = self.store.setting("print.card_size")? {
+            let parsed = size.split_once(['x', '×']).and_then(|(w, h)| Some((w.trim().parse().ok()?, h.trim().parse().ok()?)));
+            let (w, h) = parsed.ok_or_else(|| Error::Storage(format!("print.card_size {size:?} is not WIDTHxHEIGHT in mm")))?;
+            layout.width_mm = w;
+            layout.height_mm = h;
+        }
+        layout.grid()?;
+        Ok(layout)
+    }
+
+    /// Sets the card size (millimetres); refused when it does not fit on A4.
+    pub fn set_card_size(&self, width_mm: f32, height_mm: f32) -> Result<()> {
+        CardLayout { width_mm, height_mm, ..CardLayout::default() }.grid()?;
+        Ok(self.store.set_setting("print.card_size", &format!("{width_mm}x{height_mm}"))?)
+    }
+
+    fn card_data(&self, r: &Resident) -> Result<CardData> {
+        let clinic = self.profile_required()?;
+        let no = RecordNumber::parse(&r.record_no).map_err(Error::Storage)?;
+        let exam = self.store.last_service(self.actor()?, &r.id, "health_exam")?;
+        Ok(card_of(&r.id, &no, &r.data, &clinic, exam.as_ref().map(|e| &e.data)))
+    }
+
+    /// What one resident's card says (for the preview on screen).
+    pub fn card(&self, resident_key: &str) -> Result<CardData> {
+        let view = self.resident(resident_key)?;
+        self.card_data(&view.resident)
+    }
+
+    /// The cards of a selection in one PDF, logged as one job.
+    /// `progress(done, total)` after each card; returning `false` cancels.
+    pub fn print_cards(&mut self, req: &CardsRequest, progress: &mut dyn FnMut(usize, usize) -> bool) -> Result<Printed> {
+        let actor = self.actor()?.clone();
+        let clinic = self.profile_required()?;
+        let (selection, what) = match req {
+            CardsRequest::Since { date } => (CardSelection::CreatedSince(*date), format!("{date}起建档")),
+            CardsRequest::Village { code } => {
+                let name = clinic.village(code).map(|v| v.name.clone()).unwrap_or_else(|| code.clone());
+                (CardSelection::Village(code.clone()), name)
+            }
+            CardsRequest::Household { id } => (CardSelection::Household(id.clone()), "家庭".to_string()),
+            CardsRequest::Residents { ids } => (CardSelection::Residents(ids.clone()), String::new()),
+        };
+        let residents = self.store.residents_for_cards(&actor, &selection)?;
+        let cards = residents.iter().map(|r| self.card_data(r)).collect::<Result<Vec<_>>>()?;
+        let pdf = vhr_print::cards_pdf(&cards, self.card_layout()?, progress)?;
+        let job = self.env.ids.new_id();
+        let printed: Vec<(String, Option<String>)> = cards.iter().map(|c| (c.resident_id.clone(), None)).collect();
+        self.store.log_prints(&actor, &job, "card", &printed, self.env.clock.now())?;
+        let who = match (cards.as_slice(), what.is_empty()) {
+            ([one], true) => format!("{}-{}", one.name, one.record_no),
+            (_, true) => format!("{}张", cards.len()),
+            (_, false) => what,
+        };
+        Ok(Printed { pdf, count: cards.len(), name: format!("信息卡-{who}-{}", self.today().format("%Y%m%d")) })
+    }
+
+    /// A filled-in form as its A4 page(s), logged.
+    pub fn print_form(&mut self, record_id: &str) -> Result<Printed> {
+        let record = self.service(record_id)?;
+        let view = self.resident(&record.resident_id)?;
+        let form = self.forms.form(&record.form_id).ok_or_else(|| Error::NotFound { entity: "form".into(), id: record.form_id.clone() })?;
+        let clinic = self.profile_required()?;
+        let actor = self.actor()?.clone();
+        let header = FormHeader {
+            name: view.resident.data.name.clone(),
+            record_no: view.resident.record_no.clone(),
+            record_no_short: view.record_no_short.clone(),
+            institution: clinic.institution_name.clone(),
+            printed: format!("打印：{} {}", actor.name, self.today()),
+        };
+        let pdf = vhr_print::form_pdf(form, &self.forms, &record.data, &header)?;
+        let job = self.env.ids.new_id();
+        self.store.log_prints(&actor, &job, "form", &[(view.resident.id.clone(), Some(record.id.clone()))], self.env.clock.now())?;
+        let name = format!("{}-{}-{}", form.title.zh, view.resident.data.name, record.service_date.format("%Y%m%d"));
+        Ok(Printed { pdf, count: 1, name })
+    }
+
+    /// Every print of a resident's card and forms, newest first.
+    pub fn prints_of(&self, resident_key: &str) -> Result<Vec<PrintEntry>> {
+        let view = self.resident(resident_key)?;
+        Ok(self.store.prints_of(self.actor()?, &view.resident.id)?)
+    }
+}

@@ -1,0 +1,95 @@
+//! The print log (§8 C3) and the residents a batch of cards selects.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{params, ToSql};
+use serde::Serialize;
+use ts_rs::TS;
+use vhr_domain::resident::Resident;
+
+use crate::residents::{load_where, RESIDENT_COLUMNS};
+use crate::{parse_ts, ts, Actor, Result, Store};
+
+/// Which residents a batch of cards is for. Only active records are printed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CardSelection {
+    /// Records created (建档日期) on or after this day.
+    CreatedSince(NaiveDate),
+    Village(String),
+    Household(String),
+    /// These residents, in this order (a selection from the search list).
+    Residents(Vec<String>),
+}
+
+/// One printed card or form.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct PrintEntry {
+    pub job: String,
+    pub at: DateTime<Utc>,
+    pub user_name: String,
+    pub kind: String,
+    pub resident_id: String,
+    pub record_id: Option<String>,
+}
+
+impl Store {
+    /// The active residents a selection names, in village and record-number
+    /// order (or in the order given).
+    pub fn residents_for_cards(&self, _actor: &Actor, selection: &CardSelection) -> Result<Vec<Resident>> {
+        let (cond, arg): (&str, Box<dyn ToSql>) = match selection {
+            CardSelection::CreatedSince(day) => ("json_extract(data, '$.created_on') >= ?1", Box::new(day.to_string())),
+            CardSelection::Village(code) => ("village_code = ?1", Box::new(code.clone())),
+            CardSelection::Household(id) => ("household_id = ?1", Box::new(id.clone())),
+            CardSelection::Residents(ids) => {
+                let mut out = Vec::new();
+                for id in ids {
+                    if let Some(r) = self.resident(_actor, id)? {
+                        if r.status == vhr_domain::resident::RecordStatus::Active && !out.iter().any(|o: &Resident| o.id == r.id) {
+                            out.push(r);
+                        }
+                    }
+                }
+                return Ok(out);
+            }
+        };
+        let sql = format!("SELECT {RESIDENT_COLUMNS} FROM resident WHERE {cond} AND status = 'active' ORDER BY village_code, record_no");
+        load_where(&self.conn, &sql, arg.as_ref())
+    }
+
+    /// Records that these residents' cards or forms were printed, as one job.
+    pub fn log_prints(
+        &mut self,
+        actor: &Actor,
+        job: &str,
+        kind: &str,
+        printed: &[(String, Option<String>)],
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO print_log (job, at, user_id, user_name, kind, resident_id, record_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for (resident_id, record_id) in printed {
+                stmt.execute(params![job, ts(at), actor.user_id, actor.name, kind, resident_id, record_id])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every print of a resident's card or forms, newest first.
+    pub fn prints_of(&self, _actor: &Actor, resident_id: &str) -> Result<Vec<PrintEntry>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT job, at, user_name, kind, resident_id, record_id FROM print_log WHERE resident_id = ?1 ORDER BY at DESC, pk DESC",
+        )?;
+        let rows = stmt.query_map([resident_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (job, at, user_name, kind, resident_id, record_id) = row?;
+            out.push(PrintEntry { job, at: parse_ts(&at)?, user_name, kind, resident_id, record_id });
+        }
+        Ok(out)
+    }
+}
