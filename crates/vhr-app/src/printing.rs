@@ -34,6 +34,7 @@ pub enum CardsRequest {
 }
 
 /// A finished print job.
+#[derive(Debug)]
 pub struct Printed {
     pub pdf: Vec<u8>,
     /// How many cards or forms it holds.

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use serde_json::Value;
-use vhr_app::{paths, Clinic, Env, Error, RegisterRequest, SearchRequest, SetupRequest};
+use vhr_app::{paths, CardsRequest, Clinic, Env, Error, RegisterRequest, SearchRequest, SetupRequest};
 use vhr_domain::clinic::{ClinicProfile, SerialBlock, Village};
 use vhr_domain::i18n::Lang;
 use vhr_domain::population::Tag;
@@ -66,6 +66,31 @@ enum Command {
     },
     /// Measures search, open and save on a demo clinic (see docs/benchmarks.md).
     Bench(bench::BenchArgs),
+    /// Prints information cards to one PDF: by village, by creation date, by household or by resident.
+    Cards {
+        #[arg(long, conflicts_with_all = ["since", "household", "resident"])]
+        village: Option<String>,
+        /// Records created on or after this day, YYYY-MM-DD.
+        #[arg(long, conflicts_with_all = ["household", "resident"])]
+        since: Option<String>,
+        #[arg(long, conflicts_with = "resident")]
+        household: Option<String>,
+        /// A resident (UUID, record number or ID number); repeat for several.
+        #[arg(long)]
+        resident: Vec<String>,
+        /// The card size in mm, WIDTHxHEIGHT (default: the clinic's setting, else 85.6x53.98).
+        #[arg(long)]
+        card_size: Option<String>,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Prints a filled-in form (a service record) as its national A4 page.
+    PrintForm {
+        /// The service record's id.
+        record: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -440,6 +465,53 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                     );
                 }
             }
+            Ok(())
+        }
+        Command::Cards { village, since, household, resident, card_size, out } => {
+            let mut clinic = signed_in(cli, lang)?;
+            let req = if let Some(code) = village {
+                CardsRequest::Village { code: code.clone() }
+            } else if let Some(d) = since {
+                let date = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                    .map_err(|_| Failure::usage(format!("--since {d}: write YYYY-MM-DD")))?;
+                CardsRequest::Since { date }
+            } else if let Some(id) = household {
+                CardsRequest::Household { id: id.clone() }
+            } else if !resident.is_empty() {
+                CardsRequest::Residents { ids: resident.clone() }
+            } else {
+                return Err(Failure::usage("name the cards: --village CODE, --since YYYY-MM-DD, --household ID or --resident KEY"));
+            };
+            if let Some(size) = card_size {
+                let (w, h) = size
+                    .split_once('x')
+                    .and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)))
+                    .ok_or_else(|| Failure::usage(format!("--card-size {size}: write WIDTHxHEIGHT in mm, e.g. 85.6x53.98")))?;
+                clinic.set_card_size(w, h).map_err(|e| fail(e, lang))?;
+            }
+            let printed = clinic
+                .print_cards(&req, &mut |done, total| {
+                    eprint!("\r{done}/{total}");
+                    true
+                })
+                .map_err(|e| fail(e, lang))?;
+            eprintln!();
+            std::fs::write(out, &printed.pdf).map_err(|e| Failure { code: 3, message: format!("{}: {e}", out.display()), wire: None })?;
+            eprintln!(
+                "{}",
+                if lang == Lang::Zh {
+                    format!("已生成 {} 张信息卡：{}", printed.count, out.display())
+                } else {
+                    format!("{} cards written to {}", printed.count, out.display())
+                }
+            );
+            Ok(())
+        }
+        Command::PrintForm { record, out } => {
+            let mut clinic = signed_in(cli, lang)?;
+            let printed = clinic.print_form(record).map_err(|e| fail(e, lang))?;
+            std::fs::write(out, &printed.pdf).map_err(|e| Failure { code: 3, message: format!("{}: {e}", out.display()), wire: None })?;
+            eprintln!("{}", out.display());
             Ok(())
         }
         Command::Form(FormCommand::Registry) => {

@@ -143,3 +143,40 @@ fn form_add_and_the_worklist() {
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("请填写「血压—收缩压」"));
 }
+
+#[test]
+fn cards_and_forms_print_to_pdf() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let r = resident_json("打印丁", "11010519491231002X");
+    assert!(cli(dir.path(), &["resident", "add", "--json", "-"], Some(&r.to_string())).status.success());
+    let visit = json!({
+        "visit_date": "2026-11-20", "method": "1", "symptoms": ["1"], "emergency": ["1"], "sbp": 132, "dbp": 84,
+        "adherence": "1", "adverse_reaction": "1", "classification": "1", "next_step": "1", "next_date": "2027-02-20", "doctor": "李春华"
+    });
+    let add = cli(
+        dir.path(),
+        &["form", "add", "--resident", "45010210110100001", "--form", "hypertension_followup", "--json", "-"],
+        Some(&visit.to_string()),
+    );
+    let record = stdout_json(&add)["record"]["id"].as_str().unwrap().to_string();
+
+    let cards = dir.path().join("cards.pdf");
+    let out = cli(dir.path(), &["cards", "--village", "101", "--out", cards.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = Command::new("pdftotext").args([cards.to_str().unwrap(), "-"]).output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("打印丁") && text.contains("45010210110100001"), "the card names the resident: {text}");
+
+    let form = dir.path().join("form.pdf");
+    let out = cli(dir.path(), &["print-form", &record, "--out", form.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = Command::new("pdftotext").args([form.to_str().unwrap(), "-"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&text.stdout).contains("高血压患者随访服务记录表"));
+
+    let nothing = cli(dir.path(), &["cards", "--out", cards.to_str().unwrap()], None);
+    assert_eq!(nothing.status.code(), Some(2), "cards without a selection is a usage error");
+    let too_big = cli(dir.path(), &["cards", "--village", "101", "--card-size", "300x80", "--out", cards.to_str().unwrap()], None);
+    assert_eq!(too_big.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&too_big.stderr).contains("放不进 A4 纸"), "{}", String::from_utf8_lossy(&too_big.stderr));
+}
