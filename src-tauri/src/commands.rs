@@ -1,20 +1,23 @@
 //! The commands the UI invokes. Each is a few lines: lock the clinic, call
 //! one use case, turn its error into a `WireError`.
 
+use std::sync::atomic::Ordering;
+
 use tauri::{Emitter, State};
 use vhr_app::{AddServiceRequest, SavedService, TimelineEntry, UpdateServiceRequest, WorkItem};
 use vhr_app::{
     AppState, Clinic, Error, Overview, RegisterRequest, ResidentView, Saved, SearchRequest, SessionInfo, SetupRequest, UpdateRequest,
     WireError,
 };
-use vhr_app::{EndProgramRequest, EnrolRequest, ProgramStatus};
+use vhr_app::{CardsRequest, EndProgramRequest, EnrolRequest, ProgramStatus, SavedPrint};
+use vhr_domain::card::CardData;
 use vhr_domain::forms::{FormRegistry, FormValues};
 use vhr_domain::i18n::Lang;
 use vhr_domain::id_card::{self, CitizenId};
 use vhr_domain::problem::Problem;
 use vhr_domain::programs::Proposal;
 use vhr_domain::resident::Membership;
-use vhr_store::{EpisodeRecord, HistoryEntry, Household, HouseholdSummary, ResidentSummary, ServiceRecord};
+use vhr_store::{EpisodeRecord, HistoryEntry, Household, HouseholdSummary, PrintEntry, ResidentSummary, ServiceRecord};
 
 use crate::Shell;
 
@@ -214,4 +217,61 @@ pub async fn episode_history(shell: State<'_, Shell>, id: String) -> Reply<Vec<H
 #[tauri::command]
 pub async fn forms_for(shell: State<'_, Shell>, resident_id: String) -> Reply<Vec<String>> {
     with(&shell, |c| c.forms_for(&resident_id))
+}
+
+#[tauri::command]
+pub async fn card_of(shell: State<'_, Shell>, resident_id: String) -> Reply<CardData> {
+    with(&shell, |c| c.card(&resident_id))
+}
+
+#[tauri::command]
+pub async fn print_card(shell: State<'_, Shell>, resident_id: String) -> Reply<SavedPrint> {
+    with(&shell, |c| {
+        let printed = c.print_cards(&CardsRequest::Residents { ids: vec![resident_id] }, &mut |_, _| true)?;
+        c.save_print(&printed)
+    })
+}
+
+/// A batch of cards, reporting `print-progress` (done, total); `cancel_print` stops it.
+#[tauri::command]
+pub async fn print_cards(app: tauri::AppHandle, shell: State<'_, Shell>, req: CardsRequest) -> Reply<SavedPrint> {
+    shell.cancel_print.store(false, Ordering::SeqCst);
+    with(&shell, |c| {
+        let printed = c.print_cards(&req, &mut |done, total| {
+            let _ = app.emit("print-progress", (done, total));
+            !shell.cancel_print.load(Ordering::SeqCst)
+        })?;
+        c.save_print(&printed)
+    })
+}
+
+#[tauri::command]
+pub async fn cancel_print(shell: State<'_, Shell>) -> Reply<()> {
+    shell.cancel_print.store(true, Ordering::SeqCst);
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn print_form(shell: State<'_, Shell>, record_id: String) -> Reply<SavedPrint> {
+    with(&shell, |c| {
+        let printed = c.print_form(&record_id)?;
+        c.save_print(&printed)
+    })
+}
+
+#[tauri::command]
+pub async fn prints_of(shell: State<'_, Shell>, resident_id: String) -> Reply<Vec<PrintEntry>> {
+    with(&shell, |c| c.prints_of(&resident_id))
+}
+
+/// Opens a printed PDF in the system's viewer, from which it is printed.
+#[tauri::command]
+pub async fn open_path(path: String) -> Reply<()> {
+    let opener = if cfg!(windows) { ("cmd", vec!["/c", "start", "", path.as_str()]) } else { ("xdg-open", vec![path.as_str()]) };
+    std::process::Command::new(opener.0).args(&opener.1).spawn().map(|_| ()).map_err(|e| WireError {
+        code: "open".into(),
+        message: format!("无法打开 {path}：{e}"),
+        problems: vec![],
+        resident_id: None,
+    })
 }

@@ -8,13 +8,16 @@
 mod commands;
 
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 
 use vhr_app::{paths, Clinic, Env};
 
-/// The one open clinic, shared by every command.
+/// The one open clinic, shared by every command, and the flag that stops a
+/// batch print (set without waiting for the clinic, which the batch holds).
 pub struct Shell {
     clinic: Mutex<Clinic>,
+    cancel_print: AtomicBool,
 }
 
 /// Reads `--data-dir DIR` from the command line.
@@ -41,7 +44,7 @@ pub fn run() {
         }
     };
     tauri::Builder::default()
-        .manage(Shell { clinic: Mutex::new(clinic) })
+        .manage(Shell { clinic: Mutex::new(clinic), cancel_print: AtomicBool::new(false) })
         .invoke_handler(tauri::generate_handler![
             commands::app_state,
             commands::setup,
@@ -74,6 +77,13 @@ pub fn run() {
             commands::end_program,
             commands::episode_history,
             commands::forms_for,
+            commands::card_of,
+            commands::print_card,
+            commands::print_cards,
+            commands::cancel_print,
+            commands::print_form,
+            commands::prints_of,
+            commands::open_path,
         ])
         .run(tauri::generate_context!())
         .expect("the desktop window could not start");

@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -226,6 +227,25 @@ test('the work list: an overdue hypertension patient, an uncontrolled visit, the
     assert.match(change, /96/, 'the corrected one');
     assert.match(await s.text('h1'), new RegExp(today), 'the visit of today');
     await s.screenshot('13-service-history-zh.png');
+
+    // The visit prints as its national form; the resident's card prints with a QR code of the record number.
+    await s.click('button[name="print-form"]');
+    const formPdf = await s.cmd('GET', `/element/${await s.waitFor('[data-printed]', 30000)}/attribute/data-printed`);
+    assert.match(execFileSync('pdftotext', [formPdf, '-']).toString(), /高血压患者随访服务记录表/, 'the printed form');
+    await s.click('button.link-button');
+    await s.waitFor('button[name="card-tab"]');
+    await s.click('button[name="card-tab"]');
+    await s.waitFor('[data-card-name]');
+    const name = await s.text('[data-card-name]');
+    await s.click('button[name="print-card"]');
+    const cardPdf = await s.cmd('GET', `/element/${await s.waitFor('[data-printed]', 30000)}/attribute/data-printed`);
+    assert.ok(execFileSync('pdftotext', [cardPdf, '-']).toString().includes(name), `the card names ${name}`);
+    const png = join(dataDir, 'card-page');
+    execFileSync('pdftoppm', ['-f', '1', '-l', '1', '-r', '300', '-gray', '-png', '-singlefile', cardPdf, png]);
+    const qr = execFileSync('zbarimg', ['--quiet', '--raw', `${png}.png`]).toString().trim();
+    assert.match(qr, /^\d{17}$/, 'the QR code holds the 17-digit record number');
+    await s.waitFor('[data-print-log]');
+    await s.screenshot('14-card-zh.png');
   } catch (e) {
     await s.screenshot('failure-worklist.png').catch(() => {});
     throw e;

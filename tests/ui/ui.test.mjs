@@ -296,3 +296,29 @@ test('the programmes tab shows what is owed and ends a programme with a reason',
   assert.match(sent.req.ended_on, /^\d{4}-\d{2}-\d{2}$/, 'today by default');
   await page.close();
 });
+
+test('the card tab previews the card, prints it and lists every print', async () => {
+  const card = {
+    resident_id: zhang.id, name: '张三', sex: '男', birth_date: '1949-12-31', record_no: '45010210110100001', abo: '3', rh: '2',
+    chronic: { none: false, hypertension: true, diabetes: false, stroke: true, coronary: false, asthma: false, occupational: false, other: false, other_text: '' },
+    allergies: '青霉素', home_address: '石桥村三组12号', home_phone: '13800138000', emergency_contact: '张明', emergency_phone: '13907715678',
+    institution: '青山镇卫生院石桥村卫生室', institution_phone: '0771-5550123', doctor: '李春华', doctor_phone: '', notes: '',
+  };
+  const saved = { path: '/data/prints/信息卡-张三-45010210110100001-20261121.pdf', count: 1 };
+  const page = await open(browser, server.url, app({
+    get_resident: zhangView, card_of: card, prints_of: [], print_card: saved,
+  }));
+  await page.locator('input[name="search"]').fill('45010210110100001');
+  await page.locator('input[name="search"]').press('Enter');
+  await page.locator('[data-resident-name]').waitFor();
+  await page.click('button[name="card-tab"]');
+  await page.locator('[data-card-name]').getByText('张三').waitFor();
+  assert.equal(await page.locator('[data-card]').getByText('☑高血压').count(), 1, 'the C2 ticks show as on the card');
+  await page.evaluate(() => (window.__answers.prints_of = [{ job: 'j1', at: '2026-11-21T02:00:00Z', user_name: '李春华', kind: 'card', resident_id: 'x', record_id: null }]));
+  await page.click('button[name="print-card"]');
+  await page.locator(`[data-printed="${saved.path}"]`).waitFor();
+  assert.deepEqual((await calls(page, 'print_card'))[0], { residentId: zhang.id });
+  await page.locator('[data-print-log]').getByText('李春华').waitFor();
+  await shot(page, 'card-zh.png');
+  await page.close();
+});

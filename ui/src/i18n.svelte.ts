@@ -39,6 +39,9 @@ const zh = {
   end_program: '结束管理', enrol: '登记纳入管理', enrol_program: '管理项目', started_on: '登记日期', lmp: '末次月经', notice_date: '收到管理通知日期',
   note: '备注', no_programs: '该居民目前不在任何重点人群管理中', derived_hint: '根据年龄或既往史自动纳入', registered_hint: '需登记纳入',
   until: '管理至', next_due: '下一项',
+  card: '信息卡', printed: '已生成打印文件', open_pdf: '打开PDF并打印', card_note: '信息卡内容取自档案；正面二维码为健康档案编号，扫码即可打开档案。每次打印都会记录打印人和时间。',
+  print_card: '打印信息卡', print_log: '打印记录', never_printed: '尚未打印过', print_form: '打印', print_selected: '打印所列居民的信息卡',
+  printing: '正在生成', print_village: '打印本村信息卡',
 };
 
 type Key = keyof typeof zh;
@@ -79,6 +82,9 @@ const en: Record<Key, string> = {
   end_program: 'End programme', enrol: 'Register', enrol_program: 'Programme', started_on: 'Registered on', lmp: 'Last menstrual period', notice_date: 'Management notice received',
   note: 'Note', no_programs: 'The resident is in no key-population programme', derived_hint: 'From age or past history', registered_hint: 'Needs registration',
   until: 'Until', next_due: 'Next',
+  card: 'Information card', printed: 'Print file made', open_pdf: 'Open the PDF to print', card_note: 'The card shows what the record says; the QR code on the front holds the record number, so scanning it opens the record. Every print is logged with who printed it and when.',
+  print_card: 'Print the card', print_log: 'Prints', never_printed: 'Never printed', print_form: 'Print', print_selected: 'Print the cards of the residents listed',
+  printing: 'Making', print_village: 'Print the village’s cards',
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { 'zh-CN': zh, en };

@@ -33,6 +33,13 @@ pub enum CardsRequest {
     },
 }
 
+/// A print job saved for the desktop: where its PDF is, how many it holds.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SavedPrint {
+    pub path: String,
+    pub count: usize,
+}
+
 /// A finished print job.
 #[derive(Debug)]
 pub struct Printed {
@@ -140,6 +147,23 @@ impl Clinic {
         self.store.log_prints(&actor, &job, "form", &[(view.resident.id.clone(), Some(record.id.clone()))], self.env.clock.now())?;
         let name = format!("{}-{}-{}", form.title.zh, view.resident.data.name, record.service_date.format("%Y%m%d"));
         Ok(Printed { pdf, count: 1, name })
+    }
+
+    /// Saves a print job as `<data dir>/prints/<name>.pdf` (a number added
+    /// when that name is taken), to be opened in the system's PDF viewer.
+    pub fn save_print(&self, printed: &Printed) -> Result<SavedPrint> {
+        let dir = self.data_dir.join("prints");
+        std::fs::create_dir_all(&dir).map_err(|e| Error::Storage(format!("{}: {e}", dir.display())))?;
+        let safe: String =
+            printed.name.chars().map(|c| if matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') { '-' } else { c }).collect();
+        let mut path = dir.join(format!("{safe}.pdf"));
+        let mut n = 2;
+        while path.exists() {
+            path = dir.join(format!("{safe}-{n}.pdf"));
+            n += 1;
+        }
+        std::fs::write(&path, &printed.pdf).map_err(|e| Error::Storage(format!("{}: {e}", path.display())))?;
+        Ok(SavedPrint { path: path.to_string_lossy().into_owned(), count: printed.count })
     }
 
     /// Every print of a resident's card and forms, newest first.

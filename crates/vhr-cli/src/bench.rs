@@ -194,6 +194,22 @@ pub fn run(args: &BenchArgs) -> Result<(), Error> {
         saved?;
         followup.push(d);
     }
+    // Printing (cards issue): 1,000 information cards in one PDF, five times.
+    let mut ids = Vec::new();
+    for village in ["101", "102"] {
+        let req = SearchRequest { query: String::new(), village: Some(village.into()), tag: None, limit: Some(500) };
+        ids.extend(clinic.search(&req)?.into_iter().map(|r| r.id));
+    }
+    let mut cards = Vec::new();
+    let mut pdf_size = 0;
+    for _ in 0..5 {
+        let (printed, d) = time(|| clinic.print_cards(&vhr_app::CardsRequest::Residents { ids: ids.clone() }, &mut |_, _| true));
+        let printed = printed?;
+        pdf_size = printed.pdf.len();
+        cards.push((d, printed.count));
+    }
+    let card_count = cards.first().map(|c| c.1).unwrap_or(0);
+    let card_times = Stats(cards.into_iter().map(|c| c.0).collect());
     rows.push(Stats(by_initials).row("search: pinyin initials (e.g. zs)"));
     rows.push(Stats(by_name).row("search: Chinese name"));
     rows.push(Stats(by_id).row("search: ID number"));
@@ -204,6 +220,7 @@ pub fn run(args: &BenchArgs) -> Result<(), Error> {
     let per_timeline = services as f64 / timeline.len().max(1) as f64;
     rows.push(Stats(timeline).row(&format!("open a timeline ({per_timeline:.1} records each)")));
     rows.push(Stats(followup).row("save a follow-up (validate, propose, fsync)"));
+    rows.push(card_times.row(&format!("print {card_count} information cards to one PDF ({:.0} KB)", pdf_size as f64 / 1024.0)));
     println!(
         "{} residents and {} service records on file, {} samples each\n",
         clinic.resident_count()?,

@@ -15,6 +15,10 @@ import type { EndProgramRequest } from './bindings/EndProgramRequest';
 import type { EnrolRequest } from './bindings/EnrolRequest';
 import type { EpisodeRecord } from './bindings/EpisodeRecord';
 import type { ProgramStatus } from './bindings/ProgramStatus';
+import type { CardData } from './bindings/CardData';
+import type { CardsRequest } from './bindings/CardsRequest';
+import type { PrintEntry } from './bindings/PrintEntry';
+import type { SavedPrint } from './bindings/SavedPrint';
 import type { CitizenId } from './bindings/CitizenId';
 import type { FormRegistry } from './bindings/FormRegistry';
 import type { HistoryEntry } from './bindings/HistoryEntry';
@@ -96,7 +100,19 @@ export const ipc = {
   endProgram: (req: EndProgramRequest) => call<EpisodeRecord>('end_program', { req }),
   episodeHistory: (id: string) => call<HistoryEntry[]>('episode_history', { id }),
   formsFor: (residentId: string) => call<string[]>('forms_for', { residentId }),
+  cardOf: (residentId: string) => call<CardData>('card_of', { residentId }),
+  printCard: (residentId: string) => call<SavedPrint>('print_card', { residentId }),
+  printCards: (req: CardsRequest) => call<SavedPrint>('print_cards', { req }),
+  cancelPrint: () => call<null>('cancel_print'),
+  printForm: (recordId: string) => call<SavedPrint>('print_form', { recordId }),
+  printsOf: (residentId: string) => call<PrintEntry[]>('prints_of', { residentId }),
+  openPath: (path: string) => call<null>('open_path', { path }),
 };
+
+/** Follows a batch print's progress. */
+export function onPrintProgress(f: (done: number, total: number) => void): Promise<UnlistenFn> {
+  return listen<[number, number]>('print-progress', (e) => f(e.payload[0], e.payload[1]));
+}
 
 /** Follows the demo clinic's loading progress. */
 export function onDemoProgress(f: (done: number, total: number) => void): Promise<UnlistenFn> {
