@@ -264,12 +264,12 @@ impl Clinic {
         let actor = self.actor()?;
         let cfg = self.program_config();
         let until = date + chrono::Duration::days(cfg.horizon_days);
-        let mut items = Vec::new();
-        for row in self.store.program_rows(actor, date, until, village.filter(|v| !v.is_empty()))? {
+        let mut items = Vec::with_capacity(4096);
+        self.store.each_program_row(actor, date, until, village.filter(|v| !v.is_empty()), &mut |row| {
             if let Some(due) = due_item(&row.standing, date, &cfg) {
                 items.push(WorkItem { resident: row.resident, due });
             }
-        }
+        })?;
         fn key(i: &WorkItem) -> (DueState, NaiveDate, &str, &str, Program) {
             (i.due.state, i.due.due_on, &i.resident.village_code, &i.resident.record_no, i.due.program)
         }

@@ -257,15 +257,33 @@ impl Store {
 
     /// Everyone whose next service in any programme is owed by `until`, and who
     /// is in the programme on `today`: one range scan.
-    pub fn program_rows(&self, _actor: &Actor, today: NaiveDate, until: NaiveDate, village: Option<&str>) -> Result<Vec<ProgramRow>> {
+    pub fn program_rows(&self, actor: &Actor, today: NaiveDate, until: NaiveDate, village: Option<&str>) -> Result<Vec<ProgramRow>> {
+        let mut out = Vec::new();
+        self.each_program_row(actor, today, until, village, &mut |row| out.push(row))?;
+        Ok(out)
+    }
+
+    /// The same rows handed over one at a time, so a caller that keeps only
+    /// part of each (the work list) never holds them all.
+    pub fn each_program_row(
+        &self,
+        _actor: &Actor,
+        today: NaiveDate,
+        until: NaiveDate,
+        village: Option<&str>,
+        f: &mut dyn FnMut(ProgramRow),
+    ) -> Result<()> {
         // Rows exist only for active residents.
         let sql = format!(
             "{} WHERE p.anchor <= ?1 AND p.eligible_from <= ?2 AND (p.until IS NULL OR p.until > ?2) AND (?3 IS NULL OR p.village_code = ?3)",
             ROW_SELECT
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![until.to_string(), today.to_string(), village], |r| decode_row(r, today))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut rows = stmt.query(params![until.to_string(), today.to_string(), village])?;
+        while let Some(r) = rows.next()? {
+            f(decode_row(r, today)?);
+        }
+        Ok(())
     }
 
     /// Every programme a resident is in, with their standing.
