@@ -275,3 +275,11 @@ pub async fn open_path(path: String) -> Reply<()> {
         resident_id: None,
     })
 }
+
+#[tauri::command]
+pub async fn print_basic_info(shell: State<'_, Shell>, resident_id: String) -> Reply<SavedPrint> {
+    with(&shell, |c| {
+        let printed = c.print_basic_info(&resident_id)?;
+        c.save_print(&printed)
+    })
+}

@@ -82,6 +82,7 @@ pub fn run() {
             commands::print_cards,
             commands::cancel_print,
             commands::print_form,
+            commands::print_basic_info,
             commands::prints_of,
             commands::open_path,
         ])

@@ -37,6 +37,13 @@ const zhangView = {
   },
   age: 76, tags: ['elderly'], record_no_grouped: '450102 101 101 00001', record_no_short: '101-00001', village_name: '石桥村',
 };
+/** Opens 张三's record the way a scanner does: the record number and Enter. */
+async function openByScan(page) {
+  await page.locator('input[name="search"]').fill('45010210110100001');
+  await page.locator('input[name="search"]').press('Enter');
+  await page.locator('[data-resident-name]').waitFor();
+}
+
 const app = (extra = {}) => ({
   app_state: signedIn(), form_registry: registry(), search_residents: [zhang], programs_of: [],
   forms_for: ['health_exam', 'elderly_self_care', 'visit_record', 'consultation_record', 'referral_out', 'referral_return', 'mental_supplement', 'tb_first_visit'],
@@ -276,9 +283,7 @@ test('the programmes tab shows what is owed and ends a programme with a reason',
     },
   ];
   const page = await open(browser, server.url, app({ get_resident: zhangView, programs_of: statuses, end_program: statuses[1].episodes[0] }));
-  await page.locator('input[name="search"]').fill('45010210110100001');
-  await page.locator('input[name="search"]').press('Enter');
-  await page.locator('[data-resident-name]').waitFor();
+  await openByScan(page);
   await page.click('button[name="programs-tab"]');
   await page.locator('[data-program="hypertension"] [data-due]').getByText('两周内随访').waitFor();
   assert.equal(await page.locator('[data-program="tuberculosis"]').getByText('完成疗程').count(), 1, 'an ended episode shows its reason from the code set');
@@ -308,9 +313,7 @@ test('the card tab previews the card, prints it and lists every print', async ()
   const page = await open(browser, server.url, app({
     get_resident: zhangView, card_of: card, prints_of: [], print_card: saved,
   }));
-  await page.locator('input[name="search"]').fill('45010210110100001');
-  await page.locator('input[name="search"]').press('Enter');
-  await page.locator('[data-resident-name]').waitFor();
+  await openByScan(page);
   await page.click('button[name="card-tab"]');
   await page.locator('[data-card-name]').getByText('张三').waitFor();
   assert.equal(await page.locator('[data-card]').getByText('☑高血压').count(), 1, 'the C2 ticks show as on the card');

@@ -41,7 +41,7 @@ const zh = {
   until: '管理至', next_due: '下一项',
   card: '信息卡', printed: '已生成打印文件', open_pdf: '打开PDF并打印', card_note: '信息卡内容取自档案；正面二维码为健康档案编号，扫码即可打开档案。每次打印都会记录打印人和时间。',
   print_card: '打印信息卡', print_log: '打印记录', never_printed: '尚未打印过', print_form: '打印', print_selected: '打印所列居民的信息卡',
-  printing: '正在生成', print_village: '打印本村信息卡',
+  printing: '正在生成', print_village: '打印本村信息卡', print_household: '打印全家信息卡',
 };
 
 type Key = keyof typeof zh;
@@ -84,7 +84,7 @@ const en: Record<Key, string> = {
   until: 'Until', next_due: 'Next',
   card: 'Information card', printed: 'Print file made', open_pdf: 'Open the PDF to print', card_note: 'The card shows what the record says; the QR code on the front holds the record number, so scanning it opens the record. Every print is logged with who printed it and when.',
   print_card: 'Print the card', print_log: 'Prints', never_printed: 'Never printed', print_form: 'Print', print_selected: 'Print the cards of the residents listed',
-  printing: 'Making', print_village: 'Print the village’s cards',
+  printing: 'Making', print_village: 'Print the village’s cards', print_household: 'Print the household’s cards',
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { 'zh-CN': zh, en };

@@ -149,6 +149,43 @@ impl Clinic {
         Ok(Printed { pdf, count: 1, name })
     }
 
+    /// The personal basic information form (§5) as its A4 pages, with the
+    /// cover items (name, sex, birth date, ID number, phone, residence type)
+    /// filled in from the record; logged.
+    pub fn print_basic_info(&mut self, resident_key: &str) -> Result<Printed> {
+        let view = self.resident(resident_key)?;
+        let r = &view.resident;
+        let form = self.forms.form("personal_basic_info").ok_or_else(|| Error::Forms("personal_basic_info is missing".into()))?;
+        let mut values = r.data.basic_info.clone();
+        let cover = [
+            ("name", Some(r.data.name.clone())),
+            ("sex", r.data.sex.map(|s| s.code().to_string())),
+            ("birth_date", r.data.birth_date.map(|d| d.to_string())),
+            ("id_number", r.data.id_document.citizen_number().map(str::to_string)),
+            ("phone", Some(r.data.phone.clone())),
+            (
+                "residence_type",
+                Some(serde_json::to_value(r.data.residence_type).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()),
+            ),
+        ];
+        for (id, value) in cover {
+            values.insert(id.into(), serde_json::Value::String(value.unwrap_or_default()));
+        }
+        let clinic = self.profile_required()?;
+        let actor = self.actor()?.clone();
+        let header = FormHeader {
+            name: r.data.name.clone(),
+            record_no: r.record_no.clone(),
+            record_no_short: view.record_no_short.clone(),
+            institution: clinic.institution_name.clone(),
+            printed: format!("打印：{} {}", actor.name, self.today()),
+        };
+        let pdf = vhr_print::form_pdf(form, &self.forms, &values, &header)?;
+        let job = self.env.ids.new_id();
+        self.store.log_prints(&actor, &job, "form", &[(r.id.clone(), None)], self.env.clock.now())?;
+        Ok(Printed { pdf, count: 1, name: format!("{}-{}-{}", form.title.zh, r.data.name, r.record_no) })
+    }
+
     /// Saves a print job as `<data dir>/prints/<name>.pdf` (a number added
     /// when that name is taken), to be opened in the system's PDF viewer.
     pub fn save_print(&self, printed: &Printed) -> Result<SavedPrint> {

@@ -2,6 +2,8 @@
 //! every code set has exactly the codes printed on the form, the exclusive and
 //! "needs text" options are the right ones, and items follow the paper order.
 
+mod common;
+
 use vhr_domain::forms::{FieldKind, FormRegistry};
 
 fn registry() -> FormRegistry {
@@ -311,16 +313,7 @@ fn every_demo_service_validates() {
     use vhr_domain::problem::Severity;
     let reg = registry();
     let today = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
-    let clinic = vhr_domain::clinic::ClinicProfile {
-        institution_name: "石桥村卫生室".into(),
-        institution_phone: String::new(),
-        county_code: "450102".into(),
-        division_code_year: 2024,
-        township_code: "101".into(),
-        township_name: "青山镇".into(),
-        villages: vec![vhr_domain::clinic::Village { code: "101".into(), name: "石桥村".into() }],
-        serial_block: vhr_domain::clinic::SerialBlock { start: 1, end: 99_999 },
-    };
+    let clinic = common::profile(vhr_domain::clinic::SerialBlock { start: 1, end: 99_999 });
     let mut failures = Vec::new();
     let mut forms_seen = std::collections::BTreeSet::new();
     for (i, m) in vhr_domain::demo::households(&clinic, 4000, 11, today).into_iter().flat_map(|h| h.members).enumerate() {

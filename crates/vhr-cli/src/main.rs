@@ -84,10 +84,13 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Prints a filled-in form (a service record) as its national A4 page.
+    /// Prints a filled-in form (a service record) as its national A4 page, or
+    /// with --basic-info a resident's personal basic information form.
     PrintForm {
-        /// The service record's id.
+        /// The service record's id, or with --basic-info the resident (UUID, record or ID number).
         record: String,
+        #[arg(long)]
+        basic_info: bool,
         #[arg(long)]
         out: PathBuf,
     },
@@ -507,9 +510,10 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             );
             Ok(())
         }
-        Command::PrintForm { record, out } => {
+        Command::PrintForm { record, basic_info, out } => {
             let mut clinic = signed_in(cli, lang)?;
-            let printed = clinic.print_form(record).map_err(|e| fail(e, lang))?;
+            let printed =
+                if *basic_info { clinic.print_basic_info(record) } else { clinic.print_form(record) }.map_err(|e| fail(e, lang))?;
             std::fs::write(out, &printed.pdf).map_err(|e| Failure { code: 3, message: format!("{}: {e}", out.display()), wire: None })?;
             eprintln!("{}", out.display());
             Ok(())

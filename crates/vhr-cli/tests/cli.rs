@@ -35,6 +35,23 @@ fn init(dir: &Path) {
     common::init(BIN, dir);
 }
 
+/// A hypertension follow-up whose classification and next step are both `class`.
+fn htn_visit(date: &str, sbp: u32, dbp: u32, class: &str, next: &str) -> Value {
+    json!({
+        "visit_date": date, "method": "1", "symptoms": ["1"], "emergency": ["1"], "sbp": sbp, "dbp": dbp,
+        "adherence": "1", "adverse_reaction": "1", "classification": class, "next_step": class, "next_date": next, "doctor": "李春华"
+    })
+}
+
+/// `form add` of a hypertension follow-up for the first resident of village 101.
+fn add_form(dir: &Path, visit: &Value) -> Output {
+    cli(
+        dir,
+        &["form", "add", "--resident", "45010210110100001", "--form", "hypertension_followup", "--json", "-"],
+        Some(&visit.to_string()),
+    )
+}
+
 fn stdout_json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("stdout is JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
@@ -118,15 +135,8 @@ fn form_add_and_the_worklist() {
     assert_eq!(programs, vec!["elderly", "hypertension"], "a 76-year-old hypertensive owes the annual check and a follow-up");
     assert_eq!(items[1]["resident"]["name"], "高血压甲");
 
-    let visit = json!({
-        "visit_date": "2026-11-21", "method": "1", "symptoms": ["1"], "emergency": ["1"], "sbp": 152, "dbp": 96,
-        "adherence": "1", "adverse_reaction": "1", "classification": "2", "next_step": "2", "next_date": "2026-12-05", "doctor": "李春华"
-    });
-    let add = cli(
-        dir.path(),
-        &["form", "add", "--resident", "45010210110100001", "--form", "hypertension_followup", "--json", "-"],
-        Some(&visit.to_string()),
-    );
+    let visit = htn_visit("2026-11-21", 152, 96, "2", "2026-12-05");
+    let add = add_form(dir.path(), &visit);
     assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
     assert_eq!(stdout_json(&add)["proposal"]["next_step"], "2");
     let after = stdout_json(&cli(dir.path(), &["worklist", "--date", "2026-12-06", "--json"], None));
@@ -135,11 +145,7 @@ fn form_add_and_the_worklist() {
 
     let mut bad = visit.clone();
     bad.as_object_mut().unwrap().remove("sbp");
-    let refused = cli(
-        dir.path(),
-        &["form", "add", "--resident", "45010210110100001", "--form", "hypertension_followup", "--json", "-"],
-        Some(&bad.to_string()),
-    );
+    let refused = add_form(dir.path(), &bad);
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("请填写「血压—收缩压」"));
 }
@@ -150,15 +156,7 @@ fn cards_and_forms_print_to_pdf() {
     init(dir.path());
     let r = resident_json("打印丁", "11010519491231002X");
     assert!(cli(dir.path(), &["resident", "add", "--json", "-"], Some(&r.to_string())).status.success());
-    let visit = json!({
-        "visit_date": "2026-11-20", "method": "1", "symptoms": ["1"], "emergency": ["1"], "sbp": 132, "dbp": 84,
-        "adherence": "1", "adverse_reaction": "1", "classification": "1", "next_step": "1", "next_date": "2027-02-20", "doctor": "李春华"
-    });
-    let add = cli(
-        dir.path(),
-        &["form", "add", "--resident", "45010210110100001", "--form", "hypertension_followup", "--json", "-"],
-        Some(&visit.to_string()),
-    );
+    let add = add_form(dir.path(), &htn_visit("2026-11-20", 132, 84, "1", "2027-02-20"));
     let record = stdout_json(&add)["record"]["id"].as_str().unwrap().to_string();
 
     let cards = dir.path().join("cards.pdf");
@@ -173,6 +171,13 @@ fn cards_and_forms_print_to_pdf() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = Command::new("pdftotext").args([form.to_str().unwrap(), "-"]).output().unwrap();
     assert!(String::from_utf8_lossy(&text.stdout).contains("高血压患者随访服务记录表"));
+
+    let basic = dir.path().join("basic.pdf");
+    let out = cli(dir.path(), &["print-form", "--basic-info", "45010210110100001", "--out", basic.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = Command::new("pdftotext").args(["-layout", basic.to_str().unwrap(), "-"]).output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("个人基本信息表") && text.contains("11010519491231002X"), "the cover items print too: {text}");
 
     let nothing = cli(dir.path(), &["cards", "--out", cards.to_str().unwrap()], None);
     assert_eq!(nothing.status.code(), Some(2), "cards without a selection is a usage error");

@@ -151,7 +151,8 @@ pub fn form_pdf(form: &FormDef, registry: &FormRegistry, values: &FormValues, he
     let mut pages: Vec<Vec<(f32, Row)>> = vec![Vec::new()];
     let mut y = TOP + 20.0;
     for section in &form.sections {
-        let fields: Vec<&Field> = section.fields.iter().filter(|f| f.bound.is_none()).collect();
+        // Items shown from the resident's cover (name, sex…) print when the caller supplies them.
+        let fields: Vec<&Field> = section.fields.iter().filter(|f| f.bound.is_none() || values.contains_key(&f.id)).collect();
         if fields.is_empty() {
             continue;
         }

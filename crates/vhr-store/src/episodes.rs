@@ -90,10 +90,7 @@ impl crate::Batch<'_> {
     /// (then created already ended, see [`Batch::end_episode`]).
     pub fn open_episode(&mut self, actor: &Actor, new: NewEpisode, at: DateTime<Utc>) -> Result<EpisodeRecord> {
         let tx = &self.tx;
-        let exists: Option<i64> = tx.query_row("SELECT pk FROM resident WHERE id = ?1", [&new.resident_id], |r| r.get(0)).optional()?;
-        if exists.is_none() {
-            return Err(StoreError::NotFound { entity: "resident", id: new.resident_id });
-        }
+        crate::residents::ensure_exists(tx, &new.resident_id)?;
         tx.execute(
             "INSERT INTO program_episode (id, resident_id, program, version, started_on, details, created_by, created_at, updated_by, updated_at)
              VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7, ?6, ?7)",

@@ -122,6 +122,15 @@ fn tracked(r: &Resident) -> Value {
     v
 }
 
+/// Refuses a write about a resident who is not on file.
+pub(crate) fn ensure_exists(tx: &rusqlite::Connection, resident_id: &str) -> Result<()> {
+    let found: Option<i64> = tx.query_row("SELECT pk FROM resident WHERE id = ?1", [resident_id], |r| r.get(0)).optional()?;
+    match found {
+        Some(_) => Ok(()),
+        None => Err(StoreError::NotFound { entity: "resident", id: resident_id.into() }),
+    }
+}
+
 /// Every resident a full `SELECT {RESIDENT_COLUMNS} …` with one parameter returns.
 pub(crate) fn load_where(conn: &rusqlite::Connection, sql: &str, arg: &dyn ToSql) -> Result<Vec<Resident>> {
     let mut stmt = conn.prepare(sql)?;

@@ -203,10 +203,7 @@ impl crate::Batch<'_> {
     /// Stores a service record within the batch's transaction.
     pub fn insert_service(&mut self, actor: &Actor, new: NewService, at: DateTime<Utc>) -> Result<ServiceRecord> {
         let tx = &self.tx;
-        let exists: Option<i64> = tx.query_row("SELECT pk FROM resident WHERE id = ?1", [&new.resident_id], |r| r.get(0)).optional()?;
-        if exists.is_none() {
-            return Err(StoreError::NotFound { entity: "resident", id: new.resident_id });
-        }
+        crate::residents::ensure_exists(tx, &new.resident_id)?;
         let record_ = ServiceRecord {
             id: new.id,
             version: 1,

@@ -105,6 +105,7 @@ export const ipc = {
   printCards: (req: CardsRequest) => call<SavedPrint>('print_cards', { req }),
   cancelPrint: () => call<null>('cancel_print'),
   printForm: (recordId: string) => call<SavedPrint>('print_form', { recordId }),
+  printBasicInfo: (residentId: string) => call<SavedPrint>('print_basic_info', { residentId }),
   printsOf: (residentId: string) => call<PrintEntry[]>('prints_of', { residentId }),
   openPath: (path: string) => call<null>('open_path', { path }),
 };
