@@ -9,7 +9,7 @@ use vhr_app::{
     AppState, Clinic, Error, Overview, RegisterRequest, ResidentView, Saved, SearchRequest, SessionInfo, SetupRequest, UpdateRequest,
     WireError,
 };
-use vhr_app::{CardsRequest, EndProgramRequest, EnrolRequest, ProgramStatus, SavedPrint};
+use vhr_app::{CardSize, CardsRequest, EndProgramRequest, EnrolRequest, ProgramStatus, SavedPrint};
 use vhr_domain::card::CardData;
 use vhr_domain::forms::{FormRegistry, FormValues};
 use vhr_domain::i18n::Lang;
@@ -281,5 +281,18 @@ pub async fn print_basic_info(shell: State<'_, Shell>, resident_id: String) -> R
     with(&shell, |c| {
         let printed = c.print_basic_info(&resident_id)?;
         c.save_print(&printed)
+    })
+}
+
+#[tauri::command]
+pub async fn card_size(shell: State<'_, Shell>) -> Reply<CardSize> {
+    with(&shell, |c| c.card_size())
+}
+
+#[tauri::command]
+pub async fn set_card_size(shell: State<'_, Shell>, size: CardSize) -> Reply<CardSize> {
+    with(&shell, |c| {
+        c.set_card_size(size.width_mm, size.height_mm)?;
+        c.card_size()
     })
 }

@@ -83,6 +83,8 @@ pub fn run() {
             commands::cancel_print,
             commands::print_form,
             commands::print_basic_info,
+            commands::card_size,
+            commands::set_card_size,
             commands::prints_of,
             commands::open_path,
         ])

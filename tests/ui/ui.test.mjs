@@ -325,3 +325,20 @@ test('the card tab previews the card, prints it and lists every print', async ()
   await shot(page, 'card-zh.png');
   await page.close();
 });
+
+test('the card size is set in Settings, and a size that does not fit A4 is refused in words', async () => {
+  const page = await open(browser, server.url, app({
+    card_size: { width_mm: 85.6, height_mm: 53.98 }, set_language: null,
+    set_card_size: { error: { code: 'invalid', message: '有 1 处需要修改，请查看标红的项目', problems: [
+      { field: 'card_size', code: 'print.card_size', severity: 'error', message: { zh: '信息卡尺寸 300×80 毫米放不进 A4 纸', en: 'A 300 × 80 mm card does not fit on A4' } },
+    ] } },
+  }));
+  await page.locator('button[data-nav="settings"]').click();
+  await page.waitForFunction(() => document.querySelector('input[name="card_width"]')?.value === '85.6');
+  await page.fill('input[name="card_width"]', '300');
+  await page.fill('input[name="card_height"]', '80');
+  await page.click('button[name="save-card-size"]');
+  await page.locator('[data-card-size-message]').getByText('放不进 A4 纸').waitFor();
+  assert.deepEqual((await calls(page, 'set_card_size'))[0], { size: { width_mm: 300, height_mm: 80 } });
+  await page.close();
+});

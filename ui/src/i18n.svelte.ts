@@ -42,6 +42,7 @@ const zh = {
   card: '信息卡', printed: '已生成打印文件', open_pdf: '打开PDF并打印', card_note: '信息卡内容取自档案；正面二维码为健康档案编号，扫码即可打开档案。每次打印都会记录打印人和时间。',
   print_card: '打印信息卡', print_log: '打印记录', never_printed: '尚未打印过', print_form: '打印', print_selected: '打印所列居民的信息卡',
   printing: '正在生成', print_village: '打印本村信息卡', print_household: '打印全家信息卡',
+  card_width: '信息卡宽（毫米）', card_height: '信息卡高（毫米）', card_size_note: '默认为银行卡大小 85.6×53.98 毫米，每张A4纸10张；国家规范未规定尺寸，可按本地要求修改。',
 };
 
 type Key = keyof typeof zh;
@@ -85,6 +86,7 @@ const en: Record<Key, string> = {
   card: 'Information card', printed: 'Print file made', open_pdf: 'Open the PDF to print', card_note: 'The card shows what the record says; the QR code on the front holds the record number, so scanning it opens the record. Every print is logged with who printed it and when.',
   print_card: 'Print the card', print_log: 'Prints', never_printed: 'Never printed', print_form: 'Print', print_selected: 'Print the cards of the residents listed',
   printing: 'Making', print_village: 'Print the village’s cards', print_household: 'Print the household’s cards',
+  card_width: 'Card width (mm)', card_height: 'Card height (mm)', card_size_note: 'By default a bank-card size, 85.6 × 53.98 mm, ten to an A4 sheet; the norm sets no size, so follow local practice.',
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { 'zh-CN': zh, en };

@@ -33,7 +33,7 @@ use vhr_store::{Actor, HistoryEntry, Household, HouseholdSummary, NewResident, R
 
 pub use env::{Clock, FixedClock, IdSource, RandomIds, SequentialIds, SystemClock};
 pub use error::{Error, WireError};
-pub use printing::{CardsRequest, Printed, SavedPrint};
+pub use printing::{CardSize, CardsRequest, Printed, SavedPrint};
 pub use programs::{EndProgramRequest, EnrolRequest, ProgramStatus};
 pub use services::{AddServiceRequest, SavedService, TimelineEntry, UpdateServiceRequest, WorkItem};
 

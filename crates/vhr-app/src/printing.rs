@@ -33,6 +33,13 @@ pub enum CardsRequest {
     },
 }
 
+/// The information card's size in millimetres (§8 C1).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, TS)]
+pub struct CardSize {
+    pub width_mm: f32,
+    pub height_mm: f32,
+}
+
 /// A print job saved for the desktop: where its PDF is, how many it holds.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct SavedPrint {
@@ -79,6 +86,12 @@ impl Clinic {
         }
         layout.grid()?;
         Ok(layout)
+    }
+
+    /// The card size in force.
+    pub fn card_size(&self) -> Result<CardSize> {
+        let l = self.card_layout()?;
+        Ok(CardSize { width_mm: l.width_mm, height_mm: l.height_mm })
     }
 
     /// Sets the card size (millimetres); refused when it does not fit on A4.

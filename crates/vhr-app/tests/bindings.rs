@@ -23,6 +23,7 @@ fn export_all(dir: &Path) {
         vhr_app::ProgramStatus,
         vhr_app::CardsRequest,
         vhr_app::SavedPrint,
+        vhr_app::CardSize,
         vhr_domain::card::CardData,
         vhr_store::PrintEntry,
         vhr_app::EnrolRequest,

@@ -16,6 +16,7 @@ import type { EnrolRequest } from './bindings/EnrolRequest';
 import type { EpisodeRecord } from './bindings/EpisodeRecord';
 import type { ProgramStatus } from './bindings/ProgramStatus';
 import type { CardData } from './bindings/CardData';
+import type { CardSize } from './bindings/CardSize';
 import type { CardsRequest } from './bindings/CardsRequest';
 import type { PrintEntry } from './bindings/PrintEntry';
 import type { SavedPrint } from './bindings/SavedPrint';
@@ -108,6 +109,8 @@ export const ipc = {
   printBasicInfo: (residentId: string) => call<SavedPrint>('print_basic_info', { residentId }),
   printsOf: (residentId: string) => call<PrintEntry[]>('prints_of', { residentId }),
   openPath: (path: string) => call<null>('open_path', { path }),
+  cardSize: () => call<CardSize>('card_size'),
+  setCardSize: (size: CardSize) => call<CardSize>('set_card_size', { size }),
 };
 
 /** Follows a batch print's progress. */
