@@ -233,14 +233,6 @@ fn decode_row(r: &rusqlite::Row<'_>, today: NaiveDate) -> rusqlite::Result<Progr
 }
 
 impl Store {
-    /// The programme thresholds and intervals in force.
-    pub fn program_config(&mut self) -> Result<ProgramConfig> {
-        let tx = self.conn.transaction()?;
-        let cfg = config_in(&tx)?;
-        tx.commit()?;
-        Ok(cfg)
-    }
-
     /// Puts an install's programme thresholds and intervals in force. When
     /// they differ from those in force, every resident's programme state is
     /// recomputed in the same transaction; returns whether that happened.
