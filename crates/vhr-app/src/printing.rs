@@ -5,13 +5,14 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use vhr_domain::card::{card_of, CardData};
+use vhr_domain::forms::FormValues;
 use vhr_domain::problem::Problem;
 use vhr_domain::record_number::RecordNumber;
-use vhr_domain::resident::Resident;
+use vhr_domain::resident::{ResidenceType, Resident};
 use vhr_print::{CardLayout, FormHeader, PrintError};
 use vhr_store::{CardSelection, PrintEntry};
 
-use crate::{Clinic, Error, Result};
+use crate::{Clinic, Error, ResidentView, Result};
 
 /// Which cards to print.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -141,11 +142,10 @@ impl Clinic {
         Ok(Printed { pdf, count: cards.len(), name: format!("信息卡-{who}-{}", self.today().format("%Y%m%d")) })
     }
 
-    /// A filled-in form as its A4 page(s), logged.
-    pub fn print_form(&mut self, record_id: &str) -> Result<Printed> {
-        let record = self.service(record_id)?;
-        let view = self.resident(&record.resident_id)?;
-        let form = self.forms.form(&record.form_id).ok_or_else(|| Error::NotFound { entity: "form".into(), id: record.form_id.clone() })?;
+    /// Sets a form's values as its A4 page(s) under the resident's name and
+    /// number, and logs the print (with the service record, if it is one).
+    fn form_job(&mut self, view: &ResidentView, form_id: &str, values: &FormValues, record_id: Option<&str>) -> Result<Vec<u8>> {
+        let form = self.forms.form(form_id).ok_or_else(|| Error::NotFound { entity: "form".into(), id: form_id.into() })?;
         let clinic = self.profile_required()?;
         let actor = self.actor()?.clone();
         let header = FormHeader {
@@ -155,10 +155,23 @@ impl Clinic {
             institution: clinic.institution_name.clone(),
             printed: format!("打印：{} {}", actor.name, self.today()),
         };
-        let pdf = vhr_print::form_pdf(form, &self.forms, &record.data, &header)?;
+        let pdf = vhr_print::form_pdf(form, &self.forms, values, &header)?;
         let job = self.env.ids.new_id();
-        self.store.log_prints(&actor, &job, "form", &[(view.resident.id.clone(), Some(record.id.clone()))], self.env.clock.now())?;
-        let name = format!("{}-{}-{}", form.title.zh, view.resident.data.name, record.service_date.format("%Y%m%d"));
+        let printed = [(view.resident.id.clone(), record_id.map(str::to_string))];
+        self.store.log_prints(&actor, &job, "form", &printed, self.env.clock.now())?;
+        Ok(pdf)
+    }
+
+    fn form_title(&self, form_id: &str) -> String {
+        self.forms.form(form_id).map(|f| f.title.zh.clone()).unwrap_or_else(|| form_id.to_string())
+    }
+
+    /// A filled-in form as its A4 page(s), logged.
+    pub fn print_form(&mut self, record_id: &str) -> Result<Printed> {
+        let record = self.service(record_id)?;
+        let view = self.resident(&record.resident_id)?;
+        let pdf = self.form_job(&view, &record.form_id, &record.data, Some(&record.id))?;
+        let name = format!("{}-{}-{}", self.form_title(&record.form_id), view.resident.data.name, record.service_date.format("%Y%m%d"));
         Ok(Printed { pdf, count: 1, name })
     }
 
@@ -167,36 +180,26 @@ impl Clinic {
     /// filled in from the record; logged.
     pub fn print_basic_info(&mut self, resident_key: &str) -> Result<Printed> {
         let view = self.resident(resident_key)?;
-        let r = &view.resident;
-        let form = self.forms.form("personal_basic_info").ok_or_else(|| Error::Forms("personal_basic_info is missing".into()))?;
-        let mut values = r.data.basic_info.clone();
+        let r = &view.resident.data;
+        let mut values = r.basic_info.clone();
+        let residence = match r.residence_type {
+            ResidenceType::Registered => "1",
+            ResidenceType::NotRegistered => "2",
+        };
         let cover = [
-            ("name", Some(r.data.name.clone())),
-            ("sex", r.data.sex.map(|s| s.code().to_string())),
-            ("birth_date", r.data.birth_date.map(|d| d.to_string())),
-            ("id_number", r.data.id_document.citizen_number().map(str::to_string)),
-            ("phone", Some(r.data.phone.clone())),
-            (
-                "residence_type",
-                Some(serde_json::to_value(r.data.residence_type).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()),
-            ),
+            ("name", r.name.clone()),
+            ("sex", r.sex.map(|s| s.code().to_string()).unwrap_or_default()),
+            ("birth_date", r.birth_date.map(|d| d.to_string()).unwrap_or_default()),
+            ("id_number", r.id_document.citizen_number().unwrap_or_default().to_string()),
+            ("phone", r.phone.clone()),
+            ("residence_type", residence.to_string()),
         ];
         for (id, value) in cover {
-            values.insert(id.into(), serde_json::Value::String(value.unwrap_or_default()));
+            values.insert(id.into(), serde_json::Value::String(value));
         }
-        let clinic = self.profile_required()?;
-        let actor = self.actor()?.clone();
-        let header = FormHeader {
-            name: r.data.name.clone(),
-            record_no: r.record_no.clone(),
-            record_no_short: view.record_no_short.clone(),
-            institution: clinic.institution_name.clone(),
-            printed: format!("打印：{} {}", actor.name, self.today()),
-        };
-        let pdf = vhr_print::form_pdf(form, &self.forms, &values, &header)?;
-        let job = self.env.ids.new_id();
-        self.store.log_prints(&actor, &job, "form", &[(r.id.clone(), None)], self.env.clock.now())?;
-        Ok(Printed { pdf, count: 1, name: format!("{}-{}-{}", form.title.zh, r.data.name, r.record_no) })
+        let pdf = self.form_job(&view, "personal_basic_info", &values, None)?;
+        let name = format!("{}-{}-{}", self.form_title("personal_basic_info"), r.name, view.resident.record_no);
+        Ok(Printed { pdf, count: 1, name })
     }
 
     /// Saves a print job as `<data dir>/prints/<name>.pdf` (a number added
