@@ -114,10 +114,24 @@ export class Session {
     await this.cmd('POST', `/element/${el}/click`, {});
   }
 
+  /**
+   * Types `text` into a field, replacing what it held. WebKitWebDriver under
+   * Xvfb now and then drops keystrokes sent right after a window maps (a CI run
+   * signed in with a truncated name); a field left shorter than what was typed
+   * is typed again, and a second miss fails with what the field holds. A field
+   * the app rewrites (an ID number's x made X) is left as the app made it.
+   */
   async type(css, text) {
-    const el = await this.waitFor(css);
-    await this.cmd('POST', `/element/${el}/clear`, {});
-    await this.cmd('POST', `/element/${el}/value`, { text });
+    let held = '';
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const el = await this.waitFor(css);
+      await this.cmd('POST', `/element/${el}/clear`, {});
+      await this.cmd('POST', `/element/${el}/value`, { text });
+      held = (await this.exec('return document.querySelector(arguments[0])?.value ?? null', [css])) ?? text;
+      if (held.length >= text.length) return;
+      await sleep(200);
+    }
+    throw new Error(`typing ${JSON.stringify(text)} into ${css} left ${JSON.stringify(held)}`);
   }
 
   /** Presses keys in the element, e.g. the Enter key '\uE007' or Tab '\uE004'. */
