@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up whatever is missing and runs every test: Rust (unit, store on real
-# SQLite files, CLI, crash), the UI type check, UI tests in headless Chromium,
+# SQLite files, CLI, crash, sync against a real FHIR server on loopback), the UI type check, UI tests in headless Chromium,
 # and the end-to-end tests in the real desktop window under Xvfb.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,8 @@ bash scripts/setup-system.sh
 source scripts/env.sh
 [ -d ui/node_modules ] || npm --prefix ui ci --no-audit --no-fund
 [ -d tests/node_modules ] || npm --prefix tests ci --no-audit --no-fund
+# The FHIR R4 server the sync tests run against, cached outside the clone.
+bash scripts/setup-fhir-peer.sh
 
 step "UI type check and build (the desktop shell embeds ui/dist)"
 npm --prefix ui run check

@@ -36,6 +36,8 @@ pub enum Error {
     Cancelled,
     #[error("printing failed: {0}")]
     Print(String),
+    #[error("sync failed: {0}")]
+    Sync(String),
 }
 
 /// An error as the UI and the CLI's JSON output receive it.
@@ -68,6 +70,7 @@ impl Error {
             Error::Storage(_) => "storage",
             Error::Cancelled => "cancelled",
             Error::Print(_) => "print",
+            Error::Sync(_) => "sync",
         }
     }
 
@@ -175,6 +178,13 @@ impl Error {
                     format!("无法生成打印文件：{e}")
                 } else {
                     format!("The print file could not be made: {e}")
+                }
+            }
+            Error::Sync(e) => {
+                if zh {
+                    format!("同步未完成：{e}")
+                } else {
+                    format!("Sync did not finish: {e}")
                 }
             }
         }

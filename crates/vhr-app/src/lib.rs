@@ -12,6 +12,7 @@ pub mod paths;
 mod printing;
 mod programs;
 mod services;
+mod sync;
 
 use std::path::{Path, PathBuf};
 
@@ -36,6 +37,7 @@ pub use error::{Error, WireError};
 pub use printing::{CardSize, CardsRequest, Printed, SavedPrint};
 pub use programs::{EndProgramRequest, EnrolRequest, ProgramStatus};
 pub use services::{AddServiceRequest, SavedService, TimelineEntry, UpdateServiceRequest, WorkItem};
+pub use sync::{ExportFile, ExportSummary, Prepared, SyncCounts, SyncProgress, SyncReport, SyncSettings, SyncStatus};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -84,6 +84,21 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// One sync pass with the platform: pull, then push. Exits 4 when changes
+    /// need attention (refused or conflicting), 5 when the platform cannot be reached.
+    Sync {
+        /// Sets the platform's FHIR base URL first (kept for later passes).
+        #[arg(long)]
+        url: Option<String>,
+        /// Sets a bearer token first (from $VHR_PLATFORM_TOKEN; kept, never printed).
+        #[arg(long, env = "VHR_PLATFORM_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Exports the whole record as FHIR R4 resources.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Prints a filled-in form (a service record) as its national A4 page, or
     /// with --basic-info a resident's personal basic information form.
     PrintForm {
@@ -524,7 +539,64 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Bench(args) => bench::run(args).map_err(|e| fail(e, lang)),
+        Command::Sync { url, token, json } => {
+            let mut clinic = signed_in(cli, lang)?;
+            if let Some(u) = url {
+                let mut s = clinic.sync_settings().map_err(|e| fail(e, lang))?;
+                s.platform.base_url = u.clone();
+                clinic.set_sync_settings(&s).map_err(|e| fail(e, lang))?;
+            }
+            if let Some(t) = token {
+                clinic.set_sync_credentials(&vhr_sync::Credentials::Bearer { token: t.clone() }).map_err(|e| fail(e, lang))?;
+            }
+            let report = clinic
+                .sync_once(&mut |p| {
+                    eprint!("\r{} {}/{}   ", if p.phase == "pull" { "接收 / pull" } else { "发送 / push" }, p.done, p.total)
+                })
+                .map_err(|e| fail(e, lang))?;
+            eprintln!();
+            if *json {
+                print_json(&report);
+            } else {
+                println!(
+                    "接收 pulled {} · 发送 pushed {} · 待发送 waiting {} · 被拒收 quarantined {} · 冲突 conflicts {}",
+                    report.pulled, report.pushed, report.counts.waiting, report.counts.quarantined, report.counts.conflicted
+                );
+                if let Some(e) = &report.error {
+                    println!("{e}");
+                }
+            }
+            if report.offline {
+                Err(Failure { code: 5, message: report.error.unwrap_or_else(|| "offline".into()), wire: None })
+            } else if report.counts.quarantined + report.counts.conflicted > 0 {
+                Err(Failure {
+                    code: 4,
+                    message: "有记录需要处理（见同步页）/ changes need attention (see the sync page)".into(),
+                    wire: None,
+                })
+            } else {
+                Ok(())
+            }
+        }
+        Command::Export(ExportCommand::Fhir { out }) => {
+            let clinic = signed_in(cli, lang)?;
+            let summary = clinic.export_fhir(out, &mut |done, total| eprint!("\r{done}/{total}   ")).map_err(|e| fail(e, lang))?;
+            eprintln!();
+            for f in &summary.files {
+                println!("{}\t{}", f.count, f.path);
+            }
+            Ok(())
+        }
     }
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Bulk NDJSON, one file per resource type (Patient.ndjson, Observation.ndjson, …).
+    Fhir {
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {

@@ -86,6 +86,33 @@ fn snapshot(e: &EpisodeRecord) -> Result<Value> {
 }
 
 impl crate::Batch<'_> {
+    /// Writes an episode as the platform has it, never queued to be sent back.
+    pub fn put_pulled_episode(
+        &mut self,
+        actor: &Actor,
+        resident_id: &str,
+        remote: Episode,
+        server_version: &str,
+        at: DateTime<Utc>,
+    ) -> Result<EpisodeRecord> {
+        let existing = self.tx.query_row("SELECT 1 FROM program_episode WHERE id = ?1", [&remote.id], |_| Ok(())).optional()?.is_some();
+        let before = if existing {
+            by_id(&self.tx, &remote.id)?
+        } else {
+            let new = NewEpisode {
+                id: remote.id.clone(),
+                resident_id: resident_id.to_string(),
+                program: remote.program,
+                started_on: remote.started_on,
+                details: remote.details.clone(),
+            };
+            self.open_episode(actor, new, at)?
+        };
+        let saved = if before.episode == remote { before } else { self.rewrite(actor, before, |e| *e = remote, at)? };
+        crate::sync::note_pulled(&self.tx, "program_episode", &saved.episode.id, saved.version, server_version, at)?;
+        Ok(saved)
+    }
+
     /// Records a new episode: a registration, or an exit of a derived programme
     /// (then created already ended, see [`Batch::end_episode`]).
     pub fn open_episode(&mut self, actor: &Actor, new: NewEpisode, at: DateTime<Utc>) -> Result<EpisodeRecord> {
@@ -206,6 +233,12 @@ impl crate::Batch<'_> {
 
 impl Store {
     /// Every episode of a resident, oldest first.
+    /// One episode by id.
+    pub fn episode(&self, _actor: &Actor, id: &str) -> Result<Option<EpisodeRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM program_episode WHERE id = ?1");
+        Ok(self.conn.query_row(&sql, [id], decode).optional()?)
+    }
+
     pub fn episodes_of(&self, _actor: &Actor, resident_id: &str) -> Result<Vec<EpisodeRecord>> {
         let sql = format!("SELECT {COLUMNS} FROM program_episode WHERE resident_id = ?1 ORDER BY pk");
         let rows = self.conn.prepare_cached(&sql)?.query_map([resident_id], decode)?.collect::<rusqlite::Result<Vec<_>>>()?;

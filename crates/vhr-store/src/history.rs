@@ -49,9 +49,11 @@ pub(crate) fn record(tx: &Transaction<'_>, actor: &Actor, at: DateTime<Utc>, r: 
             serde_json::to_string(r.snapshot)?
         ],
     )?;
+    // The clinic profile and the user accounts stay on this install.
+    let state = if matches!(r.entity, "clinic" | "user") { "local" } else { "pending" };
     tx.execute(
-        "INSERT INTO outbox (entity, entity_id, version, op, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![r.entity, r.entity_id, r.version, r.op, at],
+        "INSERT INTO outbox (entity, entity_id, version, op, created_at, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![r.entity, r.entity_id, r.version, r.op, at, state],
     )?;
     Ok(())
 }

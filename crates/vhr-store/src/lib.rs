@@ -21,6 +21,7 @@ mod residents;
 mod schema;
 mod services;
 mod settings;
+mod sync;
 mod users;
 
 use std::path::Path;
@@ -35,9 +36,10 @@ pub use history::{Change, HistoryEntry};
 pub use households::{Household, HouseholdMember, HouseholdSummary};
 pub use prints::{CardSelection, PrintEntry};
 pub use programs::ProgramRow;
-pub use residents::{DuplicateCandidate, NewResident, ResidentSummary, SearchSpec};
+pub use residents::{DuplicateCandidate, NewResident, PulledResident, ResidentSummary, SearchSpec};
 pub use schema::{latest_version as latest_schema_version, migrate_to};
 pub use services::{NewService, ServiceEdit, ServiceRecord};
+pub use sync::{AttentionItem, FieldConflict, OutboxCounts, PendingChange, SyncBase, SYNCED};
 pub use users::{User, UserRecord};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

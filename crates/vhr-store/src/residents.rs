@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::types::ToSql;
-use rusqlite::{params, OptionalExtension, Row, Transaction, TransactionBehavior};
+use rusqlite::{params, OptionalExtension, Row, Transaction};
 use serde::Serialize;
 use serde_json::{json, Value};
 use ts_rs::TS;
@@ -15,6 +15,18 @@ use vhr_domain::search::{self, prefix_upper_bound, KeySource, Query};
 
 use crate::history::{record, Recorded};
 use crate::{parse_ts, ts, Actor, Result, Store, StoreError};
+
+/// A resident as the platform has it (read from its `Patient` and personal
+/// basic information response).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PulledResident {
+    pub id: String,
+    pub record_no: String,
+    pub data: ResidentInput,
+    pub household: Option<Membership>,
+    pub status: RecordStatus,
+    pub institution: String,
+}
 
 /// A resident to register; `data` has been through `vhr_domain::resident::prepare`.
 pub struct NewResident {
@@ -312,29 +324,7 @@ impl Store {
         data: ResidentInput,
         at: DateTime<Utc>,
     ) -> Result<Resident> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let before = load(&tx, "id = ?1", &id)?.ok_or_else(|| StoreError::NotFound { entity: "resident", id: id.to_string() })?;
-        if before.version != expected_version {
-            return Err(StoreError::VersionConflict {
-                entity: "resident",
-                id: id.to_string(),
-                expected: expected_version,
-                actual: before.version,
-            });
-        }
-        check_unique_id_number(&tx, &data, id)?;
-        let mut after = before.clone();
-        after.data = data;
-        after.version += 1;
-        after.updated_by = actor.name.clone();
-        after.updated_at = at;
-        if tracked(&after) != tracked(&before) {
-            write_resident(&tx, actor, Some(&before), &after, at)?;
-            tx.commit()?;
-            Ok(after)
-        } else {
-            Ok(before)
-        }
+        self.batch(|b| b.update_resident(actor, id, expected_version, data, at))
     }
 
     /// Finds one resident by UUID, 17-digit record number or citizen ID number.
@@ -492,6 +482,91 @@ impl Store {
 }
 
 impl crate::Batch<'_> {
+    /// Writes a resident as the platform has it: a new version (or a new
+    /// record) with its history, never queued to be sent back. A household
+    /// this install does not know yet is left off until it arrives.
+    pub fn put_pulled_resident(&mut self, actor: &Actor, p: PulledResident, server_version: &str, at: DateTime<Utc>) -> Result<Resident> {
+        let tx = &self.tx;
+        let before = load(tx, "id = ?1", &p.id)?;
+        check_unique_id_number(tx, &p.data, &p.id)?;
+        let known_household = match &p.household {
+            Some(m) => tx.query_row("SELECT 1 FROM household WHERE id = ?1", [&m.household_id], |_| Ok(())).optional()?.is_some(),
+            None => false,
+        };
+        let household = p.household.filter(|_| known_household);
+        let after = match &before {
+            Some(b) => Resident {
+                version: b.version + 1,
+                data: p.data,
+                household,
+                status: p.status,
+                updated_by: actor.name.clone(),
+                updated_at: at,
+                ..b.clone()
+            },
+            None => {
+                tx.execute(
+                    "INSERT OR IGNORE INTO issued_number (record_no, resident_id, issued_at) VALUES (?1, ?2, ?3)",
+                    params![p.record_no, p.id, ts(at)],
+                )?;
+                Resident {
+                    id: p.id,
+                    version: 1,
+                    record_no: p.record_no,
+                    data: p.data,
+                    household,
+                    status: p.status,
+                    institution: p.institution,
+                    created_by: actor.name.clone(),
+                    created_at: at,
+                    updated_by: actor.name.clone(),
+                    updated_at: at,
+                }
+            }
+        };
+        if let Some(b) = before.as_ref().filter(|b| tracked(b) == tracked(&after) && b.household == after.household) {
+            // Nothing new: only the platform's version moved.
+            crate::sync::note_pulled(tx, "resident", &b.id, b.version, server_version, at)?;
+            return Ok(b.clone());
+        }
+        write_resident(tx, actor, before.as_ref(), &after, at)?;
+        crate::sync::note_pulled(tx, "resident", &after.id, after.version, server_version, at)?;
+        Ok(after)
+    }
+
+    /// Saves a new version of a resident's data within the batch (see [`Store::update_resident`]).
+    pub fn update_resident(
+        &mut self,
+        actor: &Actor,
+        id: &str,
+        expected_version: i64,
+        data: ResidentInput,
+        at: DateTime<Utc>,
+    ) -> Result<Resident> {
+        let tx = &self.tx;
+        let before = load(tx, "id = ?1", &id)?.ok_or_else(|| StoreError::NotFound { entity: "resident", id: id.to_string() })?;
+        if before.version != expected_version {
+            return Err(StoreError::VersionConflict {
+                entity: "resident",
+                id: id.to_string(),
+                expected: expected_version,
+                actual: before.version,
+            });
+        }
+        check_unique_id_number(tx, &data, id)?;
+        let mut after = before.clone();
+        after.data = data;
+        after.version += 1;
+        after.updated_by = actor.name.clone();
+        after.updated_at = at;
+        if tracked(&after) != tracked(&before) {
+            write_resident(tx, actor, Some(&before), &after, at)?;
+            Ok(after)
+        } else {
+            Ok(before)
+        }
+    }
+
     /// Registers a resident within the batch's transaction (see [`Store::insert_resident`]).
     pub fn insert_resident(&mut self, actor: &Actor, new: NewResident, at: DateTime<Utc>) -> Result<Resident> {
         let tx = &self.tx;

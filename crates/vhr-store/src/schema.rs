@@ -13,6 +13,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0004_program_episodes.sql")),
         M::up(include_str!("../migrations/0005_program_state_registered.sql")),
         M::up(include_str!("../migrations/0006_print_log.sql")),
+        M::up(include_str!("../migrations/0007_sync.sql")),
     ])
 }
 
@@ -23,7 +24,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
 
 /// How many migrations exist; a fully migrated database has this user_version.
 pub fn latest_version() -> usize {
-    6
+    7
 }
 
 /// Brings a database to exactly `version` migrations, for tests of upgrades
@@ -169,5 +170,36 @@ mod upgrade_from_3 {
             vec![(vhr_domain::programs::Program::Child, Some("newborn_visit".to_string()))],
             "the newborn visit is still owed (its window closed, but the 1-month check is owed next)"
         );
+    }
+}
+
+#[cfg(test)]
+mod upgrade_from_6 {
+    use super::*;
+
+    /// A database of schema 6, made before sync existed, opens with its outbox
+    /// sorted: the clinic profile and user accounts stay on this install, the
+    /// residents' changes wait to be sent, and nothing is yet on the platform.
+    #[test]
+    fn the_outbox_keeps_what_travels_and_sets_aside_what_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v6.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrate_to(&mut conn, 6).unwrap();
+            for (entity, id) in [("clinic", "clinic"), ("user", "u1"), ("resident", "r1"), ("service_record", "s1")] {
+                conn.execute(
+                    "INSERT INTO outbox (entity, entity_id, version, op, created_at) VALUES (?1, ?2, 1, 'create', '2026-01-01T00:00:00Z')",
+                    [entity, id],
+                )
+                .unwrap();
+            }
+        }
+        let store = crate::Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap() as usize, latest_version());
+        let waiting: Vec<String> = store.pending_changes(10).unwrap().into_iter().map(|c| c.entity).collect();
+        assert_eq!(waiting, vec!["resident", "service_record"], "only the record's changes wait to be sent");
+        assert_eq!(store.outbox_counts().unwrap().waiting, 2);
+        assert!(store.sync_base("resident", "r1").unwrap().is_none(), "nothing is on the platform yet");
     }
 }

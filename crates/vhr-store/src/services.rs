@@ -111,48 +111,7 @@ impl Store {
         edit: ServiceEdit,
         at: DateTime<Utc>,
     ) -> Result<ServiceRecord> {
-        let ServiceEdit { data, service_date, next_date } = edit;
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let sql = format!("SELECT {COLUMNS} FROM service_record WHERE id = ?1");
-        let before = tx
-            .query_row(&sql, [id], row)
-            .optional()?
-            .map(decode)
-            .transpose()?
-            .ok_or_else(|| StoreError::NotFound { entity: "service_record", id: id.into() })?;
-        if before.version != expected_version {
-            return Err(StoreError::VersionConflict {
-                entity: "service_record",
-                id: id.into(),
-                expected: expected_version,
-                actual: before.version,
-            });
-        }
-        let mut after = before.clone();
-        after.data = data;
-        after.service_date = service_date;
-        after.next_date = next_date;
-        after.version += 1;
-        after.updated_by = actor.name.clone();
-        after.updated_at = at;
-        if (&after.data, after.service_date, after.next_date) == (&before.data, before.service_date, before.next_date) {
-            return Ok(before);
-        }
-        tx.execute(
-            "UPDATE service_record SET version = ?2, service_date = ?3, next_date = ?4, data = ?5, updated_by = ?6, updated_at = ?7 WHERE id = ?1",
-            params![id, after.version, after.service_date.to_string(), after.next_date.map(|d| d.to_string()), serde_json::to_string(&after.data)?, after.updated_by, ts(at)],
-        )?;
-        let changes = diff(&Value::Object(before.data.clone()), &Value::Object(after.data.clone()));
-        let snap = snapshot(&after)?;
-        record(
-            &tx,
-            actor,
-            at,
-            Recorded { entity: "service_record", entity_id: id, version: after.version, op: "update", changes: &changes, snapshot: &snap },
-        )?;
-        crate::programs::refresh(&tx, &after.resident_id, Some(at.date_naive()))?;
-        tx.commit()?;
-        Ok(after)
+        self.batch(|b| b.update_service(actor, id, expected_version, edit, at))
     }
 
     pub fn service(&self, _actor: &Actor, id: &str) -> Result<Option<ServiceRecord>> {
@@ -200,6 +159,74 @@ impl Store {
 }
 
 impl crate::Batch<'_> {
+    /// Writes a service record as the platform has it (a form someone else
+    /// filled in for this resident), never queued to be sent back.
+    pub fn put_pulled_service(&mut self, actor: &Actor, new: NewService, server_version: &str, at: DateTime<Utc>) -> Result<ServiceRecord> {
+        let sql = format!("SELECT {COLUMNS} FROM service_record WHERE id = ?1");
+        let before = self.tx.query_row(&sql, [&new.id], row).optional()?.map(decode).transpose()?;
+        let saved = match before {
+            Some(b) => {
+                let edit = ServiceEdit { data: new.data, service_date: new.service_date, next_date: new.next_date };
+                self.update_service(actor, &b.id, b.version, edit, at)?
+            }
+            None => self.insert_service(actor, new, at)?,
+        };
+        crate::sync::note_pulled(&self.tx, "service_record", &saved.id, saved.version, server_version, at)?;
+        Ok(saved)
+    }
+
+    /// Saves a new version of a service record within the batch (see [`Store::update_service`]).
+    pub fn update_service(
+        &mut self,
+        actor: &Actor,
+        id: &str,
+        expected_version: i64,
+        edit: ServiceEdit,
+        at: DateTime<Utc>,
+    ) -> Result<ServiceRecord> {
+        let ServiceEdit { data, service_date, next_date } = edit;
+        let tx = &self.tx;
+        let sql = format!("SELECT {COLUMNS} FROM service_record WHERE id = ?1");
+        let before = tx
+            .query_row(&sql, [id], row)
+            .optional()?
+            .map(decode)
+            .transpose()?
+            .ok_or_else(|| StoreError::NotFound { entity: "service_record", id: id.into() })?;
+        if before.version != expected_version {
+            return Err(StoreError::VersionConflict {
+                entity: "service_record",
+                id: id.into(),
+                expected: expected_version,
+                actual: before.version,
+            });
+        }
+        let mut after = before.clone();
+        after.data = data;
+        after.service_date = service_date;
+        after.next_date = next_date;
+        after.version += 1;
+        after.updated_by = actor.name.clone();
+        after.updated_at = at;
+        if (&after.data, after.service_date, after.next_date) == (&before.data, before.service_date, before.next_date) {
+            return Ok(before);
+        }
+        tx.execute(
+            "UPDATE service_record SET version = ?2, service_date = ?3, next_date = ?4, data = ?5, updated_by = ?6, updated_at = ?7 WHERE id = ?1",
+            params![id, after.version, after.service_date.to_string(), after.next_date.map(|d| d.to_string()), serde_json::to_string(&after.data)?, after.updated_by, ts(at)],
+        )?;
+        let changes = diff(&Value::Object(before.data.clone()), &Value::Object(after.data.clone()));
+        let snap = snapshot(&after)?;
+        record(
+            tx,
+            actor,
+            at,
+            Recorded { entity: "service_record", entity_id: id, version: after.version, op: "update", changes: &changes, snapshot: &snap },
+        )?;
+        crate::programs::refresh(tx, &after.resident_id, Some(at.date_naive()))?;
+        Ok(after)
+    }
+
     /// Stores a service record within the batch's transaction.
     pub fn insert_service(&mut self, actor: &Actor, new: NewService, at: DateTime<Utc>) -> Result<ServiceRecord> {
         let tx = &self.tx;

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod peer;
+
 use std::path::Path;
 
 use chrono::{TimeZone, Utc};

@@ -1,3 +1,5 @@
+#![allow(dead_code)]
+
 //! Shared input and setup for the CLI tests.
 
 use serde_json::{json, Value};

@@ -236,6 +236,34 @@ pub struct Section {
     pub fields: Vec<Field>,
 }
 
+/// A measured value that also travels as a FHIR `Observation` with its LOINC
+/// code (issue #4): one field, or a panel of fields (blood pressure).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ObservationDef {
+    /// Short and unique within the form; part of the Observation's id.
+    pub key: String,
+    pub loinc: String,
+    pub display: String,
+    /// The number field of a single measurement.
+    #[serde(default)]
+    pub field: Option<String>,
+    /// Its UCUM unit.
+    #[serde(default)]
+    pub unit: Option<String>,
+    /// The parts of a panel.
+    #[serde(default)]
+    pub components: Vec<ObservationPart>,
+}
+
+/// One measurement of a panel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ObservationPart {
+    pub field: String,
+    pub loinc: String,
+    pub display: String,
+    pub unit: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct FormDef {
     pub id: String,
@@ -256,6 +284,9 @@ pub struct FormDef {
     pub sections: Vec<Section>,
     #[serde(default)]
     pub rules: Vec<Rule>,
+    /// Measured values sent to the platform as Observations.
+    #[serde(default)]
+    pub observations: Vec<ObservationDef>,
 }
 
 impl FormDef {
@@ -316,6 +347,21 @@ impl FormRegistry {
         for field in form.fields() {
             if !ids.insert(field.id.as_str()) {
                 return Err(fail(format!("field id {} is used twice", field.id)));
+            }
+        }
+        let mut keys = HashSet::new();
+        for obs in &form.observations {
+            if !keys.insert(obs.key.as_str()) {
+                return Err(fail(format!("observation key {} is used twice", obs.key)));
+            }
+            let measured = obs.field.iter().chain(obs.components.iter().map(|c| &c.field));
+            for id in measured {
+                if !matches!(form.field(id).map(|f| &f.kind), Some(FieldKind::Number { .. })) {
+                    return Err(fail(format!("observation {} measures {id}, which is not a number field", obs.key)));
+                }
+            }
+            if obs.field.is_some() != obs.components.is_empty() {
+                return Err(fail(format!("observation {} needs either one field or components", obs.key)));
             }
         }
         for field in form.fields() {

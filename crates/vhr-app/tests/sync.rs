@@ -1,0 +1,209 @@
+//! Sync against a real FHIR R4 server on loopback (Helios `hfs`, validation
+//! enforced): the first push of a demo clinic, exactly once; quarantine of
+//! what the server refuses; pulling what another install recorded without
+//! echoing it back; merging edits made on both sides.
+
+mod common;
+
+use common::peer::Peer;
+use serde_json::Value;
+use vhr_app::{Clinic, SyncSettings};
+use vhr_domain::clinic::SerialBlock;
+
+/// Valid citizen ID numbers (GB 11643 check digits).
+const ID_NUMBERS: [&str; 4] = ["450102195603100110", "450102196105100235", "450102197208100355", "450102198001100475"];
+
+fn settings(peer: &Peer) -> SyncSettings {
+    let mut s = SyncSettings::default();
+    s.platform.base_url = peer.base.clone();
+    s.platform.push.backoff_base_ms = 20;
+    s.platform.push.backoff_max_ms = 200;
+    s
+}
+
+fn synced(c: &mut Clinic) -> vhr_app::SyncReport {
+    c.sync_once(&mut |_| {}).expect("a sync pass runs")
+}
+
+fn every_entry(peer: &Peer, query: &str) -> Vec<Value> {
+    let sep = if query.contains('?') { '&' } else { '?' };
+    let mut out = Vec::new();
+    let mut url = format!("{query}{sep}_count=500");
+    loop {
+        let page = peer.get(&url);
+        out.extend(page["entry"].as_array().cloned().unwrap_or_default().into_iter().map(|e| e["resource"].clone()));
+        match page["link"].as_array().and_then(|l| l.iter().find(|l| l["relation"] == "next")).and_then(|l| l["url"].as_str()) {
+            Some(next) => url = next.to_string(),
+            None => return out,
+        }
+    }
+}
+
+#[test]
+fn the_first_push_puts_every_resident_and_form_on_the_server_exactly_once_and_each_validates() {
+    let peer = Peer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = common::clinic(dir.path());
+    c.load_demo(40, 7, &mut |_, _| {}).unwrap();
+    c.set_sync_settings(&settings(&peer)).unwrap();
+    let residents = c.resident_count().unwrap() as u64;
+    let services = c.service_count().unwrap() as u64;
+    let waiting = c.sync_status().unwrap().waiting;
+    assert_eq!(c.sync_status().unwrap().state, "waiting");
+
+    let report = synced(&mut c);
+    assert_eq!((report.quarantined, report.conflicted, report.offline), (0, 0, false), "nothing refused: {report:?}");
+    assert_eq!(report.pushed as i64, waiting, "every waiting entity was sent");
+    assert_eq!(report.counts.waiting, 0, "the outbox is empty");
+    assert_eq!(c.sync_status().unwrap().state, "up_to_date");
+
+    assert_eq!(peer.count("Patient"), residents, "one Patient per resident");
+    assert_eq!(peer.count("Encounter"), services, "one Encounter per filled-in form");
+    // The personal basic information travels as a response too.
+    assert_eq!(peer.count("QuestionnaireResponse"), services + residents);
+    let observations = peer.count("Observation");
+    assert!(observations > services, "the follow-ups carry blood pressure, weight, glucose: {observations}");
+
+    // Exactly once: each record number finds one Patient.
+    for p in every_entry(&peer, "Patient") {
+        let no = p["identifier"][0]["value"].as_str().unwrap();
+        assert_eq!(peer.count(&format!("Patient?identifier=urn:oid:2.16.156.10011.1.2|{no}")), 1, "record {no} is on the server once");
+    }
+    // What is stored passes the server's own validator again.
+    let mut client = peer.client();
+    for t in ["Patient", "Encounter", "Observation", "QuestionnaireResponse", "Condition", "EpisodeOfCare", "Group"] {
+        for r in every_entry(&peer, t).into_iter().take(25) {
+            let v = client.validate(&r).unwrap();
+            let errors: Vec<&Value> =
+                v.body["issue"].as_array().into_iter().flatten().filter(|i| i["severity"] == "error" || i["severity"] == "fatal").collect();
+            assert!(errors.is_empty(), "{t}/{} does not validate: {errors:?}", r["id"]);
+        }
+    }
+
+    // A second pass sends nothing and takes nothing back: its own writes are not news.
+    let again = synced(&mut c);
+    assert_eq!((again.pushed, again.pulled), (0, 0), "{again:?}");
+    assert_eq!(peer.count("Patient"), residents);
+}
+
+#[test]
+fn a_form_the_server_refuses_is_quarantined_with_its_reason_and_the_others_go_through() {
+    let peer = Peer::start();
+    let dir = tempfile::tempdir().unwrap();
+    // A province's edited copy of the hypertension form with a typo: a space
+    // after the heart-rate LOINC code, which FHIR's `code` type forbids.
+    let forms = dir.path().join("forms");
+    std::fs::create_dir_all(&forms).unwrap();
+    let builtin = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/forms/hypertension_followup.json")).unwrap();
+    assert!(builtin.contains("\"8867-4\""), "the form sends heart rate as LOINC 8867-4");
+    std::fs::write(forms.join("hypertension_followup.json"), builtin.replace("\"8867-4\"", "\"8867-4 \"")).unwrap();
+    let mut c = common::clinic(dir.path());
+    c.load_demo(30, 11, &mut |_, _| {}).unwrap();
+    c.set_sync_settings(&settings(&peer)).unwrap();
+
+    let report = synced(&mut c);
+    assert!(report.quarantined > 0, "{report:?}");
+    let items = c.sync_attention().unwrap();
+    assert_eq!(items.len(), report.quarantined);
+    for item in &items {
+        assert_eq!((item.entity.as_str(), item.state.as_str()), ("service_record", "quarantined"));
+        assert!(
+            item.reason.contains("Observation/") && item.reason.contains("8867-4 "),
+            "the reason names the resource and the value: {}",
+            item.reason
+        );
+        assert!(item.reason.contains("is not a valid code"), "and carries the server's words: {}", item.reason);
+    }
+    assert_eq!(peer.count("Patient"), c.resident_count().unwrap() as u64, "every resident reached the server");
+    let services = c.service_count().unwrap() as u64;
+    assert_eq!(peer.count("Encounter"), services - items.len() as u64, "every other form reached the server");
+    let status = c.sync_status().unwrap();
+    assert_eq!((status.state.as_str(), status.quarantined as usize, status.waiting), ("attention", items.len(), 0));
+
+    // A later pass does not send the refused forms again, and nothing else waits.
+    let again = synced(&mut c);
+    assert_eq!((again.pushed, again.quarantined), (0, 0), "{again:?}");
+}
+
+fn township(dir: &std::path::Path) -> Clinic {
+    // Another install with its own serial block, keeping the same villages.
+    common::clinic_with_block(dir, SerialBlock { start: 50_000, end: 99_999 })
+}
+
+#[test]
+fn what_one_install_records_reaches_the_other_and_is_not_echoed_back() {
+    let peer = Peer::start();
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut village = common::clinic(da.path());
+    let mut town = township(db.path());
+    village.set_sync_settings(&settings(&peer)).unwrap();
+    town.set_sync_settings(&settings(&peer)).unwrap();
+    village.load_demo(12, 3, &mut |_, _| {}).unwrap();
+    synced(&mut village);
+
+    let pulled = synced(&mut town);
+    assert!(pulled.pulled > 12, "residents and their forms arrive: {pulled:?}");
+    assert_eq!(pulled.pushed, 0, "nothing pulled is sent back");
+    assert_eq!(town.resident_count().unwrap(), village.resident_count().unwrap());
+    assert_eq!(town.service_count().unwrap(), village.service_count().unwrap());
+    assert_eq!(town.sync_status().unwrap().waiting, 0, "pulled changes do not wait in the outbox");
+
+    // The township edits one resident's phone; the village receives it.
+    let first =
+        village.search(&vhr_app::SearchRequest { query: String::new(), village: None, tag: None, limit: Some(1) }).unwrap()[0].id.clone();
+    let r = town.resident(&first).unwrap().resident;
+    let mut data = r.data.clone();
+    data.phone = "13911112222".into();
+    town.update(vhr_app::UpdateRequest { id: r.id.clone(), expected_version: r.version, resident: data, confirm: true }).expect("edits");
+    let pushed = synced(&mut town);
+    assert_eq!(pushed.pushed, 1, "{pushed:?}");
+    let back = synced(&mut village);
+    assert_eq!(back.pulled, 1, "{back:?}");
+    assert_eq!(village.resident(&first).unwrap().resident.data.phone, "13911112222");
+    assert_eq!(synced(&mut village).pushed, 0, "the pulled edit is not echoed");
+}
+
+#[test]
+fn edits_of_different_fields_on_both_sides_merge_and_the_same_field_is_raised_as_a_conflict() {
+    let peer = Peer::start();
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut village = common::clinic(da.path());
+    let mut town = township(db.path());
+    village.set_sync_settings(&settings(&peer)).unwrap();
+    town.set_sync_settings(&settings(&peer)).unwrap();
+    let id = common::register(&mut village, "张三", ID_NUMBERS[0]).resident.resident.id;
+    synced(&mut village);
+    synced(&mut town);
+
+    // Offline, each side edits a different field.
+    let edit = |c: &mut Clinic, f: &dyn Fn(&mut vhr_domain::resident::ResidentInput)| {
+        let r = c.resident(&id).unwrap().resident;
+        let mut data = r.data.clone();
+        f(&mut data);
+        c.update(vhr_app::UpdateRequest { id: id.clone(), expected_version: r.version, resident: data, confirm: true }).expect("edits");
+    };
+    edit(&mut village, &|d| d.phone = "13800000001".into());
+    edit(&mut town, &|d| d.current_address = "石桥村5组1号".into());
+    synced(&mut village);
+    let t = synced(&mut town);
+    assert_eq!(t.conflicted, 0, "different fields merge: {t:?}");
+    synced(&mut village);
+    for c in [&village, &town] {
+        let d = c.resident(&id).unwrap().resident.data;
+        assert_eq!((d.phone.as_str(), d.current_address.as_str()), ("13800000001", "石桥村5组1号"), "both edits are kept on both sides");
+    }
+
+    // Both change the phone, differently.
+    edit(&mut village, &|d| d.phone = "13800000002".into());
+    edit(&mut town, &|d| d.phone = "13800000003".into());
+    synced(&mut village);
+    let t = synced(&mut town);
+    assert_eq!(t.counts.conflicted, 1, "{t:?}");
+    let conflicts = town.sync_conflicts().unwrap();
+    assert_eq!(conflicts.len(), 1);
+    assert_eq!(conflicts[0].field, "phone");
+    assert_eq!(conflicts[0].local, Some(Value::from("13800000003")));
+    assert_eq!(conflicts[0].remote, Some(Value::from("13800000002")));
+    assert_eq!(town.resident(&id).unwrap().resident.data.phone, "13800000003", "nothing is overwritten while the doctor has not chosen");
+    assert_eq!(town.sync_status().unwrap().state, "attention");
+}

@@ -1,0 +1,370 @@
+//! The store's side of sync: which changes wait, what the platform holds of
+//! each entity (its version there and the merge base), what was refused or
+//! conflicted, and the pull cursor. Changes pulled from the platform are
+//! written like any other change (history included) but their outbox row is
+//! marked `pulled`, so they are never sent back.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+use serde_json::Value;
+use ts_rs::TS;
+
+use crate::{parse_ts, ts, Result, Store};
+
+/// The entities that travel to the platform.
+pub const SYNCED: [&str; 4] = ["resident", "household", "service_record", "program_episode"];
+
+/// One entity with changes waiting: its latest waiting version.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PendingChange {
+    pub entity: String,
+    pub entity_id: String,
+    pub version: i64,
+}
+
+/// What the platform holds of an entity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncBase {
+    /// `meta.versionId` of its main resource there.
+    pub server_version: String,
+    /// The local version that matches it.
+    pub local_version: i64,
+    /// The entity as it was at that version (the merge base).
+    pub base: Value,
+}
+
+/// How many changes are in each state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, TS)]
+pub struct OutboxCounts {
+    /// Entities with changes waiting to be sent.
+    pub waiting: i64,
+    /// Entities the platform refused.
+    pub quarantined: i64,
+    /// Entities with fields changed on both sides.
+    pub conflicted: i64,
+}
+
+/// A change the platform refused, or that conflicts, as the sync page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct AttentionItem {
+    pub entity: String,
+    pub entity_id: String,
+    pub version: i64,
+    pub state: String,
+    /// The platform's words (quarantined), or the conflicting fields.
+    pub reason: String,
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// One field changed both here and on the platform.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct FieldConflict {
+    pub id: i64,
+    pub entity: String,
+    pub entity_id: String,
+    pub field: String,
+    #[ts(type = "unknown")]
+    pub base: Option<Value>,
+    #[ts(type = "unknown")]
+    pub local: Option<Value>,
+    #[ts(type = "unknown")]
+    pub remote: Option<Value>,
+    pub server_version: String,
+}
+
+fn json_col(s: Option<String>) -> Result<Option<Value>> {
+    Ok(match s {
+        Some(s) => Some(serde_json::from_str(&s)?),
+        None => None,
+    })
+}
+
+impl Store {
+    /// Entities with waiting changes, oldest first, at most `limit`.
+    pub fn pending_changes(&self, limit: usize) -> Result<Vec<PendingChange>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT entity, entity_id, max(version) FROM outbox
+             WHERE state = 'pending' AND entity IN ('resident', 'household', 'service_record', 'program_episode')
+             GROUP BY entity_id, entity ORDER BY min(seq) LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| Ok(PendingChange { entity: r.get(0)?, entity_id: r.get(1)?, version: r.get(2)? }))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The content of an entity at one version, as its history recorded it.
+    pub fn snapshot_at(&self, entity: &str, id: &str, version: i64) -> Result<Option<Value>> {
+        let s: Option<String> = self
+            .conn
+            .prepare_cached("SELECT snapshot FROM change_log WHERE entity = ?1 AND entity_id = ?2 AND version = ?3")?
+            .query_row(params![entity, id, version], |r| r.get(0))
+            .optional()?;
+        json_col(s)
+    }
+
+    /// What the platform holds of an entity, if it has it.
+    pub fn sync_base(&self, entity: &str, id: &str) -> Result<Option<SyncBase>> {
+        let row: Option<(String, i64, String)> = self
+            .conn
+            .prepare_cached("SELECT server_version, local_version, base FROM sync_entity WHERE entity = ?1 AND entity_id = ?2")?
+            .query_row(params![entity, id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        row.map(|(server_version, local_version, base)| Ok(SyncBase { server_version, local_version, base: serde_json::from_str(&base)? }))
+            .transpose()
+    }
+
+    /// Records that the platform has `version` of an entity (as `server_version`
+    /// there): its waiting changes up to that version are done.
+    pub fn mark_written(&mut self, c: &PendingChange, server_version: &str, at: DateTime<Utc>) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let base: Option<String> = tx
+            .query_row(
+                "SELECT snapshot FROM change_log WHERE entity = ?1 AND entity_id = ?2 AND version = ?3",
+                params![c.entity, c.entity_id, c.version],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let base = base.unwrap_or_else(|| "null".into());
+        tx.execute(
+            "UPDATE outbox SET state = 'sent', done_at = ?4, reason = NULL
+             WHERE entity_id = ?2 AND entity = ?1 AND version <= ?3 AND state IN ('pending', 'quarantined', 'conflict')",
+            params![c.entity, c.entity_id, c.version, ts(at)],
+        )?;
+        tx.execute(
+            "INSERT INTO sync_entity (entity, entity_id, server_version, local_version, base, synced_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (entity, entity_id) DO UPDATE SET server_version = excluded.server_version,
+                 local_version = excluded.local_version, base = excluded.base, synced_at = excluded.synced_at",
+            params![c.entity, c.entity_id, server_version, c.version, base, ts(at)],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Sets an entity's waiting changes aside with the platform's reason; they
+    /// are no longer sent until someone asks again ([`Store::retry_change`]).
+    pub fn mark_quarantined(&mut self, c: &PendingChange, reason: &str, at: DateTime<Utc>) -> Result<()> {
+        self.conn.execute(
+            "UPDATE outbox SET state = 'quarantined', reason = ?4, done_at = ?5
+             WHERE entity_id = ?2 AND entity = ?1 AND version <= ?3 AND state = 'pending'",
+            params![c.entity, c.entity_id, c.version, reason, ts(at)],
+        )?;
+        Ok(())
+    }
+
+    /// Sends an entity's set-aside changes again on the next pass.
+    pub fn retry_change(&mut self, entity: &str, id: &str) -> Result<usize> {
+        Ok(self.conn.execute(
+            "UPDATE outbox SET state = 'pending', reason = NULL, done_at = NULL
+             WHERE entity_id = ?2 AND entity = ?1 AND state = 'quarantined'",
+            params![entity, id],
+        )?)
+    }
+
+    /// How many entities wait, were refused, or conflict.
+    pub fn outbox_counts(&self) -> Result<OutboxCounts> {
+        let count = |state: &str| -> Result<i64> {
+            Ok(self
+                .conn
+                .prepare_cached("SELECT count(DISTINCT entity || '/' || entity_id) FROM outbox WHERE state = ?1")?
+                .query_row([state], |r| r.get(0))?)
+        };
+        Ok(OutboxCounts { waiting: count("pending")?, quarantined: count("quarantined")?, conflicted: count("conflict")? })
+    }
+
+    /// The changes that need someone: refused by the platform, or conflicting.
+    pub fn attention_items(&self) -> Result<Vec<AttentionItem>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT entity, entity_id, max(version), state, coalesce(max(reason), ''), max(done_at) FROM outbox
+             WHERE state IN ('quarantined', 'conflict') GROUP BY entity_id, entity, state ORDER BY min(seq)",
+        )?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, Option<String>>(5)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (entity, entity_id, version, state, reason, at) = row?;
+            out.push(AttentionItem { entity, entity_id, version, state, reason, at: at.as_deref().map(parse_ts).transpose()? });
+        }
+        Ok(out)
+    }
+
+    /// Records that the platform holds `server_version` of an entity whose
+    /// local copy already matches it (a pull that brought nothing new).
+    pub fn note_server_version(&mut self, entity: &str, id: &str, server_version: &str, at: DateTime<Utc>) -> Result<()> {
+        self.conn.execute(
+            "UPDATE sync_entity SET server_version = ?3, synced_at = ?4 WHERE entity = ?1 AND entity_id = ?2",
+            params![entity, id, server_version, ts(at)],
+        )?;
+        Ok(())
+    }
+
+    /// The ids of every row of a synced entity, oldest first (for a full export).
+    pub fn entity_ids(&self, entity: &str) -> Result<Vec<String>> {
+        let table = match entity {
+            "resident" => "resident",
+            "household" => "household",
+            "service_record" => "service_record",
+            "program_episode" => "program_episode",
+            _ => return Ok(Vec::new()),
+        };
+        let mut stmt = self.conn.prepare(&format!("SELECT id FROM {table} ORDER BY pk"))?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Whether an entity has changes waiting to be sent.
+    pub fn has_pending(&self, entity: &str, id: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM outbox WHERE entity_id = ?2 AND entity = ?1 AND state = 'pending' LIMIT 1")?
+            .query_row(params![entity, id], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    /// After a clean merge saved as local `version`: the next push updates the
+    /// platform's `server_version`, and the merged copy is the new base.
+    pub fn rebase(&mut self, entity: &str, id: &str, server_version: &str, version: i64) -> Result<()> {
+        let base: String = self.conn.query_row(
+            "SELECT snapshot FROM change_log WHERE entity = ?1 AND entity_id = ?2 AND version = ?3",
+            params![entity, id, version],
+            |r| r.get(0),
+        )?;
+        self.conn.execute(
+            "INSERT INTO sync_entity (entity, entity_id, server_version, local_version, base, synced_at) VALUES (?1, ?2, ?3, ?4, ?5, '')
+             ON CONFLICT (entity, entity_id) DO UPDATE SET server_version = excluded.server_version,
+                 local_version = excluded.local_version, base = excluded.base",
+            params![entity, id, server_version, version, base],
+        )?;
+        Ok(())
+    }
+
+    /// Flags (or unflags) a resident the platform places outside this install's catchment.
+    pub fn flag_outside(&mut self, resident_id: &str, outside: bool) -> Result<()> {
+        self.conn
+            .execute("UPDATE sync_entity SET outside = ?2 WHERE entity = 'resident' AND entity_id = ?1", params![resident_id, outside])?;
+        Ok(())
+    }
+
+    /// Residents flagged as outside the catchment.
+    pub fn outside_residents(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached("SELECT entity_id FROM sync_entity WHERE entity = 'resident' AND outside = 1")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Raises the fields changed on both sides, and sets the entity's waiting
+    /// changes aside until the doctor has chosen.
+    pub fn raise_conflicts(
+        &mut self,
+        entity: &str,
+        id: &str,
+        server_version: &str,
+        fields: &[vhr_domain::changes::Conflict],
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // A newer copy from the platform replaces what was raised before.
+        tx.execute(
+            "UPDATE sync_conflict SET resolved_at = ?3, choice = 'superseded' WHERE entity = ?1 AND entity_id = ?2 AND resolved_at IS NULL",
+            params![entity, id, ts(at)],
+        )?;
+        for c in fields {
+            // An absent field is stored as NULL.
+            let enc = |v: &Value| (!v.is_null()).then(|| v.to_string());
+            tx.execute(
+                "INSERT INTO sync_conflict (entity, entity_id, field, base, local, remote, server_version, raised_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![entity, id, c.field, enc(&c.base), enc(&c.local), enc(&c.remote), server_version, ts(at)],
+            )?;
+        }
+        let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+        tx.execute(
+            "UPDATE outbox SET state = 'conflict', reason = ?3, done_at = ?4 WHERE entity_id = ?2 AND entity = ?1 AND state = 'pending'",
+            params![entity, id, names.join(", "), ts(at)],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The open conflicts of an entity, or of every entity.
+    pub fn open_conflicts(&self, entity_id: Option<&str>) -> Result<Vec<FieldConflict>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT pk, entity, entity_id, field, base, local, remote, server_version FROM sync_conflict
+             WHERE resolved_at IS NULL AND (?1 IS NULL OR entity_id = ?1) ORDER BY pk",
+        )?;
+        let rows = stmt.query_map([entity_id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<String>>(6)?,
+                r.get::<_, String>(7)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, entity, entity_id, field, base, local, remote, server_version) = row?;
+            out.push(FieldConflict {
+                id,
+                entity,
+                entity_id,
+                field,
+                base: json_col(base)?,
+                local: json_col(local)?,
+                remote: json_col(remote)?,
+                server_version,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Marks conflicts resolved with the doctor's choice.
+    pub fn resolve_conflict(&mut self, id: i64, choice: &str, by: &str, at: DateTime<Utc>) -> Result<()> {
+        self.conn.execute(
+            "UPDATE sync_conflict SET resolved_at = ?2, resolved_by = ?3, choice = ?4 WHERE pk = ?1",
+            params![id, ts(at), by, choice],
+        )?;
+        Ok(())
+    }
+
+    /// A sync setting (the pull cursor, the last success), kept with the data.
+    pub fn sync_value(&self, key: &str) -> Result<Option<String>> {
+        self.setting(&format!("sync.{key}"))
+    }
+
+    pub fn set_sync_value(&mut self, key: &str, value: &str) -> Result<()> {
+        self.set_setting(&format!("sync.{key}"), value)
+    }
+}
+
+/// Notes that the entity's pulled version matches the platform's
+/// `server_version`, and that its outbox row (written by the pulled change
+/// like any other) is not to be sent back.
+pub(crate) fn note_pulled(
+    tx: &rusqlite::Transaction<'_>,
+    entity: &str,
+    id: &str,
+    version: i64,
+    server_version: &str,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE outbox SET state = 'pulled', done_at = ?4 WHERE entity_id = ?2 AND entity = ?1 AND version = ?3",
+        params![entity, id, version, ts(at)],
+    )?;
+    let base: String = tx.query_row(
+        "SELECT snapshot FROM change_log WHERE entity = ?1 AND entity_id = ?2 AND version = ?3",
+        params![entity, id, version],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "INSERT INTO sync_entity (entity, entity_id, server_version, local_version, base, synced_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (entity, entity_id) DO UPDATE SET server_version = excluded.server_version,
+             local_version = excluded.local_version, base = excluded.base, synced_at = excluded.synced_at",
+        params![entity, id, server_version, version, base, ts(at)],
+    )?;
+    Ok(())
+}
