@@ -80,6 +80,14 @@ fn the_first_push_puts_every_resident_and_form_on_the_server_exactly_once_and_ea
         }
     }
 
+    // So does every form's generated Questionnaire.
+    for form in c.forms().forms.values() {
+        let q = vhr_fhir::questionnaire(form, c.forms(), &vhr_fhir::FhirConfig::default());
+        let v = client.validate(&q).unwrap();
+        let errors: Vec<&Value> = v.body["issue"].as_array().into_iter().flatten().filter(|i| i["severity"] == "error").collect();
+        assert!(errors.is_empty(), "Questionnaire {} does not validate: {errors:?}", form.id);
+    }
+
     // A second pass sends nothing and takes nothing back: its own writes are not news.
     let again = synced(&mut c);
     assert_eq!((again.pushed, again.pulled), (0, 0), "{again:?}");
