@@ -37,7 +37,9 @@ pub use error::{Error, WireError};
 pub use printing::{CardSize, CardsRequest, Printed, SavedPrint};
 pub use programs::{EndProgramRequest, EnrolRequest, ProgramStatus};
 pub use services::{AddServiceRequest, SavedService, TimelineEntry, UpdateServiceRequest, WorkItem};
-pub use sync::{ExportFile, ExportSummary, Prepared, SyncCounts, SyncProgress, SyncReport, SyncSettings, SyncStatus};
+pub use sync::{
+    ConflictChoice, ExportFile, ExportSummary, Prepared, ResolveRequest, SyncCounts, SyncProgress, SyncReport, SyncSettings, SyncStatus,
+};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -76,6 +76,21 @@ impl From<OutboxCounts> for SyncCounts {
     }
 }
 
+/// The doctor's choice for each conflicting field of one entity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ResolveRequest {
+    pub entity: String,
+    pub entity_id: String,
+    pub choices: Vec<ConflictChoice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ConflictChoice {
+    pub conflict_id: i64,
+    /// `local` or `remote`.
+    pub choice: String,
+}
+
 /// Progress of a pass, for the indicator.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct SyncProgress {
@@ -261,10 +276,10 @@ impl Clinic {
         let mut server = FhirServer::new(&settings.platform, self.sync_credentials()?).map_err(|e| Error::Sync(e.to_string()))?;
         let source = self.install_source()?;
         let mut report = SyncReport::default();
-        let outcome = self
-            .pull(&mut server, &settings, &source, &mut report, progress)
-            .and_then(|()| self.push(&mut server, &settings, &source, &mut report, progress));
-        if let Err(e) = outcome {
+        // A pull that fails does not keep local changes from going up.
+        let pulled = self.pull(&mut server, &settings, &source, &mut report, progress);
+        let pushed = self.push(&mut server, &settings, &source, &mut report, progress);
+        if let Some(e) = pulled.err().or(pushed.err()) {
             report.offline = true;
             report.error = Some(e.to_string());
         }
@@ -405,7 +420,7 @@ impl Clinic {
     fn settle_conflict(&mut self, server: &mut FhirServer, c: &PendingChange, settings: &SyncSettings, source: &str) -> Result<bool> {
         let prepared = self.prepare_change(c, &settings.fhir)?;
         let url = prepared.entries[0].url();
-        let reply = server.get(&url).map_err(|e| Error::Sync(e.to_string()))?;
+        let reply = get_with_retries(server, &url, &settings.platform.push).map_err(|e| Error::Sync(format!("transport: {e}")))?;
         let remote = reply.body;
         let server_version = remote["meta"]["versionId"].as_str().unwrap_or("unknown").to_string();
         let now = self.env.clock.now();
@@ -482,12 +497,69 @@ impl Clinic {
             _ => Value::Null,
         };
         let (merged, conflicts) = merge(&base_value, &local, &theirs);
+        // What merged cleanly is kept at once (the conflicting fields keep the
+        // local value); what conflicts waits, with the entity's changes, for
+        // the doctor's choice.
+        self.apply_merged(c, merged, server_version, now)?;
         if conflicts.is_empty() {
-            self.apply_merged(c, merged, server_version, now)?;
             return Ok(false);
         }
         self.store.raise_conflicts(&c.entity, &c.entity_id, server_version, &conflicts, now)?;
         Ok(true)
+    }
+
+    /// Settles an entity's conflicts with the doctor's choice per field
+    /// (`local` keeps this install's value, `remote` takes the platform's),
+    /// saved as a new local version that goes up on the next pass.
+    pub fn resolve_conflicts(&mut self, req: ResolveRequest) -> Result<()> {
+        let by = self.actor()?.clone();
+        let open = self.store.open_conflicts(Some(&req.entity_id))?;
+        let open: Vec<_> = open.into_iter().filter(|c| c.entity == req.entity).collect();
+        if open.is_empty() {
+            return Err(Error::NotFound { entity: "conflict".into(), id: req.entity_id });
+        }
+        let mut remote_fields = Vec::new();
+        for c in &open {
+            match req.choices.iter().find(|ch| ch.conflict_id == c.id).map(|ch| ch.choice.as_str()) {
+                Some("local") => {}
+                Some("remote") => remote_fields.push((c.field.clone(), c.remote.clone().unwrap_or(Value::Null))),
+                _ => {
+                    return Err(Error::Sync(format!("请为「{}」选择保留哪一方 / choose which side to keep for “{}”", c.field, c.field)));
+                }
+            }
+        }
+        let now = self.env.clock.now();
+        match req.entity.as_str() {
+            "resident" => {
+                let local = self
+                    .store
+                    .resident(&by, &req.entity_id)?
+                    .ok_or(Error::NotFound { entity: req.entity.clone(), id: req.entity_id.clone() })?;
+                let mut data = serde_json::to_value(&local.data).map_err(|e| Error::Sync(e.to_string()))?;
+                for (field, v) in remote_fields {
+                    vhr_domain::changes::set_path(&mut data, &field, v);
+                }
+                let data = serde_json::from_value(data).map_err(|e| Error::Sync(format!("resolved resident: {e}")))?;
+                self.store.update_resident(&by, &local.id, local.version, data, now)?;
+            }
+            "service_record" => {
+                let local = self
+                    .store
+                    .service(&by, &req.entity_id)?
+                    .ok_or(Error::NotFound { entity: req.entity.clone(), id: req.entity_id.clone() })?;
+                let mut data = Value::Object(local.data.clone());
+                for (field, v) in remote_fields {
+                    vhr_domain::changes::set_path(&mut data, &field, v);
+                }
+                let Value::Object(data) = data else { unreachable!("set_path keeps an object") };
+                let edit = vhr_store::ServiceEdit { data, service_date: local.service_date, next_date: local.next_date };
+                self.store.update_service(&by, &local.id, local.version, edit, now)?;
+            }
+            other => return Err(Error::Sync(format!("{other} conflicts are settled on the platform"))),
+        }
+        let choices: Vec<(i64, String)> = req.choices.iter().map(|c| (c.conflict_id, c.choice.clone())).collect();
+        self.store.settle_conflicts(&req.entity, &req.entity_id, &choices, &by.name, now)?;
+        Ok(())
     }
 
     /// Saves a clean merge as a local change, based on the platform's version.
@@ -523,7 +595,8 @@ impl Clinic {
         let facts = vhr_fhir::read_patient(patient, fhir).map_err(|e| Error::Sync(e.to_string()))?;
         let mut data = facts.data;
         let form = self.forms.form(BASIC_INFO).ok_or_else(|| Error::Forms(BASIC_INFO.into()))?;
-        let reply = server.get(&format!("QuestionnaireResponse/{}", facts.id)).map_err(|e| Error::Sync(e.to_string()))?;
+        let reply = get_with_retries(server, &format!("QuestionnaireResponse/{}", facts.id), &vhr_sync::PushConfig::default())
+            .map_err(|e| Error::Sync(format!("transport: {e}")))?;
         if reply.ok() {
             data.basic_info = vhr_fhir::read_response(form, &reply.body).map_err(|e| Error::Sync(e.to_string()))?;
         }
@@ -556,10 +629,7 @@ impl Clinic {
         let mut latest: BTreeMap<(String, String), Value> = BTreeMap::new();
         let mut newest: Option<String> = None;
         loop {
-            let reply = server.get(&url)?;
-            if !reply.ok() {
-                return Err(TransportError::Unreachable(reply.reasons()));
-            }
+            let reply = get_with_retries(server, &url, &settings.platform.push)?;
             for e in reply.body.get("entry").and_then(Value::as_array).into_iter().flatten() {
                 let modified = e["response"]["lastModified"].as_str().or(e["resource"]["meta"]["lastUpdated"].as_str()).map(str::to_string);
                 if let Some(m) = modified {
@@ -763,6 +833,24 @@ impl Clinic {
         }
         Ok(summary)
     }
+}
+
+/// A read, tried again a few times with growing waits: reads change nothing,
+/// so repeating one is always safe.
+fn get_with_retries(server: &mut FhirServer, url: &str, cfg: &vhr_sync::PushConfig) -> std::result::Result<Reply, TransportError> {
+    let mut wait = std::time::Duration::from_millis(cfg.backoff_base_ms);
+    let mut last = TransportError::Unreachable(String::new());
+    for _ in 0..=cfg.max_failures.min(4) {
+        match server.get(url) {
+            Ok(r) if r.ok() || r.status == 404 || r.status == 410 => return Ok(r),
+            Ok(r) if r.status < 500 && r.status != 429 && r.status != 408 => return Err(TransportError::Unreachable(r.reasons())),
+            Ok(r) => last = TransportError::Unreachable(r.reasons()),
+            Err(e) => last = e,
+        }
+        std::thread::sleep(wait);
+        wait = (wait * 2).min(std::time::Duration::from_millis(cfg.backoff_max_ms));
+    }
+    Err(last)
 }
 
 fn strip_meta(v: &Value) -> Value {

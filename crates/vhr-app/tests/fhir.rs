@@ -72,7 +72,10 @@ fn a_blood_pressure_reading_becomes_a_loinc_panel_with_ucum_units() {
     assert_eq!(parts, vec![("8480-6", "mm[Hg]"), ("8462-4", "mm[Hg]")]);
     assert_eq!(bp["category"][0]["coding"][0]["code"], "vital-signs");
     let glucose = obs.iter().find(|o| o["code"]["coding"][0]["code"] == "14771-0").expect("a fasting glucose");
-    assert_eq!((glucose["valueQuantity"]["code"].as_str(), glucose["category"][0]["coding"][0]["code"].as_str()), (Some("mmol/L"), Some("laboratory")));
+    assert_eq!(
+        (glucose["valueQuantity"]["code"].as_str(), glucose["category"][0]["coding"][0]["code"].as_str()),
+        (Some("mmol/L"), Some("laboratory"))
+    );
 }
 
 /// A value for every kind of field, as the form stores it.
@@ -110,7 +113,13 @@ fn every_kind_of_field_of_every_form_reads_back_exactly() {
                 values.insert(format!("{}_text", f.id), json!("其他情况的说明"));
             }
         }
-        let facts = vhr_fhir::ResponseFacts { id: "s1", resident_id: "r1", encounter_id: Some("s1"), authored: "2026-11-21T02:00:00Z", author: "李春华" };
+        let facts = vhr_fhir::ResponseFacts {
+            id: "s1",
+            resident_id: "r1",
+            encounter_id: Some("s1"),
+            authored: "2026-11-21T02:00:00Z",
+            author: "李春华",
+        };
         let qr = vhr_fhir::response(form, &registry, &values, facts, &cfg);
         let back = vhr_fhir::read_response(form, &qr).unwrap();
         assert_eq!(Value::Object(back), Value::Object(values), "{} reads back the same", form.id);

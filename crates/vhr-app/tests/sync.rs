@@ -214,4 +214,71 @@ fn edits_of_different_fields_on_both_sides_merge_and_the_same_field_is_raised_as
     assert_eq!(conflicts[0].remote, Some(Value::from("13800000002")));
     assert_eq!(town.resident(&id).unwrap().resident.data.phone, "13800000003", "nothing is overwritten while the doctor has not chosen");
     assert_eq!(town.sync_status().unwrap().state, "attention");
+    let unchosen = town.resolve_conflicts(vhr_app::ResolveRequest { entity: "resident".into(), entity_id: id.clone(), choices: vec![] });
+    assert!(unchosen.is_err(), "every conflicting field needs a choice");
+
+    // The doctor keeps the village's number; both installs end with it.
+    let choice = vhr_app::ConflictChoice { conflict_id: conflicts[0].id, choice: "remote".into() };
+    town.resolve_conflicts(vhr_app::ResolveRequest { entity: "resident".into(), entity_id: id.clone(), choices: vec![choice] }).unwrap();
+    assert_eq!(town.resident(&id).unwrap().resident.data.phone, "13800000002");
+    assert!(town.sync_conflicts().unwrap().is_empty());
+    let t = synced(&mut town);
+    assert_eq!((t.pushed, t.counts.waiting, t.counts.conflicted), (1, 0, 0), "{t:?}");
+    synced(&mut village);
+    assert_eq!(village.resident(&id).unwrap().resident.data.phone, "13800000002");
+    assert_eq!(town.sync_status().unwrap().state, "up_to_date");
+    assert_eq!(village.sync_status().unwrap().state, "up_to_date");
+}
+
+#[test]
+fn through_a_proxy_that_drops_delays_fails_and_cuts_thousands_of_changes_arrive_once_and_nothing_is_lost() {
+    let peer = Peer::start();
+    let proxy =
+        common::proxy::Proxy::start(peer.base.trim_start_matches("http://"), 0.2, std::time::Duration::from_millis(2_500), 20261121);
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = common::clinic(dir.path());
+    c.load_demo_over(400, 21, 4, &mut |_, _| {}).unwrap();
+    let mut s = settings(&peer);
+    s.platform.base_url = proxy.base.clone();
+    s.platform.timeout_seconds = 2;
+    c.set_sync_settings(&s).unwrap();
+    let waiting = c.sync_status().unwrap().waiting;
+    assert!(waiting > 2_000, "thousands of changes: {waiting}");
+
+    let mut passes = 0;
+    loop {
+        passes += 1;
+        let r = synced(&mut c);
+        assert_eq!((r.counts.quarantined, r.counts.conflicted), (0, 0), "faults are not the record's fault: {r:?}");
+        if r.counts.waiting == 0 && !r.offline {
+            break;
+        }
+        assert!(passes < 40, "the outbox drains in the end: {r:?}");
+    }
+    assert!(proxy.faults() > 20, "the proxy did its job: {:?}", proxy.tally.lock().unwrap());
+    eprintln!(
+        "{waiting} changes in {passes} passes through {} requests, faults: {:?}",
+        proxy.requests.load(std::sync::atomic::Ordering::SeqCst),
+        proxy.tally.lock().unwrap()
+    );
+
+    // Server and local agree: every entity once, nothing missing.
+    let residents = c.resident_count().unwrap() as u64;
+    assert_eq!(peer.count("Patient"), residents);
+    assert_eq!(peer.count("Encounter"), c.service_count().unwrap() as u64);
+    assert_eq!(peer.count("QuestionnaireResponse"), c.service_count().unwrap() as u64 + residents);
+    let mut seen = std::collections::HashSet::new();
+    for p in every_entry(&peer, "Patient") {
+        let no = p["identifier"][0]["value"].as_str().unwrap().to_string();
+        assert!(seen.insert(no.clone()), "record {no} is on the server twice");
+        let local = c.resident(&no).unwrap().resident;
+        assert_eq!(p["id"].as_str(), Some(local.id.as_str()));
+        assert_eq!(p["name"][0]["text"].as_str(), Some(local.data.name.as_str()), "the server holds what the clinic holds");
+    }
+    assert_eq!(seen.len() as u64, residents);
+    // Straight to the server, a last pass finds nothing to send or fetch.
+    s.platform.base_url = peer.base.clone();
+    c.set_sync_settings(&s).unwrap();
+    let last = synced(&mut c);
+    assert_eq!((last.pushed, last.pulled, last.offline), (0, 0, false), "{last:?}");
 }

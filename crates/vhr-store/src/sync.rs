@@ -211,11 +211,15 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Whether an entity has changes waiting to be sent.
+    /// Whether an entity has local changes the platform does not have yet
+    /// (waiting, refused or conflicting): a pulled copy must merge with them,
+    /// never replace them.
     pub fn has_pending(&self, entity: &str, id: &str) -> Result<bool> {
         Ok(self
             .conn
-            .prepare_cached("SELECT 1 FROM outbox WHERE entity_id = ?2 AND entity = ?1 AND state = 'pending' LIMIT 1")?
+            .prepare_cached(
+                "SELECT 1 FROM outbox WHERE entity_id = ?2 AND entity = ?1 AND state IN ('pending', 'quarantined', 'conflict') LIMIT 1",
+            )?
             .query_row(params![entity, id], |_| Ok(()))
             .optional()?
             .is_some())
@@ -321,12 +325,22 @@ impl Store {
         Ok(out)
     }
 
-    /// Marks conflicts resolved with the doctor's choice.
-    pub fn resolve_conflict(&mut self, id: i64, choice: &str, by: &str, at: DateTime<Utc>) -> Result<()> {
-        self.conn.execute(
-            "UPDATE sync_conflict SET resolved_at = ?2, resolved_by = ?3, choice = ?4 WHERE pk = ?1",
-            params![id, ts(at), by, choice],
+    /// Records the doctor's choices for an entity's conflicts and sends its
+    /// changes again (the chosen values were saved as a new version first).
+    pub fn settle_conflicts(&mut self, entity: &str, id: &str, choices: &[(i64, String)], by: &str, at: DateTime<Utc>) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        for (pk, choice) in choices {
+            tx.execute(
+                "UPDATE sync_conflict SET resolved_at = ?2, resolved_by = ?3, choice = ?4
+                 WHERE pk = ?1 AND entity = ?5 AND entity_id = ?6 AND resolved_at IS NULL",
+                params![pk, ts(at), by, choice, entity, id],
+            )?;
+        }
+        tx.execute(
+            "UPDATE outbox SET state = 'pending', reason = NULL, done_at = NULL WHERE entity_id = ?2 AND entity = ?1 AND state = 'conflict'",
+            params![entity, id],
         )?;
+        tx.commit()?;
         Ok(())
     }
 
