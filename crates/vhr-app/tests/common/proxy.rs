@@ -110,6 +110,8 @@ fn forward(upstream: &str, head: &str, body: &[u8]) -> Option<Vec<u8>> {
     Some(answer)
 }
 
+/// Serves one request on a client connection, then closes it (as the
+/// upstream answer says `connection: close`, the client opens a new one).
 fn serve(
     conn: TcpStream,
     upstream: &str,
@@ -121,61 +123,48 @@ fn serve(
 ) {
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let mut client = conn;
-    while let Some((head, body)) = read_request(&mut reader) {
-        n.fetch_add(1, Ordering::SeqCst);
-        let fault = if draw(rng) >= rate {
-            Fault::Pass
-        } else {
-            [Fault::DropRequest, Fault::DropAnswer, Fault::Delay, Fault::ServerError, Fault::Truncate][(draw(rng) * 5.0) as usize % 5]
-        };
-        {
-            let mut t = tally.lock().unwrap();
-            match t.iter_mut().find(|(f, _)| *f == fault) {
-                Some((_, c)) => *c += 1,
-                None => t.push((fault, 1)),
+    let Some((head, body)) = read_request(&mut reader) else { return };
+    n.fetch_add(1, Ordering::SeqCst);
+    let fault = if draw(rng) >= rate {
+        Fault::Pass
+    } else {
+        [Fault::DropRequest, Fault::DropAnswer, Fault::Delay, Fault::ServerError, Fault::Truncate][(draw(rng) * 5.0) as usize % 5]
+    };
+    {
+        let mut t = tally.lock().unwrap();
+        match t.iter_mut().find(|(f, _)| *f == fault) {
+            Some((_, c)) => *c += 1,
+            None => t.push((fault, 1)),
+        }
+    }
+    match fault {
+        Fault::Pass => {
+            if let Some(answer) = forward(upstream, &head, &body) {
+                let _ = client.write_all(&answer);
             }
         }
-        match fault {
-            Fault::Pass => match forward(upstream, &head, &body) {
-                Some(answer) => {
-                    if client.write_all(&answer).is_err() {
-                        return;
-                    }
-                    // The upstream answer said `connection: close`; so do we.
-                    let _ = client.shutdown(Shutdown::Both);
-                    return;
-                }
-                None => return,
-            },
-            Fault::DropRequest => {
-                let _ = client.shutdown(Shutdown::Both);
-                return;
-            }
-            Fault::DropAnswer => {
-                let _ = forward(upstream, &head, &body);
-                let _ = client.shutdown(Shutdown::Both);
-                return;
-            }
-            Fault::Delay => {
-                std::thread::sleep(delay);
-                let _ = forward(upstream, &head, &body);
-                let _ = client.shutdown(Shutdown::Both);
-                return;
-            }
-            Fault::ServerError => {
-                let msg = b"{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":\"exception\"}]}";
-                let _ = write!(client, "HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/fhir+json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", msg.len());
-                let _ = client.write_all(msg);
-                let _ = client.shutdown(Shutdown::Both);
-                return;
-            }
-            Fault::Truncate => {
-                if let Some(answer) = forward(upstream, &head, &body) {
-                    let _ = client.write_all(&answer[..answer.len() / 2]);
-                }
-                let _ = client.shutdown(Shutdown::Both);
-                return;
+        Fault::DropRequest => {}
+        Fault::DropAnswer => {
+            let _ = forward(upstream, &head, &body);
+        }
+        Fault::Delay => {
+            std::thread::sleep(delay);
+            let _ = forward(upstream, &head, &body);
+        }
+        Fault::ServerError => {
+            let msg = b"{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\",\"code\":\"exception\"}]}";
+            let _ = write!(
+                client,
+                "HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/fhir+json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                msg.len()
+            );
+            let _ = client.write_all(msg);
+        }
+        Fault::Truncate => {
+            if let Some(answer) = forward(upstream, &head, &body) {
+                let _ = client.write_all(&answer[..answer.len() / 2]);
             }
         }
     }
+    let _ = client.shutdown(Shutdown::Both);
 }
