@@ -256,8 +256,31 @@ fn through_a_proxy_that_drops_delays_fails_and_cuts_thousands_of_changes_arrive_
         assert!(passes < 40, "the outbox drains in the end: {r:?}");
     }
     assert!(proxy.faults() > 20, "the proxy did its job: {:?}", proxy.tally.lock().unwrap());
+
+    // Then every resident is edited (an update with If-Match this time): an
+    // update whose answer was lost comes back 412 on the retry, and must be
+    // recognised as this install's own write, not raised as a conflict.
+    let all = c.search(&vhr_app::SearchRequest { query: String::new(), village: None, tag: None, limit: Some(10_000) }).unwrap();
+    for (i, r) in all.iter().enumerate() {
+        let r = c.resident(&r.id).unwrap().resident;
+        let mut data = r.data.clone();
+        data.phone = format!("139{:08}", i);
+        c.update(vhr_app::UpdateRequest { id: r.id.clone(), expected_version: r.version, resident: data, confirm: true }).unwrap();
+    }
+    let faults_before = proxy.faults();
+    loop {
+        passes += 1;
+        let r = synced(&mut c);
+        assert_eq!((r.counts.quarantined, r.counts.conflicted), (0, 0), "a lost answer is not a conflict: {r:?}");
+        if r.counts.waiting == 0 && !r.offline {
+            break;
+        }
+        assert!(passes < 80, "the outbox drains in the end: {r:?}");
+    }
+    assert!(proxy.faults() > faults_before, "the edits met faults too");
     eprintln!(
-        "{waiting} changes in {passes} passes through {} requests, faults: {:?}",
+        "{waiting} changes, then {} edits, in {passes} passes through {} requests; faults: {:?}",
+        all.len(),
         proxy.requests.load(std::sync::atomic::Ordering::SeqCst),
         proxy.tally.lock().unwrap()
     );
@@ -274,6 +297,7 @@ fn through_a_proxy_that_drops_delays_fails_and_cuts_thousands_of_changes_arrive_
         let local = c.resident(&no).unwrap().resident;
         assert_eq!(p["id"].as_str(), Some(local.id.as_str()));
         assert_eq!(p["name"][0]["text"].as_str(), Some(local.data.name.as_str()), "the server holds what the clinic holds");
+        assert_eq!(p["telecom"][0]["value"].as_str(), Some(local.data.phone.as_str()), "and the latest edit");
     }
     assert_eq!(seen.len() as u64, residents);
     // Straight to the server, a last pass finds nothing to send or fetch.
