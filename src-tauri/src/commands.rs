@@ -10,6 +10,7 @@ use vhr_app::{
     WireError,
 };
 use vhr_app::{CardSize, CardsRequest, EndProgramRequest, EnrolRequest, ProgramStatus, SavedPrint};
+use vhr_app::{PlatformSetup, ResolveRequest, SyncStatus};
 use vhr_domain::card::CardData;
 use vhr_domain::forms::{FormRegistry, FormValues};
 use vhr_domain::i18n::Lang;
@@ -17,6 +18,7 @@ use vhr_domain::id_card::{self, CitizenId};
 use vhr_domain::problem::Problem;
 use vhr_domain::programs::Proposal;
 use vhr_domain::resident::Membership;
+use vhr_store::{AttentionItem, FieldConflict};
 use vhr_store::{EpisodeRecord, HistoryEntry, Household, HouseholdSummary, PrintEntry, ResidentSummary, ServiceRecord};
 
 use crate::Shell;
@@ -295,4 +297,66 @@ pub async fn set_card_size(shell: State<'_, Shell>, size: CardSize) -> Reply<Car
         c.set_card_size(size.width_mm, size.height_mm)?;
         c.card_size()
     })
+}
+
+#[tauri::command]
+pub async fn sync_status(shell: State<'_, Shell>) -> Reply<SyncStatus> {
+    with(&shell, |c| c.sync_status())
+}
+
+/// Asks the background sync for a pass now; progress and the new status
+/// arrive as `sync-progress` and `sync-status` events.
+#[tauri::command]
+pub async fn sync_now(worker: State<'_, vhr_app::background::SyncWorker>) -> Reply<()> {
+    worker.sync_now();
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn sync_attention(shell: State<'_, Shell>) -> Reply<Vec<AttentionItem>> {
+    with(&shell, |c| c.sync_attention())
+}
+
+#[tauri::command]
+pub async fn sync_conflicts(shell: State<'_, Shell>) -> Reply<Vec<FieldConflict>> {
+    with(&shell, |c| c.sync_conflicts())
+}
+
+#[tauri::command]
+pub async fn resolve_conflicts(
+    shell: State<'_, Shell>,
+    worker: State<'_, vhr_app::background::SyncWorker>,
+    req: ResolveRequest,
+) -> Reply<()> {
+    with(&shell, |c| c.resolve_conflicts(req))?;
+    worker.sync_now();
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn retry_sync(
+    shell: State<'_, Shell>,
+    worker: State<'_, vhr_app::background::SyncWorker>,
+    entity: String,
+    id: String,
+) -> Reply<()> {
+    with(&shell, |c| c.retry_sync(&entity, &id).map(|_| ()))?;
+    worker.sync_now();
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn platform_setup(shell: State<'_, Shell>) -> Reply<PlatformSetup> {
+    with(&shell, |c| c.platform_setup())
+}
+
+#[tauri::command]
+pub async fn set_platform_setup(
+    shell: State<'_, Shell>,
+    worker: State<'_, vhr_app::background::SyncWorker>,
+    req: PlatformSetup,
+) -> Reply<PlatformSetup> {
+    let saved = with(&shell, |c| c.set_platform_setup(req))?;
+    worker.sync_now();
+    Ok(saved)
 }

@@ -11,6 +11,8 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 
+use tauri::{Emitter, Manager};
+use vhr_app::background::{SyncEvent, SyncWorker};
 use vhr_app::{paths, Clinic, Env};
 
 /// The one open clinic, shared by every command, and the flag that stops a
@@ -45,6 +47,20 @@ pub fn run() {
     };
     tauri::Builder::default()
         .manage(Shell { clinic: Mutex::new(clinic), cancel_print: AtomicBool::new(false) })
+        .setup(move |app| {
+            // Sync runs beside the window on its own connection, so a slow
+            // platform never holds up the doctor.
+            let handle = app.handle().clone();
+            let worker = SyncWorker::start(dir, move |event| {
+                let _ = match event {
+                    SyncEvent::Progress(p) => handle.emit("sync-progress", p),
+                    SyncEvent::Finished(r) => handle.emit("sync-finished", r),
+                    SyncEvent::Status(s) => handle.emit("sync-status", s),
+                };
+            });
+            app.manage(worker);
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::app_state,
             commands::setup,
@@ -87,6 +103,14 @@ pub fn run() {
             commands::set_card_size,
             commands::prints_of,
             commands::open_path,
+            commands::sync_status,
+            commands::sync_now,
+            commands::sync_attention,
+            commands::sync_conflicts,
+            commands::resolve_conflicts,
+            commands::retry_sync,
+            commands::platform_setup,
+            commands::set_platform_setup,
         ])
         .run(tauri::generate_context!())
         .expect("the desktop window could not start");

@@ -51,10 +51,24 @@ export async function open(browser, url, answers) {
     window.__calls = [];
     window.__answers = answers;
     let callbackId = 0;
+    const callbacks = {};
+    const listeners = [];
+    /** Delivers an event from "the Rust side" to the UI's listeners. */
+    window.__emit = (event, payload) => {
+      for (const l of listeners.filter((l) => l.event === event)) callbacks[l.handler]?.({ event, id: 0, payload });
+    };
     window.__TAURI_INTERNALS__ = {
-      transformCallback: () => ++callbackId,
+      transformCallback: (cb) => {
+        callbackId += 1;
+        callbacks[callbackId] = cb;
+        return callbackId;
+      },
       invoke: async (cmd, args) => {
         window.__calls.push([cmd, args]);
+        if (cmd === 'plugin:event|listen') {
+          listeners.push({ event: args.event, handler: args.handler });
+          return args.handler;
+        }
         if (cmd.startsWith('plugin:event|')) return callbackId;
         const answer = window.__answers[cmd];
         if (answer === undefined) throw { code: 'not_mocked', message: `no answer for ${cmd}` };
@@ -73,5 +87,7 @@ export async function shot(page, name) {
   mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: join(dir, name) });
 }
+
+export const emit = (page, event, payload) => page.evaluate(([e, p]) => window.__emit(e, p), [event, payload]);
 
 export const calls = (page, cmd) => page.evaluate((cmd) => window.__calls.filter((c) => c[0] === cmd).map((c) => c[1]), cmd);

@@ -1,7 +1,7 @@
 // UI behaviour in headless Chromium with mocked IPC (see harness.mjs).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, open, shot, calls, registry } from './harness.mjs';
+import { serve, launch, open, shot, calls, emit, registry } from './harness.mjs';
 
 let server;
 let browser;
@@ -340,5 +340,62 @@ test('the card size is set in Settings, and a size that does not fit A4 is refus
   await page.click('button[name="save-card-size"]');
   await page.locator('[data-card-size-message]').getByText('放不进 A4 纸').waitFor();
   assert.deepEqual((await calls(page, 'set_card_size'))[0], { size: { width_mm: 300, height_mm: 80 } });
+  await page.close();
+});
+
+test('the sync indicator follows the background sync, and the sync page retries a refused record and settles a conflict field by field', async () => {
+  const status = { state: 'attention', waiting: 2, quarantined: 1, conflicted: 1, last_success: '2026-11-21T01:00:00Z', last_error: null };
+  const page = await open(browser, server.url, app({
+    sync_status: status, sync_now: null, retry_sync: null, resolve_conflicts: null,
+    sync_attention: [
+      { entity: 'service_record', entity_id: 's1', version: 1, state: 'quarantined', at: '2026-11-21T01:00:00Z',
+        reason: "Observation/s1-heart-rate: 平台校验未通过 / refused by the platform's validator: value '8867-4 ' is not a valid code" },
+      { entity: 'resident', entity_id: 'r1', version: 3, state: 'conflict', reason: 'phone', at: '2026-11-21T01:00:00Z' },
+    ],
+    sync_conflicts: [{ id: 7, entity: 'resident', entity_id: 'r1', field: 'phone', base: '13800138000', local: '13800000003', remote: '13800000002', server_version: '3' }],
+  }));
+  const indicator = page.locator('[data-sync-status]');
+  await page.locator('[data-sync-status="attention"]').waitFor();
+  assert.equal((await indicator.textContent()).trim(), '2 条需处理 · 2 条待上传');
+
+  await indicator.click();
+  await page.getByText('is not a valid code').waitFor();
+  await page.click('button[name="retry"]');
+  assert.deepEqual((await calls(page, 'retry_sync'))[0], { entity: 'service_record', id: 's1' });
+
+  const save = page.locator('[data-conflict="resident/r1"] button[name="save-choices"]');
+  assert.equal(await save.isDisabled(), true, 'nothing is saved before a choice is made for every field');
+  await page.check('input[name="choice-7"][value="remote"]');
+  await shot(page, 'sync-zh.png');
+  await save.click();
+  assert.deepEqual((await calls(page, 'resolve_conflicts'))[0], {
+    req: { entity: 'resident', entity_id: 'r1', choices: [{ conflict_id: 7, choice: 'remote' }] },
+  });
+
+  // A pass runs in the background: progress, then up to date.
+  await emit(page, 'sync-progress', { phase: 'push', done: 5, total: 20 });
+  await page.locator('[data-sync-status="syncing"]').getByText('同步中 5/20').waitFor();
+  await emit(page, 'sync-finished', { pulled: 1, pushed: 20, quarantined: 0, conflicted: 0, offline: false, error: null, counts: { waiting: 0, quarantined: 0, conflicted: 0 } });
+  await emit(page, 'sync-status', { ...status, state: 'up_to_date', waiting: 0, quarantined: 0, conflicted: 0 });
+  await page.locator('[data-sync-status="up_to_date"]').getByText('已是最新').waitFor();
+  await page.close();
+});
+
+test('the platform is set in Settings; the stored secret is never shown, only replaced', async () => {
+  const setup = { base_url: '', interval_seconds: 300, credentials_kind: 'none', token_url: '', client_id: '', scope: '', has_secret: false, secret: null };
+  const page = await open(browser, server.url, app({
+    card_size: { width_mm: 85.6, height_mm: 53.98 }, platform_setup: setup,
+    set_platform_setup: { ...setup, base_url: 'https://platform.example/fhir', credentials_kind: 'bearer', has_secret: true },
+  }));
+  await page.locator('button[data-nav="settings"]').click();
+  await page.fill('input[name="platform_url"]', 'https://platform.example/fhir');
+  await page.selectOption('select[name="credentials_kind"]', 'bearer');
+  await page.fill('input[name="platform_secret"]', 'tok-123');
+  await page.click('button[name="save-platform"]');
+  await page.locator('[data-platform-message]').getByText('已保存').waitFor();
+  const sent = (await calls(page, 'set_platform_setup'))[0].req;
+  assert.deepEqual([sent.base_url, sent.credentials_kind, sent.secret], ['https://platform.example/fhir', 'bearer', 'tok-123']);
+  assert.equal(await page.inputValue('input[name="platform_secret"]'), '', 'the secret leaves the screen once saved');
+  assert.match(await page.getAttribute('input[name="platform_secret"]', 'placeholder'), /已保存（不显示）/);
   await page.close();
 });

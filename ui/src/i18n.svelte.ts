@@ -42,7 +42,15 @@ const zh = {
   card: '信息卡', printed: '已生成打印文件', open_pdf: '打开PDF并打印', card_note: '信息卡内容取自档案；正面二维码为健康档案编号，扫码即可打开档案。每次打印都会记录打印人和时间。',
   print_card: '打印信息卡', print_log: '打印记录', never_printed: '尚未打印过', print_form: '打印', print_selected: '打印所列居民的信息卡',
   printing: '正在生成', print_village: '打印本村信息卡', print_household: '打印全家信息卡',
-  card_width: '信息卡宽（毫米）', card_height: '信息卡高（毫米）', card_size_note: '默认为银行卡大小 85.6×53.98 毫米，每张A4纸10张；国家规范未规定尺寸，可按本地要求修改。',
+  card_width: '信息卡宽（毫米）', card_height: '信息卡高（毫米）', card_size_note: '默认为银行卡大小 85.6×53.98 毫米，每张A4纸10张；国家规范未规定尺寸，可按本地要求修改。',  sync_title: '与乡镇卫生院/区域平台同步', sync_off: '未设置平台', sync_offline: '离线', sync_syncing: '同步中', sync_up_to_date: '已是最新',
+  sync_waiting: '条待上传', sync_attention: '条需处理', sync_now: '立即同步', sync_last_success: '上次成功同步', sync_never: '尚未成功同步',
+  sync_last_error: '上次未完成的原因', sync_quarantined_title: '平台拒收的记录', sync_quarantined_note: '平台说明了拒收原因。请修改该记录后点“重新上传”；其他记录照常上传。',
+  sync_retry: '重新上传', sync_conflicts_title: '两边都修改过的项目', sync_conflicts_note: '本机和平台上都修改了同一项目且内容不同。请逐项选择保留哪一方，系统不会自动覆盖。',
+  sync_keep_local: '保留本机', sync_keep_remote: '采用平台', sync_save_choices: '保存选择', sync_local_value: '本机', sync_remote_value: '平台', sync_base_value: '原值',
+  sync_nothing: '没有需要处理的记录。', sync_settings: '平台同步', platform_url: '平台地址（FHIR R4）', sync_interval: '自动同步间隔（秒）',
+  credentials: '登录方式', cred_none: '无', cred_bearer: '令牌（Bearer）', cred_client: '客户端凭据（OAuth2）', token: '令牌', token_url: '令牌地址',
+  client_id: '客户端编号', client_secret: '客户端密钥', scope: '范围', secret_kept: '已保存（不显示）；留空则不更改', sync_entity_resident: '居民档案',
+  open: '打开', sync_entity_service_record: '服务记录', sync_entity_program_episode: '管理项目', sync_entity_household: '家庭', sync_pulled: '收到', sync_pushed: '上传',
 };
 
 type Key = keyof typeof zh;
@@ -86,7 +94,15 @@ const en: Record<Key, string> = {
   card: 'Information card', printed: 'Print file made', open_pdf: 'Open the PDF to print', card_note: 'The card shows what the record says; the QR code on the front holds the record number, so scanning it opens the record. Every print is logged with who printed it and when.',
   print_card: 'Print the card', print_log: 'Prints', never_printed: 'Never printed', print_form: 'Print', print_selected: 'Print the cards of the residents listed',
   printing: 'Making', print_village: 'Print the village’s cards', print_household: 'Print the household’s cards',
-  card_width: 'Card width (mm)', card_height: 'Card height (mm)', card_size_note: 'By default a bank-card size, 85.6 × 53.98 mm, ten to an A4 sheet; the norm sets no size, so follow local practice.',
+  card_width: 'Card width (mm)', card_height: 'Card height (mm)', card_size_note: 'By default a bank-card size, 85.6 × 53.98 mm, ten to an A4 sheet; the norm sets no size, so follow local practice.',  sync_title: 'Sync with the township hospital / regional platform', sync_off: 'No platform set', sync_offline: 'Offline', sync_syncing: 'Syncing', sync_up_to_date: 'Up to date',
+  sync_waiting: 'waiting', sync_attention: 'need attention', sync_now: 'Sync now', sync_last_success: 'Last successful sync', sync_never: 'Never synced yet',
+  sync_last_error: 'Why the last pass did not finish', sync_quarantined_title: 'Refused by the platform', sync_quarantined_note: 'The platform said why. Correct the record, then choose “Send again”; everything else keeps going up.',
+  sync_retry: 'Send again', sync_conflicts_title: 'Changed on both sides', sync_conflicts_note: 'This item was changed here and on the platform, differently. Choose which to keep for each; nothing is overwritten on its own.',
+  sync_keep_local: 'Keep this computer’s', sync_keep_remote: 'Take the platform’s', sync_save_choices: 'Save choices', sync_local_value: 'Here', sync_remote_value: 'Platform', sync_base_value: 'Before',
+  sync_nothing: 'Nothing needs attention.', sync_settings: 'Platform sync', platform_url: 'Platform address (FHIR R4)', sync_interval: 'Sync every (seconds)',
+  credentials: 'Sign-in', cred_none: 'None', cred_bearer: 'Token (Bearer)', cred_client: 'Client credentials (OAuth2)', token: 'Token', token_url: 'Token URL',
+  client_id: 'Client id', client_secret: 'Client secret', scope: 'Scope', secret_kept: 'Kept (not shown); leave empty to keep it', sync_entity_resident: 'Resident record',
+  open: 'Open', sync_entity_service_record: 'Service record', sync_entity_program_episode: 'Programme', sync_entity_household: 'Household', sync_pulled: 'received', sync_pushed: 'sent',
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { 'zh-CN': zh, en };

@@ -5,6 +5,7 @@
 //! Time and new ids come from the [`Env`] given at open; the data folder is
 //! chosen by the caller (see [`paths`]).
 
+pub mod background;
 pub mod env;
 mod error;
 pub mod forms;
@@ -38,7 +39,8 @@ pub use printing::{CardSize, CardsRequest, Printed, SavedPrint};
 pub use programs::{EndProgramRequest, EnrolRequest, ProgramStatus};
 pub use services::{AddServiceRequest, SavedService, TimelineEntry, UpdateServiceRequest, WorkItem};
 pub use sync::{
-    ConflictChoice, ExportFile, ExportSummary, Prepared, ResolveRequest, SyncCounts, SyncProgress, SyncReport, SyncSettings, SyncStatus,
+    ConflictChoice, ExportFile, ExportSummary, PlatformSetup, Prepared, ResolveRequest, SyncCounts, SyncProgress, SyncReport, SyncSettings,
+    SyncStatus,
 };
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

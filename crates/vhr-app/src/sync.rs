@@ -76,6 +76,23 @@ impl From<OutboxCounts> for SyncCounts {
     }
 }
 
+/// The platform settings as the settings page edits them. The stored secret
+/// (token or client secret) is never sent to the window: `has_secret` says
+/// whether one is kept, and `secret` carries only a new one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct PlatformSetup {
+    pub base_url: String,
+    pub interval_seconds: u64,
+    /// `none`, `bearer` or `client_credentials`.
+    pub credentials_kind: String,
+    pub token_url: String,
+    pub client_id: String,
+    pub scope: String,
+    pub has_secret: bool,
+    #[serde(default)]
+    pub secret: Option<String>,
+}
+
 /// The doctor's choice for each conflicting field of one entity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ResolveRequest {
@@ -164,6 +181,84 @@ impl Clinic {
         Ok(format!("urn:uuid:{id}"))
     }
 
+    /// Whether the platform answers at all (a `metadata` read), to decide
+    /// cheaply when a pass is worth starting.
+    pub fn platform_answers(&self) -> bool {
+        let Ok(settings) = self.sync_settings() else { return false };
+        let mut cfg = settings.platform.clone();
+        cfg.timeout_seconds = cfg.timeout_seconds.min(5);
+        let Ok(creds) = self.sync_credentials() else { return false };
+        FhirServer::new(&cfg, creds).and_then(|mut s| s.get("metadata")).is_ok_and(|r| r.ok())
+    }
+
+    /// The platform settings as the settings page shows them: never the secrets.
+    pub fn platform_setup(&self) -> Result<PlatformSetup> {
+        self.actor()?;
+        let s = self.sync_settings()?;
+        let (kind, token_url, client_id, scope, has_secret) = match self.sync_credentials()? {
+            Credentials::None => ("none", String::new(), String::new(), String::new(), false),
+            Credentials::Bearer { token } => ("bearer", String::new(), String::new(), String::new(), !token.is_empty()),
+            Credentials::ClientCredentials { token_url, client_id, client_secret, scope } => {
+                ("client_credentials", token_url, client_id, scope, !client_secret.is_empty())
+            }
+        };
+        Ok(PlatformSetup {
+            base_url: s.platform.base_url,
+            interval_seconds: s.platform.interval_seconds,
+            credentials_kind: kind.into(),
+            token_url,
+            client_id,
+            scope,
+            has_secret,
+            secret: None,
+        })
+    }
+
+    /// Saves the platform settings; a `secret` left empty keeps the stored one.
+    pub fn set_platform_setup(&mut self, req: PlatformSetup) -> Result<PlatformSetup> {
+        self.actor()?;
+        let url = req.base_url.trim().trim_end_matches('/').to_string();
+        let web = url.starts_with("http://") || url.starts_with("https://");
+        if !url.is_empty() && !web {
+            return Err(Error::Invalid(vec![vhr_domain::problem::Problem::error(
+                "base_url",
+                "platform.url",
+                "平台地址应以 http:// 或 https:// 开头",
+                "The platform address starts with http:// or https://",
+            )]));
+        }
+        let mut s = self.sync_settings()?;
+        s.platform.base_url = url;
+        s.platform.interval_seconds = req.interval_seconds.max(30);
+        self.set_sync_settings(&s)?;
+        let kept = self.sync_credentials()?;
+        let secret = req.secret.filter(|x| !x.is_empty());
+        let creds = match req.credentials_kind.as_str() {
+            "bearer" => Credentials::Bearer {
+                token: secret
+                    .or(match kept {
+                        Credentials::Bearer { token } => Some(token),
+                        _ => None,
+                    })
+                    .unwrap_or_default(),
+            },
+            "client_credentials" => Credentials::ClientCredentials {
+                token_url: req.token_url,
+                client_id: req.client_id,
+                client_secret: secret
+                    .or(match kept {
+                        Credentials::ClientCredentials { client_secret, .. } => Some(client_secret),
+                        _ => None,
+                    })
+                    .unwrap_or_default(),
+                scope: req.scope,
+            },
+            _ => Credentials::None,
+        };
+        self.set_sync_credentials(&creds)?;
+        self.platform_setup()
+    }
+
     /// What the sync indicator shows now.
     pub fn sync_status(&self) -> Result<SyncStatus> {
         let settings = self.sync_settings()?;
@@ -194,16 +289,19 @@ impl Clinic {
 
     /// The changes that need someone: refused by the platform or conflicting.
     pub fn sync_attention(&self) -> Result<Vec<vhr_store::AttentionItem>> {
+        self.actor()?;
         Ok(self.store.attention_items()?)
     }
 
     /// The fields changed both here and on the platform, waiting for a choice.
     pub fn sync_conflicts(&self) -> Result<Vec<vhr_store::FieldConflict>> {
+        self.actor()?;
         Ok(self.store.open_conflicts(None)?)
     }
 
     /// Sends a quarantined change again on the next pass (after the record was corrected).
     pub fn retry_sync(&mut self, entity: &str, id: &str) -> Result<usize> {
+        self.actor()?;
         Ok(self.store.retry_change(entity, id)?)
     }
 
@@ -276,12 +374,19 @@ impl Clinic {
         let mut server = FhirServer::new(&settings.platform, self.sync_credentials()?).map_err(|e| Error::Sync(e.to_string()))?;
         let source = self.install_source()?;
         let mut report = SyncReport::default();
-        // A pull that fails does not keep local changes from going up.
-        let pulled = self.pull(&mut server, &settings, &source, &mut report, progress);
-        let pushed = self.push(&mut server, &settings, &source, &mut report, progress);
-        if let Some(e) = pulled.err().or(pushed.err()) {
+        // A platform that does not answer at all ends the pass at once; one
+        // that answers but fails part-way is retried with waits.
+        if let Err(e) = server.get("metadata") {
             report.offline = true;
             report.error = Some(e.to_string());
+        } else {
+            // A pull that fails does not keep local changes from going up.
+            let pulled = self.pull(&mut server, &settings, &source, &mut report, progress);
+            let pushed = self.push(&mut server, &settings, &source, &mut report, progress);
+            if let Some(e) = pulled.err().or(pushed.err()) {
+                report.offline = true;
+                report.error = Some(e.to_string());
+            }
         }
         let now = self.env.clock.now();
         if report.offline {

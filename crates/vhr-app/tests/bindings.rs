@@ -14,6 +14,13 @@ fn export_all(dir: &Path) {
     }
     export!(
         vhr_app::AppState,
+        vhr_app::SyncStatus,
+        vhr_app::SyncReport,
+        vhr_app::SyncProgress,
+        vhr_app::PlatformSetup,
+        vhr_app::ResolveRequest,
+        vhr_store::AttentionItem,
+        vhr_store::FieldConflict,
         vhr_app::Overview,
         vhr_app::AddServiceRequest,
         vhr_app::UpdateServiceRequest,

@@ -306,3 +306,77 @@ fn through_a_proxy_that_drops_delays_fails_and_cuts_thousands_of_changes_arrive_
     let last = synced(&mut c);
     assert_eq!((last.pushed, last.pulled, last.offline), (0, 0, false), "{last:?}");
 }
+
+#[test]
+fn the_background_worker_waits_offline_then_sends_when_the_platform_comes_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = common::clinic(dir.path());
+    common::register(&mut c, "张三", ID_NUMBERS[0]);
+    common::register(&mut c, "李四", ID_NUMBERS[1]);
+    let port = common::peer::free_port();
+    let mut s = SyncSettings::default();
+    s.platform.base_url = format!("http://127.0.0.1:{port}");
+    s.platform.probe_seconds = 1;
+    s.platform.push.backoff_base_ms = 20;
+    s.platform.push.max_failures = 1;
+    c.set_sync_settings(&s).unwrap();
+
+    let (tx, rx) = std::sync::mpsc::channel();
+    let worker = vhr_app::background::SyncWorker::start(dir.path().to_path_buf(), move |e| {
+        if let vhr_app::background::SyncEvent::Status(s) = e {
+            let _ = tx.send(s);
+        }
+    });
+    let wait_for = |state: &str| {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let s = rx.recv_timeout(until.saturating_duration_since(std::time::Instant::now())).expect("a status arrives in time");
+            if s.state == state {
+                return s;
+            }
+        }
+    };
+    let offline = wait_for("offline");
+    assert_eq!(offline.waiting, 2, "both residents wait while the platform is away");
+
+    let peer = Peer::start_on(port);
+    let up = wait_for("up_to_date");
+    assert_eq!((up.waiting, up.quarantined, up.conflicted), (0, 0, 0));
+    assert!(up.last_success.is_some());
+    assert_eq!(peer.count("Patient"), 2, "the worker sent them when the platform answered");
+    drop(worker);
+}
+
+#[test]
+fn platform_settings_keep_the_secret_out_of_sight_and_refuse_an_address_without_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = common::clinic(dir.path());
+    let setup = vhr_app::PlatformSetup {
+        base_url: "https://platform.example/fhir/".into(),
+        interval_seconds: 600,
+        credentials_kind: "bearer".into(),
+        token_url: String::new(),
+        client_id: String::new(),
+        scope: String::new(),
+        has_secret: false,
+        secret: Some("tok-123".into()),
+    };
+    let saved = c.set_platform_setup(setup).unwrap();
+    assert_eq!((saved.base_url.as_str(), saved.has_secret, saved.secret.as_deref()), ("https://platform.example/fhir", true, None));
+    let again = c.set_platform_setup(vhr_app::PlatformSetup { secret: None, ..saved.clone() }).unwrap();
+    assert!(again.has_secret, "saving without a new secret keeps the stored one");
+    assert!(!serde_json::to_string(&c.platform_setup().unwrap()).unwrap().contains("tok-123"), "the secret never goes to the window");
+
+    let err = c.set_platform_setup(vhr_app::PlatformSetup { base_url: "platform.example".into(), ..again }).unwrap_err();
+    assert_eq!(
+        serde_json::to_value(err.to_wire(vhr_domain::i18n::Lang::Zh)).unwrap(),
+        serde_json::json!({
+            "code": "invalid",
+            "message": "有 1 处需要修改，请查看标红的项目",
+            "problems": [{ "field": "base_url", "code": "platform.url", "severity": "error",
+                "message": { "zh": "平台地址应以 http:// 或 https:// 开头", "en": "The platform address starts with http:// or https://" } }]
+        }),
+        "the error reaches the window as {{code, message}} with the field to mark"
+    );
+    assert_eq!(c.sync_settings().unwrap().platform.base_url, "https://platform.example/fhir", "nothing was changed");
+}

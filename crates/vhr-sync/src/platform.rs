@@ -15,12 +15,21 @@ pub struct PlatformConfig {
     pub interval_seconds: u64,
     /// Seconds to wait for one answer.
     pub timeout_seconds: u64,
+    /// Seconds between checks, while changes wait or the platform was away,
+    /// whether it answers again.
+    pub probe_seconds: u64,
     pub push: PushConfig,
 }
 
 impl Default for PlatformConfig {
     fn default() -> Self {
-        PlatformConfig { base_url: String::new(), interval_seconds: 300, timeout_seconds: 30, push: PushConfig::default() }
+        PlatformConfig {
+            base_url: String::new(),
+            interval_seconds: 300,
+            timeout_seconds: 30,
+            probe_seconds: 15,
+            push: PushConfig::default(),
+        }
     }
 }
 

@@ -38,6 +38,13 @@ import type { SessionInfo } from './bindings/SessionInfo';
 import type { SetupRequest } from './bindings/SetupRequest';
 import type { UpdateRequest } from './bindings/UpdateRequest';
 import type { WireError } from './bindings/WireError';
+import type { AttentionItem } from './bindings/AttentionItem';
+import type { FieldConflict } from './bindings/FieldConflict';
+import type { PlatformSetup } from './bindings/PlatformSetup';
+import type { ResolveRequest } from './bindings/ResolveRequest';
+import type { SyncProgress } from './bindings/SyncProgress';
+import type { SyncReport } from './bindings/SyncReport';
+import type { SyncStatus } from './bindings/SyncStatus';
 
 export type * from './bindings/AppState';
 
@@ -111,7 +118,28 @@ export const ipc = {
   openPath: (path: string) => call<null>('open_path', { path }),
   cardSize: () => call<CardSize>('card_size'),
   setCardSize: (size: CardSize) => call<CardSize>('set_card_size', { size }),
+  syncStatus: () => call<SyncStatus>('sync_status'),
+  syncNow: () => call<null>('sync_now'),
+  syncAttention: () => call<AttentionItem[]>('sync_attention'),
+  syncConflicts: () => call<FieldConflict[]>('sync_conflicts'),
+  resolveConflicts: (req: ResolveRequest) => call<null>('resolve_conflicts', { req }),
+  retrySync: (entity: string, id: string) => call<null>('retry_sync', { entity, id }),
+  platformSetup: () => call<PlatformSetup>('platform_setup'),
+  setPlatformSetup: (req: PlatformSetup) => call<PlatformSetup>('set_platform_setup', { req }),
 };
+
+/** Follows the background sync: its progress, each pass's end, and the indicator's state. */
+export function onSync(handlers: {
+  progress?: (p: SyncProgress) => void;
+  finished?: (r: SyncReport) => void;
+  status?: (s: SyncStatus) => void;
+}): Promise<UnlistenFn[]> {
+  return Promise.all([
+    listen<SyncProgress>('sync-progress', (e) => handlers.progress?.(e.payload)),
+    listen<SyncReport>('sync-finished', (e) => handlers.finished?.(e.payload)),
+    listen<SyncStatus>('sync-status', (e) => handlers.status?.(e.payload)),
+  ]);
+}
 
 /** Follows a batch print's progress. */
 export function onPrintProgress(f: (done: number, total: number) => void): Promise<UnlistenFn> {

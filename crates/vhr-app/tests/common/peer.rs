@@ -24,8 +24,18 @@ fn peer_home() -> PathBuf {
     }
 }
 
+/// A port nothing listens on (yet).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
 impl Peer {
     pub fn start() -> Peer {
+        Peer::start_on(free_port())
+    }
+
+    /// Starts the peer on a given port (one the app was already told about).
+    pub fn start_on(port: u16) -> Peer {
         let home = peer_home();
         let bin = home.join("bin/hfs");
         assert!(bin.exists(), "the FHIR peer is not installed at {}: run scripts/setup-fhir-peer.sh", bin.display());
@@ -33,7 +43,6 @@ impl Peer {
         for f in ["search-parameters-r4.json", "compartment-definitions-r4.json"] {
             std::fs::copy(home.join("definitions").join(f), dir.path().join(f)).expect("the peer's definitions are installed");
         }
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new(&bin)
             .args(["--port", &port.to_string(), "--host", "127.0.0.1", "--log-level", "warn"])
             .arg("--data-dir")

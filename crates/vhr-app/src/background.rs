@@ -1,0 +1,115 @@
+//! The background sync: a thread with its own connection to the clinic's
+//! database that runs a pass whenever there is something to send and the
+//! platform answers, on the configured interval, and at once when asked
+//! ("sync now"). It reports progress and status through a callback, so the
+//! desktop shell only forwards them to the window.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::{Clinic, Env, SyncProgress, SyncReport, SyncStatus};
+
+/// What the worker tells the window.
+#[derive(Debug, Clone)]
+pub enum SyncEvent {
+    /// A pass is under way.
+    Progress(SyncProgress),
+    /// A pass ended.
+    Finished(SyncReport),
+    /// The indicator's state changed (or may have).
+    Status(SyncStatus),
+}
+
+/// A running background sync; stops when dropped.
+pub struct SyncWorker {
+    wake: Arc<(Mutex<bool>, Condvar)>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl SyncWorker {
+    /// Starts the worker on the clinic in `data_dir`.
+    pub fn start(data_dir: PathBuf, on_event: impl Fn(SyncEvent) + Send + 'static) -> SyncWorker {
+        let wake = Arc::new((Mutex::new(false), Condvar::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (w, s) = (wake.clone(), stop.clone());
+        let thread = std::thread::Builder::new()
+            .name("sync".into())
+            .spawn(move || run(data_dir, &w, &s, &on_event))
+            .expect("the sync thread starts");
+        SyncWorker { wake, stop, thread: Some(thread) }
+    }
+
+    /// Runs a pass now (after the current one, if one is running).
+    pub fn sync_now(&self) {
+        let (lock, cv) = &*self.wake;
+        *lock.lock().expect("the wake flag") = true;
+        cv.notify_all();
+    }
+}
+
+impl Drop for SyncWorker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.sync_now();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Waits up to `d` or until woken; whether someone asked for a pass.
+fn sleep(wake: &(Mutex<bool>, Condvar), d: Duration) -> bool {
+    let (lock, cv) = wake;
+    let guard = lock.lock().expect("the wake flag");
+    let (mut asked, _) = cv.wait_timeout_while(guard, d, |asked| !*asked).expect("the wake flag");
+    std::mem::take(&mut *asked)
+}
+
+fn run(data_dir: PathBuf, wake: &(Mutex<bool>, Condvar), stop: &AtomicBool, on_event: &dyn Fn(SyncEvent)) {
+    let mut clinic: Option<Clinic> = None;
+    let mut last_pass: Option<Instant> = None;
+    let mut asked = true; // a first look at start
+    while !stop.load(Ordering::SeqCst) {
+        if clinic.is_none() {
+            clinic = Clinic::open(&data_dir, Env::system()).ok();
+        }
+        let Some(c) = clinic.as_mut() else {
+            asked = sleep(wake, Duration::from_secs(10));
+            continue;
+        };
+        let Ok(settings) = c.sync_settings() else {
+            asked = sleep(wake, Duration::from_secs(10));
+            continue;
+        };
+        let probe = Duration::from_secs(settings.platform.probe_seconds.max(1));
+        if settings.platform.base_url.is_empty() {
+            if let Ok(s) = c.sync_status() {
+                on_event(SyncEvent::Status(s));
+            }
+            asked = sleep(wake, probe);
+            continue;
+        }
+        let status = c.sync_status().ok();
+        let interval_due = last_pass.is_none_or(|t| t.elapsed() >= Duration::from_secs(settings.platform.interval_seconds.max(1)));
+        let something_to_send = status.as_ref().is_some_and(|s| s.waiting > 0);
+        let was_offline = status.as_ref().is_some_and(|s| s.state == "offline");
+        // A pass when asked or due; otherwise only when there is something to
+        // send (or the last pass failed) and the platform answers a cheap probe.
+        let run_pass = asked || interval_due || ((something_to_send || was_offline) && c.platform_answers());
+        if run_pass {
+            let report = c.sync_once(&mut |p| on_event(SyncEvent::Progress(p)));
+            last_pass = Some(Instant::now());
+            if let Ok(r) = report {
+                on_event(SyncEvent::Finished(r));
+            }
+        }
+        if let Ok(s) = c.sync_status() {
+            on_event(SyncEvent::Status(s));
+        }
+        asked = sleep(wake, probe);
+    }
+}
