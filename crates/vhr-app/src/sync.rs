@@ -305,6 +305,23 @@ impl Clinic {
         Ok(self.store.retry_change(entity, id)?)
     }
 
+    /// The transaction Bundles the next push would send, batch by batch (for
+    /// the benchmark that posts the same bundles straight to a server).
+    pub fn pending_bundles(&mut self) -> Result<Vec<Value>> {
+        let settings = self.sync_settings()?;
+        let source = self.install_source()?;
+        let pending = self.store.pending_changes(usize::MAX >> 1)?;
+        let mut out = Vec::new();
+        for batch in pending.chunks(settings.platform.push.max_batch.max(1)) {
+            let mut entries = Vec::new();
+            for c in batch {
+                entries.extend(self.prepare_change(c, &settings.fhir)?.entries);
+            }
+            out.push(vhr_fhir::transaction(&entries, &source));
+        }
+        Ok(out)
+    }
+
     /// The FHIR resources of one change as they would be sent now.
     pub fn prepare_change(&self, change: &PendingChange, fhir: &FhirConfig) -> Result<Prepared> {
         let actor = sync_actor();
@@ -444,7 +461,10 @@ impl Clinic {
                     std::thread::sleep(d);
                     Vec::new()
                 }
-                Step::Done => return Ok(()),
+                Step::Done => {
+                    self.publish_notices(server, settings, source)?;
+                    return Ok(());
+                }
                 Step::Offline { .. } => return Err(TransportError::Unreachable("平台多次无应答 / the platform kept failing".into())),
             };
             let now = self.env.clock.now();
@@ -758,7 +778,7 @@ impl Clinic {
         let total = latest.len();
         let mut done = 0;
         // Households first, then residents, then what hangs off residents.
-        for kind in ["Group", "Patient", "EpisodeOfCare", "QuestionnaireResponse"] {
+        for kind in ["Group", "Patient", "EpisodeOfCare", "QuestionnaireResponse", "Task"] {
             for ((t, id), resource) in latest.iter().filter(|((t, _), _)| t == kind) {
                 done += 1;
                 progress(SyncProgress { phase: "pull".into(), done, total });
@@ -808,6 +828,7 @@ impl Clinic {
             "QuestionnaireResponse" => "service_record",
             "EpisodeOfCare" => "program_episode",
             "Group" => "household",
+            "Task" => return self.apply_notice(resource, settings, server),
             _ => return Ok(false),
         };
         let fhir = &settings.fhir;
@@ -875,6 +896,147 @@ impl Clinic {
             }
             _ => Ok(false),
         }
+    }
+}
+
+/// The resource type that stands for an entity on the platform, and back.
+fn focus_type(entity: &str) -> Option<&'static str> {
+    match entity {
+        "resident" => Some("Patient"),
+        "service_record" => Some("QuestionnaireResponse"),
+        _ => None,
+    }
+}
+
+fn entity_of_focus(resource_type: &str) -> Option<&'static str> {
+    match resource_type {
+        "Patient" => Some("resident"),
+        "QuestionnaireResponse" => Some("service_record"),
+        _ => None,
+    }
+}
+
+/// The value at a dotted path of a JSON object (`null` when absent).
+fn at_path(v: &Value, path: &str) -> Value {
+    path.split('.').try_fold(v, |v, part| v.get(part)).cloned().unwrap_or(Value::Null)
+}
+
+impl Clinic {
+    /// The editable content of an entity as merges and notices see it.
+    fn content_of(&self, entity: &str, id: &str) -> Result<Option<Value>> {
+        let actor = sync_actor();
+        Ok(match entity {
+            "resident" => self.store.resident(&actor, id)?.map(|r| serde_json::to_value(&r.data).unwrap_or_default()),
+            "service_record" => self.store.service(&actor, id)?.map(|s| Value::Object(s.data)),
+            _ => None,
+        })
+    }
+
+    /// The base (the platform's copy last agreed) of an entity's content.
+    fn base_content_of(&self, entity: &str, id: &str) -> Result<Value> {
+        Ok(match self.store.sync_base(entity, id)? {
+            // A resident's snapshot keeps its input flattened beside the record fields.
+            Some(b) if entity == "resident" => b.base,
+            Some(b) => b.base.get("data").cloned().unwrap_or(Value::Null),
+            None => Value::Null,
+        })
+    }
+
+    /// Publishes notices of conflicts found here, and closes the notices of
+    /// conflicts decided here, so the other install raises or settles them too.
+    fn publish_notices(
+        &mut self,
+        server: &mut FhirServer,
+        settings: &SyncSettings,
+        source: &str,
+    ) -> std::result::Result<(), TransportError> {
+        let store_err = |e: vhr_store::StoreError| TransportError::Unreachable(e.to_string());
+        let requester = self.profile().ok().flatten().map(|p| p.institution_name).unwrap_or_default();
+        let authored = self.env.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let put = |server: &mut FhirServer, task: Value| -> std::result::Result<bool, TransportError> {
+            let mut task = task;
+            task["meta"] = json!({ "source": source });
+            Ok(server.put(&task, None)?.ok())
+        };
+        for draft in self.store.notices_to_send().map_err(store_err)? {
+            let Some(focus) = focus_type(&draft.entity) else { continue };
+            let notice = vhr_fhir::Notice {
+                id: self.env.ids.new_id(),
+                focus_type: focus.into(),
+                focus_id: draft.entity_id.clone(),
+                fields: draft.fields.iter().map(|f| (f.field.clone(), f.local.clone().unwrap_or(Value::Null))).collect(),
+                open: true,
+            };
+            if put(server, vhr_fhir::notice_task(&notice, &requester, &authored, &settings.fhir))? {
+                let pks: Vec<i64> = draft.fields.iter().map(|f| f.pk).collect();
+                self.store.mark_notice_sent(&pks, &notice.id).map_err(store_err)?;
+            }
+        }
+        for (notice_id, entity, id) in self.store.notices_to_close().map_err(store_err)? {
+            let Some(focus) = focus_type(&entity) else { continue };
+            let notice =
+                vhr_fhir::Notice { id: notice_id.clone(), focus_type: focus.into(), focus_id: id, fields: Vec::new(), open: false };
+            if put(server, vhr_fhir::notice_task(&notice, &requester, &authored, &settings.fhir))? {
+                self.store.mark_notice_closed(&notice_id).map_err(store_err)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies another install's conflict notice: an open one raises the same
+    /// conflict here; a closed one means the other side chose, and this
+    /// install adopts the platform's copy of the fields that were open.
+    fn apply_notice(&mut self, task: &Value, settings: &SyncSettings, server: &mut FhirServer) -> Result<bool> {
+        let Some(notice) = vhr_fhir::read_notice(task, &settings.fhir) else { return Ok(false) };
+        let Some(entity) = entity_of_focus(&notice.focus_type) else { return Ok(false) };
+        let Some(local) = self.content_of(entity, &notice.focus_id)? else { return Ok(false) };
+        let now = self.env.clock.now();
+        let server_version = task["meta"]["versionId"].as_str().unwrap_or("unknown").to_string();
+        if notice.open {
+            let base = self.base_content_of(entity, &notice.focus_id)?;
+            let fields: Vec<vhr_domain::changes::Conflict> = notice
+                .fields
+                .iter()
+                .filter_map(|(field, theirs)| {
+                    let here = at_path(&local, field);
+                    (here != *theirs).then(|| vhr_domain::changes::Conflict {
+                        field: field.clone(),
+                        base: at_path(&base, field),
+                        local: here,
+                        remote: theirs.clone(),
+                    })
+                })
+                .collect();
+            if fields.is_empty() {
+                return Ok(false);
+            }
+            self.store.raise_remote_conflicts(entity, &notice.focus_id, &notice.id, &server_version, &fields, now)?;
+            return Ok(true);
+        }
+        let open = self.store.open_conflicts(Some(&notice.focus_id))?;
+        if !open.iter().any(|c| c.entity == entity) {
+            return Ok(false);
+        }
+        let fields = self.store.close_decided_elsewhere(entity, &notice.focus_id, now)?;
+        // Adopt what the platform holds now for those fields.
+        let url = format!("{}/{}", notice.focus_type, notice.focus_id);
+        let reply = get_with_retries(server, &url, &settings.platform.push).map_err(|e| Error::Sync(format!("transport: {e}")))?;
+        let platform_version = reply.body["meta"]["versionId"].as_str().unwrap_or("unknown").to_string();
+        let theirs = match entity {
+            "resident" => serde_json::to_value(self.read_remote_resident(&reply.body, server, &settings.fhir)?.data).unwrap_or_default(),
+            _ => {
+                let form_id = self.store.service(&sync_actor(), &notice.focus_id)?.map(|s| s.form_id).unwrap_or_default();
+                let form = self.forms.form(&form_id).ok_or_else(|| Error::Forms(form_id.clone()))?;
+                Value::Object(vhr_fhir::read_response(form, &reply.body).map_err(|e| Error::Sync(e.to_string()))?)
+            }
+        };
+        let mut adopted = local.clone();
+        for f in &fields {
+            vhr_domain::changes::set_path(&mut adopted, f, at_path(&theirs, f));
+        }
+        let c = PendingChange { entity: entity.into(), entity_id: notice.focus_id.clone(), version: 0 };
+        self.apply_merged(&c, adopted, &platform_version, now)?;
+        Ok(true)
     }
 }
 

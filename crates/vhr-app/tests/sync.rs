@@ -214,6 +214,16 @@ fn edits_of_different_fields_on_both_sides_merge_and_the_same_field_is_raised_as
     assert_eq!(conflicts[0].remote, Some(Value::from("13800000002")));
     assert_eq!(town.resident(&id).unwrap().resident.data.phone, "13800000003", "nothing is overwritten while the doctor has not chosen");
     assert_eq!(town.sync_status().unwrap().state, "attention");
+    // The village hears of it too: the township published a notice.
+    synced(&mut village);
+    let theirs = village.sync_conflicts().unwrap();
+    assert_eq!(theirs.len(), 1, "the conflict is raised on both sides");
+    assert_eq!(
+        (theirs[0].field.as_str(), theirs[0].local.clone(), theirs[0].remote.clone()),
+        ("phone", Some(Value::from("13800000002")), Some(Value::from("13800000003")))
+    );
+    assert_eq!(village.sync_status().unwrap().state, "attention");
+
     let unchosen = town.resolve_conflicts(vhr_app::ResolveRequest { entity: "resident".into(), entity_id: id.clone(), choices: vec![] });
     assert!(unchosen.is_err(), "every conflicting field needs a choice");
 
@@ -226,8 +236,10 @@ fn edits_of_different_fields_on_both_sides_merge_and_the_same_field_is_raised_as
     assert_eq!((t.pushed, t.counts.waiting, t.counts.conflicted), (1, 0, 0), "{t:?}");
     synced(&mut village);
     assert_eq!(village.resident(&id).unwrap().resident.data.phone, "13800000002");
+    assert!(village.sync_conflicts().unwrap().is_empty(), "the township's choice settles the village's copy of the conflict");
     assert_eq!(town.sync_status().unwrap().state, "up_to_date");
     assert_eq!(village.sync_status().unwrap().state, "up_to_date");
+    assert_eq!(synced(&mut town).pushed, 0, "and nothing goes back and forth after");
 }
 
 #[test]
@@ -379,4 +391,43 @@ fn platform_settings_keep_the_secret_out_of_sight_and_refuse_an_address_without_
         "the error reaches the window as {{code, message}} with the field to mark"
     );
     assert_eq!(c.sync_settings().unwrap().platform.base_url, "https://platform.example/fhir", "nothing was changed");
+}
+
+#[test]
+fn a_conflict_decided_on_the_install_that_did_not_find_it_settles_the_other() {
+    let peer = Peer::start();
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut village = common::clinic(da.path());
+    let mut town = township(db.path());
+    village.set_sync_settings(&settings(&peer)).unwrap();
+    town.set_sync_settings(&settings(&peer)).unwrap();
+    let id = common::register(&mut village, "张三", ID_NUMBERS[1]).resident.resident.id;
+    synced(&mut village);
+    synced(&mut town);
+    for (c, phone) in [(&mut village, "13800000012"), (&mut town, "13800000013")] {
+        let r = c.resident(&id).unwrap().resident;
+        let mut data = r.data.clone();
+        data.phone = phone.into();
+        c.update(vhr_app::UpdateRequest { id: id.clone(), expected_version: r.version, resident: data, confirm: true }).unwrap();
+    }
+    synced(&mut village);
+    synced(&mut town); // finds the conflict, publishes the notice
+    synced(&mut village); // raises it from the notice
+    let raised = village.sync_conflicts().unwrap();
+    assert_eq!(raised.len(), 1);
+
+    // The village doctor keeps the village's number.
+    let choice = vhr_app::ConflictChoice { conflict_id: raised[0].id, choice: "local".into() };
+    village.resolve_conflicts(vhr_app::ResolveRequest { entity: "resident".into(), entity_id: id.clone(), choices: vec![choice] }).unwrap();
+    synced(&mut village);
+    let t = synced(&mut town);
+    assert!(town.sync_conflicts().unwrap().is_empty(), "the township's conflict is settled by the village's choice: {t:?}");
+    assert_eq!(town.resident(&id).unwrap().resident.data.phone, "13800000012", "the township adopts the chosen number");
+    synced(&mut town);
+    synced(&mut village);
+    for c in [&village, &town] {
+        assert_eq!(c.resident(&id).unwrap().resident.data.phone, "13800000012");
+        assert_eq!(c.sync_status().unwrap().state, "up_to_date");
+    }
+    assert_eq!(peer.count("Patient"), 1);
 }

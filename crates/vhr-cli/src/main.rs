@@ -5,6 +5,7 @@
 //! 3 storage or setup trouble.
 
 mod bench;
+mod bench_sync;
 
 use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
@@ -66,6 +67,8 @@ enum Command {
     },
     /// Measures search, open and save on a demo clinic (see docs/benchmarks.md).
     Bench(bench::BenchArgs),
+    /// Measures pushing a demo clinic to a FHIR server, and incremental passes (scripts/bench-sync.sh).
+    BenchSync(bench_sync::SyncBenchArgs),
     /// Prints information cards to one PDF: by village, by creation date, by household or by resident.
     Cards {
         #[arg(long, conflicts_with_all = ["since", "household", "resident"])]
@@ -539,6 +542,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Bench(args) => bench::run(args).map_err(|e| fail(e, lang)),
+        Command::BenchSync(args) => bench_sync::run(args).map_err(|e| fail(e, lang)),
         Command::Sync { url, token, json } => {
             let mut clinic = signed_in(cli, lang)?;
             if let Some(u) = url {

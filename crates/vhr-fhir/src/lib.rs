@@ -16,6 +16,7 @@
 
 mod bundle;
 mod household;
+mod notice;
 mod patient;
 mod program;
 mod questionnaire;
@@ -26,6 +27,7 @@ use serde_json::Value;
 
 pub use bundle::{transaction, Entry};
 pub use household::group;
+pub use notice::{notice_task, read_notice, Notice};
 pub use patient::{conditions, patient, read_patient, PatientFacts};
 pub use program::{episode_of_care, read_episode_of_care};
 pub use questionnaire::{form_of_response, questionnaire, read_response, response, subject_of, ResponseFacts};

@@ -39,7 +39,7 @@ pub use programs::ProgramRow;
 pub use residents::{DuplicateCandidate, NewResident, PulledResident, ResidentSummary, SearchSpec};
 pub use schema::{latest_version as latest_schema_version, migrate_to};
 pub use services::{NewService, ServiceEdit, ServiceRecord};
-pub use sync::{AttentionItem, FieldConflict, OutboxCounts, PendingChange, SyncBase, SYNCED};
+pub use sync::{AttentionItem, FieldConflict, NoticeDraft, NoticeField, OutboxCounts, PendingChange, SyncBase, SYNCED};
 pub use users::{User, UserRecord};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -14,6 +14,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0005_program_state_registered.sql")),
         M::up(include_str!("../migrations/0006_print_log.sql")),
         M::up(include_str!("../migrations/0007_sync.sql")),
+        M::up(include_str!("../migrations/0008_conflict_notices.sql")),
     ])
 }
 
@@ -24,7 +25,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
 
 /// How many migrations exist; a fully migrated database has this user_version.
 pub fn latest_version() -> usize {
-    7
+    8
 }
 
 /// Brings a database to exactly `version` migrations, for tests of upgrades

@@ -57,6 +57,22 @@ pub struct AttentionItem {
     pub at: Option<DateTime<Utc>>,
 }
 
+/// A conflict notice to publish: an entity's fields found conflicting here.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoticeDraft {
+    pub entity: String,
+    pub entity_id: String,
+    pub fields: Vec<NoticeField>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoticeField {
+    pub pk: i64,
+    pub field: String,
+    /// This install's value.
+    pub local: Option<Value>,
+}
+
 /// One field changed both here and on the platform.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct FieldConflict {
@@ -168,7 +184,12 @@ impl Store {
                 .prepare_cached("SELECT count(DISTINCT entity || '/' || entity_id) FROM outbox WHERE state = ?1")?
                 .query_row([state], |r| r.get(0))?)
         };
-        Ok(OutboxCounts { waiting: count("pending")?, quarantined: count("quarantined")?, conflicted: count("conflict")? })
+        let conflicted: i64 = self.conn.query_row(
+            "SELECT count(DISTINCT entity || '/' || entity_id) FROM sync_conflict WHERE resolved_at IS NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(OutboxCounts { waiting: count("pending")?, quarantined: count("quarantined")?, conflicted })
     }
 
     /// The changes that need someone: refused by the platform, or conflicting.
@@ -288,6 +309,108 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Raises what another install found conflicting (its notice): the
+    /// fields, with this install's value and the other's. This install's own
+    /// changes are not set aside: only the doctor's choice is awaited.
+    pub fn raise_remote_conflicts(
+        &mut self,
+        entity: &str,
+        id: &str,
+        notice_id: &str,
+        server_version: &str,
+        fields: &[vhr_domain::changes::Conflict],
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let known: bool =
+            tx.query_row("SELECT 1 FROM sync_conflict WHERE notice_id = ?1 LIMIT 1", [notice_id], |_| Ok(())).optional()?.is_some();
+        if !known {
+            for c in fields {
+                let enc = |v: &Value| (!v.is_null()).then(|| v.to_string());
+                tx.execute(
+                    "INSERT INTO sync_conflict (entity, entity_id, field, base, local, remote, server_version, raised_at, origin, notice_id, notice_sent)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'remote', ?9, 1)",
+                    params![entity, id, c.field, enc(&c.base), enc(&c.local), enc(&c.remote), server_version, ts(at), notice_id],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Conflicts found here whose notice has not reached the platform yet,
+    /// one draft per entity.
+    pub fn notices_to_send(&self) -> Result<Vec<NoticeDraft>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT pk, entity, entity_id, field, local FROM sync_conflict
+             WHERE origin = 'local' AND notice_sent = 0 AND resolved_at IS NULL ORDER BY entity, entity_id, pk",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
+        })?;
+        let mut out: Vec<NoticeDraft> = Vec::new();
+        for row in rows {
+            let (pk, entity, entity_id, field, local) = row?;
+            let f = NoticeField { pk, field, local: json_col(local)? };
+            match out.last_mut() {
+                Some(d) if d.entity == entity && d.entity_id == entity_id => d.fields.push(f),
+                _ => out.push(NoticeDraft { entity, entity_id, fields: vec![f] }),
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn mark_notice_sent(&mut self, pks: &[i64], notice_id: &str) -> Result<()> {
+        for pk in pks {
+            self.conn.execute("UPDATE sync_conflict SET notice_sent = 1, notice_id = ?2 WHERE pk = ?1", params![pk, notice_id])?;
+        }
+        Ok(())
+    }
+
+    /// Notices of conflicts decided here that the platform must still hear
+    /// are closed: (notice id, entity, entity id).
+    pub fn notices_to_close(&self) -> Result<Vec<(String, String, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT notice_id, entity, entity_id FROM sync_conflict
+             WHERE notice_id IS NOT NULL AND notice_sent = 1 AND notice_closed = 0 AND resolved_at IS NOT NULL AND choice IN ('local', 'remote')",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn mark_notice_closed(&mut self, notice_id: &str) -> Result<()> {
+        self.conn.execute("UPDATE sync_conflict SET notice_closed = 1 WHERE notice_id = ?1", [notice_id])?;
+        Ok(())
+    }
+
+    /// Closes every open conflict of an entity that another install decided
+    /// (its notice came back closed), and sends the entity's changes again.
+    /// Returns the fields that were open.
+    pub fn close_decided_elsewhere(&mut self, entity: &str, id: &str, at: DateTime<Utc>) -> Result<Vec<String>> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let fields: Vec<String> = tx
+            .prepare("SELECT DISTINCT field FROM sync_conflict WHERE entity = ?1 AND entity_id = ?2 AND resolved_at IS NULL")?
+            .query_map(params![entity, id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        tx.execute(
+            "UPDATE sync_conflict SET resolved_at = ?3, resolved_by = '平台同步', choice = 'decided_elsewhere', notice_closed = 1
+             WHERE entity = ?1 AND entity_id = ?2 AND resolved_at IS NULL",
+            params![entity, id, ts(at)],
+        )?;
+        tx.execute(
+            "UPDATE outbox SET state = 'pending', reason = NULL, done_at = NULL WHERE entity_id = ?2 AND entity = ?1 AND state = 'conflict'",
+            params![entity, id],
+        )?;
+        tx.commit()?;
+        Ok(fields)
     }
 
     /// The open conflicts of an entity, or of every entity.
