@@ -52,6 +52,9 @@ pub struct SyncStatus {
 /// What one pass did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, TS)]
 pub struct SyncReport {
+    /// History entries read from the platform, this install's own writes
+    /// included (the pass after a push reads those back once).
+    pub scanned: usize,
     pub pulled: usize,
     pub pushed: usize,
     pub quarantined: usize,
@@ -762,6 +765,7 @@ impl Clinic {
                         newest = Some(m);
                     }
                 }
+                report.scanned += 1;
                 let r = &e["resource"];
                 let (Some(t), Some(id)) = (r["resourceType"].as_str(), r["id"].as_str()) else { continue };
                 latest.entry((t.to_string(), id.to_string())).or_insert_with(|| r.clone());

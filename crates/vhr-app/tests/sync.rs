@@ -88,9 +88,15 @@ fn the_first_push_puts_every_resident_and_form_on_the_server_exactly_once_and_ea
         assert!(errors.is_empty(), "Questionnaire {} does not validate: {errors:?}", form.id);
     }
 
-    // A second pass sends nothing and takes nothing back: its own writes are not news.
+    // A second pass sends nothing and takes nothing back: it reads its own
+    // writes back once (the platform's history cannot tell them apart for
+    // free) and recognises them; a third reads only the cursor's edge.
     let again = synced(&mut c);
     assert_eq!((again.pushed, again.pulled), (0, 0), "{again:?}");
+    assert!(again.scanned > residents as usize, "its own writes come back once: {again:?}");
+    let third = synced(&mut c);
+    assert_eq!((third.pushed, third.pulled), (0, 0), "{third:?}");
+    assert!(third.scanned < 10, "the cursor moved past them: {third:?}");
     assert_eq!(peer.count("Patient"), residents);
 }
 
@@ -151,6 +157,7 @@ fn what_one_install_records_reaches_the_other_and_is_not_echoed_back() {
 
     let pulled = synced(&mut town);
     assert!(pulled.pulled > 12, "residents and their forms arrive: {pulled:?}");
+    assert!(pulled.scanned >= pulled.pulled);
     assert_eq!(pulled.pushed, 0, "nothing pulled is sent back");
     assert_eq!(town.resident_count().unwrap(), village.resident_count().unwrap());
     assert_eq!(town.service_count().unwrap(), village.service_count().unwrap());

@@ -4,7 +4,12 @@ import type { SyncCounts } from "./SyncCounts";
 /**
  * What one pass did.
  */
-export type SyncReport = { pulled: number, pushed: number, quarantined: number, conflicted: number, 
+export type SyncReport = { 
+/**
+ * History entries read from the platform, this install's own writes
+ * included (the pass after a push reads those back once).
+ */
+scanned: number, pulled: number, pushed: number, quarantined: number, conflicted: number, 
 /**
  * The platform could not be reached; changes wait for the next pass.
  */
