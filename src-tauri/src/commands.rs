@@ -360,3 +360,8 @@ pub async fn set_platform_setup(
     worker.sync_now();
     Ok(saved)
 }
+
+#[tauri::command]
+pub async fn sync_outside(shell: State<'_, Shell>) -> Reply<Vec<ResidentSummary>> {
+    with(&shell, |c| c.outside_catchment())
+}

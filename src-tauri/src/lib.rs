@@ -107,6 +107,7 @@ pub fn run() {
             commands::sync_now,
             commands::sync_attention,
             commands::sync_conflicts,
+            commands::sync_outside,
             commands::resolve_conflicts,
             commands::retry_sync,
             commands::platform_setup,

@@ -346,7 +346,7 @@ test('the card size is set in Settings, and a size that does not fit A4 is refus
 test('the sync indicator follows the background sync, and the sync page retries a refused record and settles a conflict field by field', async () => {
   const status = { state: 'attention', waiting: 2, quarantined: 1, conflicted: 1, last_success: '2026-11-21T01:00:00Z', last_error: null };
   const page = await open(browser, server.url, app({
-    sync_status: status, sync_now: null, retry_sync: null, resolve_conflicts: null,
+    sync_status: status, sync_now: null, retry_sync: null, resolve_conflicts: null, sync_outside: [zhang],
     sync_attention: [
       { entity: 'service_record', entity_id: 's1', version: 1, state: 'quarantined', at: '2026-11-21T01:00:00Z',
         reason: "Observation/s1-heart-rate: 平台校验未通过 / refused by the platform's validator: value '8867-4 ' is not a valid code" },
@@ -360,6 +360,7 @@ test('the sync indicator follows the background sync, and the sync page retries 
 
   await indicator.click();
   await page.getByText('is not a valid code').waitFor();
+  await page.locator('[data-outside]').getByText('张三').waitFor();
   await page.click('button[name="retry"]');
   assert.deepEqual((await calls(page, 'retry_sync'))[0], { entity: 'service_record', id: 's1' });
 

@@ -50,6 +50,7 @@ const zh = {
   sync_nothing: '没有需要处理的记录。', sync_settings: '平台同步', platform_url: '平台地址（FHIR R4）', sync_interval: '自动同步间隔（秒）',
   credentials: '登录方式', cred_none: '无', cred_bearer: '令牌（Bearer）', cred_client: '客户端凭据（OAuth2）', token: '令牌', token_url: '令牌地址',
   client_id: '客户端编号', client_secret: '客户端密钥', scope: '范围', secret_kept: '已保存（不显示）；留空则不更改', sync_entity_resident: '居民档案',
+  sync_outside_title: '已不在本机服务范围的居民', sync_outside_note: '平台记录这些居民已迁往本机不服务的村。档案保留在本机，请核实后按规定办理迁出。',
   open: '打开', sync_entity_service_record: '服务记录', sync_entity_program_episode: '管理项目', sync_entity_household: '家庭', sync_pulled: '收到', sync_pushed: '上传',
 };
 
@@ -102,6 +103,7 @@ const en: Record<Key, string> = {
   sync_nothing: 'Nothing needs attention.', sync_settings: 'Platform sync', platform_url: 'Platform address (FHIR R4)', sync_interval: 'Sync every (seconds)',
   credentials: 'Sign-in', cred_none: 'None', cred_bearer: 'Token (Bearer)', cred_client: 'Client credentials (OAuth2)', token: 'Token', token_url: 'Token URL',
   client_id: 'Client id', client_secret: 'Client secret', scope: 'Scope', secret_kept: 'Kept (not shown); leave empty to keep it', sync_entity_resident: 'Resident record',
+  sync_outside_title: 'Residents no longer in this catchment', sync_outside_note: 'The platform records that these residents moved to a village this install does not serve. Their records stay here; check, then close them as moved out.',
   open: 'Open', sync_entity_service_record: 'Service record', sync_entity_program_episode: 'Programme', sync_entity_household: 'Household', sync_pulled: 'received', sync_pushed: 'sent',
 };
 

@@ -302,6 +302,20 @@ impl Clinic {
         Ok(self.store.open_conflicts(None)?)
     }
 
+    /// Residents the platform places outside this install's catchment (moved
+    /// to a village this install does not serve): flagged, never dropped.
+    pub fn outside_catchment(&self) -> Result<Vec<vhr_store::ResidentSummary>> {
+        let actor = self.actor()?;
+        let spec = vhr_store::SearchSpec { query: String::new(), village: None, tag: None, today: self.today(), limit: 1 };
+        let mut out = Vec::new();
+        for id in self.store.outside_residents()? {
+            if let Some(s) = self.store.summary_by_id(actor, &id, &spec)? {
+                out.push(s);
+            }
+        }
+        Ok(out)
+    }
+
     /// Sends a quarantined change again on the next pass (after the record was corrected).
     pub fn retry_sync(&mut self, entity: &str, id: &str) -> Result<usize> {
         self.actor()?;

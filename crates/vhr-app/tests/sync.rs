@@ -438,3 +438,36 @@ fn a_conflict_decided_on_the_install_that_did_not_find_it_settles_the_other() {
     }
     assert_eq!(peer.count("Patient"), 1);
 }
+
+#[test]
+fn a_resident_moved_outside_the_catchment_is_flagged_not_dropped_and_strangers_stay_out() {
+    let peer = Peer::start();
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut village = common::clinic(da.path());
+    let mut town = township(db.path());
+    // The village clinic keeps village 101 only; the township keeps both.
+    let mut s = settings(&peer);
+    s.catchment = vec!["101".into()];
+    village.set_sync_settings(&s).unwrap();
+    town.set_sync_settings(&settings(&peer)).unwrap();
+    let id = common::register(&mut village, "张三", ID_NUMBERS[2]).resident.resident.id;
+    synced(&mut village);
+    synced(&mut town);
+
+    // The township records that 张三 moved to village 102, and registers a
+    // new resident there.
+    let r = town.resident(&id).unwrap().resident;
+    let mut data = r.data.clone();
+    data.village_code = "102".into();
+    town.update(vhr_app::UpdateRequest { id: id.clone(), expected_version: r.version, resident: data, confirm: true }).unwrap();
+    let mut stranger = common::input("李四", ID_NUMBERS[3]);
+    stranger.village_code = "102".into();
+    town.register(vhr_app::RegisterRequest { resident: stranger, household: None, confirm: true }).unwrap();
+    synced(&mut town);
+
+    synced(&mut village);
+    assert_eq!(village.resident_count().unwrap(), 1, "a resident of another village is not brought in");
+    assert_eq!(village.resident(&id).unwrap().resident.data.village_code, "102", "the move itself is kept");
+    let flagged = village.outside_catchment().unwrap();
+    assert_eq!(flagged.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), vec![id.as_str()], "and flagged for the doctor");
+}

@@ -93,8 +93,16 @@ pub fn patient(r: &Resident, cfg: &FhirConfig) -> Value {
         IdDocument::None => extensions.push(json!({ "url": ext("id-document"), "valueCode": "none" })),
         IdDocument::Unknown => extensions.push(json!({ "url": ext("id-document"), "valueCode": "unknown" })),
     }
-    let address =
-        |text: &str, kind: &str| json!({ "extension": [{ "url": ext("address-kind"), "valueCode": kind }], "use": "home", "text": text });
+    // The division code of the resident's village (GB/T 2260 county, then
+    // township and village, as in the record number §2).
+    let division = format!("{}{}", r.record_no.get(..9).unwrap_or_default(), d.village_code);
+    let address = |text: &str, kind: &str| {
+        let mut a = json!({ "extension": [{ "url": ext("address-kind"), "valueCode": kind }], "use": "home", "text": text });
+        if kind == "current" {
+            a["extension"].as_array_mut().expect("extensions").push(json!({ "url": ext("division-code"), "valueString": division }));
+        }
+        a
+    };
     let mut p = json!({
         "resourceType": "Patient",
         "id": r.id,

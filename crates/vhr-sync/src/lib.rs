@@ -7,13 +7,12 @@
 //!   Its tests run without sockets.
 //! - [`transport`] is the only code in the project that touches the network:
 //!   HTTP to a FHIR R4 server, with bearer or OAuth2 client-credentials auth.
-//! - [`platform`] is the interface a platform adapter offers the sync driver
-//!   (in `vhr-app`); FHIR is the first, a WS/T 483 CDA adapter will follow.
+//! - [`platform`] holds where the platform is and how to sign in to it.
 
 pub mod platform;
 pub mod push;
 pub mod transport;
 
-pub use platform::{Credentials, Platform, PlatformConfig};
+pub use platform::{Credentials, PlatformConfig};
 pub use push::{Diagnosis, Event, Outcome, Push, PushConfig, Step};
 pub use transport::{FhirServer, Reply, TransportError};

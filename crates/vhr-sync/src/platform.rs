@@ -64,19 +64,6 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-/// The interface of a platform adapter, as the sync driver sees it. The FHIR
-/// adapter is the first; a WS/T 483 CDA adapter (spec §12.2) will be another.
-pub trait Platform {
-    /// A change ready to send, in the adapter's own terms.
-    type Change;
-    /// What a written change left on the server (its version there).
-    type Receipt;
-    /// Sends changes as one unit; on `Accepted`, one receipt per change.
-    fn send(&mut self, changes: &[Self::Change]) -> (crate::push::Outcome, Vec<Self::Receipt>);
-    /// Sends one change piece by piece to learn what the server objects to.
-    fn diagnose(&mut self, change: &Self::Change) -> (crate::push::Diagnosis, Option<Self::Receipt>);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

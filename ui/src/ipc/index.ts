@@ -122,6 +122,7 @@ export const ipc = {
   syncNow: () => call<null>('sync_now'),
   syncAttention: () => call<AttentionItem[]>('sync_attention'),
   syncConflicts: () => call<FieldConflict[]>('sync_conflicts'),
+  syncOutside: () => call<ResidentSummary[]>('sync_outside'),
   resolveConflicts: (req: ResolveRequest) => call<null>('resolve_conflicts', { req }),
   retrySync: (entity: string, id: string) => call<null>('retry_sync', { entity, id }),
   platformSetup: () => call<PlatformSetup>('platform_setup'),
