@@ -144,14 +144,21 @@ fn township(dir: &std::path::Path) -> Clinic {
     common::clinic_with_block(dir, SerialBlock { start: 50_000, end: 99_999 })
 }
 
-#[test]
-fn what_one_install_records_reaches_the_other_and_is_not_echoed_back() {
-    let peer = Peer::start();
+/// A village clinic and its township hospital, both syncing with `peer`
+/// (keep the folders alive as long as the clinics).
+fn two_installs(peer: &Peer) -> ((tempfile::TempDir, tempfile::TempDir), Clinic, Clinic) {
     let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let mut village = common::clinic(da.path());
     let mut town = township(db.path());
-    village.set_sync_settings(&settings(&peer)).unwrap();
-    town.set_sync_settings(&settings(&peer)).unwrap();
+    village.set_sync_settings(&settings(peer)).unwrap();
+    town.set_sync_settings(&settings(peer)).unwrap();
+    ((da, db), village, town)
+}
+
+#[test]
+fn what_one_install_records_reaches_the_other_and_is_not_echoed_back() {
+    let peer = Peer::start();
+    let (_dirs, mut village, mut town) = two_installs(&peer);
     village.load_demo(12, 3, &mut |_, _| {}).unwrap();
     synced(&mut village);
 
@@ -181,11 +188,7 @@ fn what_one_install_records_reaches_the_other_and_is_not_echoed_back() {
 #[test]
 fn edits_of_different_fields_on_both_sides_merge_and_the_same_field_is_raised_as_a_conflict() {
     let peer = Peer::start();
-    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let mut village = common::clinic(da.path());
-    let mut town = township(db.path());
-    village.set_sync_settings(&settings(&peer)).unwrap();
-    town.set_sync_settings(&settings(&peer)).unwrap();
+    let (_dirs, mut village, mut town) = two_installs(&peer);
     let id = common::register(&mut village, "张三", ID_NUMBERS[0]).resident.resident.id;
     synced(&mut village);
     synced(&mut town);
@@ -403,11 +406,7 @@ fn platform_settings_keep_the_secret_out_of_sight_and_refuse_an_address_without_
 #[test]
 fn a_conflict_decided_on_the_install_that_did_not_find_it_settles_the_other() {
     let peer = Peer::start();
-    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let mut village = common::clinic(da.path());
-    let mut town = township(db.path());
-    village.set_sync_settings(&settings(&peer)).unwrap();
-    town.set_sync_settings(&settings(&peer)).unwrap();
+    let (_dirs, mut village, mut town) = two_installs(&peer);
     let id = common::register(&mut village, "张三", ID_NUMBERS[1]).resident.resident.id;
     synced(&mut village);
     synced(&mut town);
@@ -442,14 +441,11 @@ fn a_conflict_decided_on_the_install_that_did_not_find_it_settles_the_other() {
 #[test]
 fn a_resident_moved_outside_the_catchment_is_flagged_not_dropped_and_strangers_stay_out() {
     let peer = Peer::start();
-    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let mut village = common::clinic(da.path());
-    let mut town = township(db.path());
+    let (_dirs, mut village, mut town) = two_installs(&peer);
     // The village clinic keeps village 101 only; the township keeps both.
     let mut s = settings(&peer);
     s.catchment = vec!["101".into()];
     village.set_sync_settings(&s).unwrap();
-    town.set_sync_settings(&settings(&peer)).unwrap();
     let id = common::register(&mut village, "张三", ID_NUMBERS[2]).resident.resident.id;
     synced(&mut village);
     synced(&mut town);
