@@ -715,7 +715,7 @@ impl Clinic {
                     .ok_or(Error::NotFound { entity: c.entity.clone(), id: c.entity_id.clone() })?;
                 let data = serde_json::from_value(merged).map_err(|e| Error::Sync(format!("merged resident: {e}")))?;
                 let saved = self.store.update_resident(&actor, &local.id, local.version, data, now)?;
-                self.store.rebase(&c.entity, &c.entity_id, server_version, saved.version)?;
+                self.store.rebase(&c.entity, &c.entity_id, server_version, saved.version, now)?;
             }
             "service_record" => {
                 let local = self
@@ -725,7 +725,7 @@ impl Clinic {
                 let Value::Object(data) = merged else { return Err(Error::Sync("merged form is not an object".into())) };
                 let edit = vhr_store::ServiceEdit { data, service_date: local.service_date, next_date: local.next_date };
                 let saved = self.store.update_service(&actor, &local.id, local.version, edit, now)?;
-                self.store.rebase(&c.entity, &c.entity_id, server_version, saved.version)?;
+                self.store.rebase(&c.entity, &c.entity_id, server_version, saved.version, now)?;
             }
             _ => {}
         }

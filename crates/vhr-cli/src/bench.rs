@@ -34,7 +34,8 @@ pub struct BenchArgs {
 const SEED: u64 = 20261121;
 const PASSWORD: &str = "benchmark-password";
 
-fn profile() -> ClinicProfile {
+/// The benchmark clinic: one township, twelve villages.
+pub(crate) fn profile() -> ClinicProfile {
     ClinicProfile {
         institution_name: "基准测试卫生院".into(),
         institution_phone: String::new(),
@@ -44,6 +45,19 @@ fn profile() -> ClinicProfile {
         township_name: "青山镇".into(),
         villages: (1..=12).map(|i| Village { code: format!("{}", 100 + i), name: format!("第{i}村") }).collect(),
         serial_block: SerialBlock { start: 1, end: 99_999 },
+    }
+}
+
+/// The folder to benchmark in: the one kept, or a temporary one (removed
+/// when the returned guard drops).
+pub(crate) fn data_dir(keep: Option<&PathBuf>) -> Result<(Option<tempfile::TempDir>, PathBuf), Error> {
+    match keep {
+        Some(d) => Ok((None, d.clone())),
+        None => {
+            let tmp = tempfile::tempdir().map_err(|e| Error::Storage(e.to_string()))?;
+            let path = tmp.path().to_path_buf();
+            Ok((Some(tmp), path))
+        }
     }
 }
 
@@ -65,14 +79,7 @@ fn time<T>(f: impl FnOnce() -> T) -> (T, Duration) {
 }
 
 pub fn run(args: &BenchArgs) -> Result<(), Error> {
-    let tmp;
-    let dir = match &args.keep {
-        Some(d) => d.clone(),
-        None => {
-            tmp = tempfile::tempdir().map_err(|e| Error::Storage(e.to_string()))?;
-            tmp.path().to_path_buf()
-        }
-    };
+    let (_tmp, dir) = data_dir(args.keep.as_ref())?;
     let mut clinic = Clinic::open(&dir, Env::system())?;
     if clinic.profile()?.is_none() {
         clinic.setup(SetupRequest {

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use vhr_app::{Clinic, Env, Error, SearchRequest, SetupRequest, UpdateRequest};
-use vhr_domain::clinic::{ClinicProfile, SerialBlock, Village};
 
 #[derive(clap::Args)]
 pub struct SyncBenchArgs {
@@ -25,35 +24,15 @@ pub struct SyncBenchArgs {
     keep: Option<PathBuf>,
 }
 
-fn profile() -> ClinicProfile {
-    ClinicProfile {
-        institution_name: "同步基准卫生院".into(),
-        institution_phone: String::new(),
-        county_code: "450102".into(),
-        division_code_year: 2024,
-        township_code: "101".into(),
-        township_name: "青山镇".into(),
-        villages: (1..=12).map(|i| Village { code: format!("{}", 100 + i), name: format!("第{i}村") }).collect(),
-        serial_block: SerialBlock { start: 1, end: 99_999 },
-    }
-}
-
 fn secs(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64())
 }
 
 pub fn run(args: &SyncBenchArgs) -> Result<(), Error> {
-    let tmp;
-    let dir = match &args.keep {
-        Some(d) => d.clone(),
-        None => {
-            tmp = tempfile::tempdir().map_err(|e| Error::Storage(e.to_string()))?;
-            tmp.path().to_path_buf()
-        }
-    };
+    let (_tmp, dir) = crate::bench::data_dir(args.keep.as_ref())?;
     let mut c = Clinic::open(&dir, Env::system())?;
     c.setup(SetupRequest {
-        profile: profile(),
+        profile: crate::bench::profile(),
         username: "bench".into(),
         display_name: "基准".into(),
         password: "benchmark-password".into(),

@@ -133,25 +133,12 @@ impl Store {
     /// there): its waiting changes up to that version are done.
     pub fn mark_written(&mut self, c: &PendingChange, server_version: &str, at: DateTime<Utc>) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let base: Option<String> = tx
-            .query_row(
-                "SELECT snapshot FROM change_log WHERE entity = ?1 AND entity_id = ?2 AND version = ?3",
-                params![c.entity, c.entity_id, c.version],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let base = base.unwrap_or_else(|| "null".into());
         tx.execute(
             "UPDATE outbox SET state = 'sent', done_at = ?4, reason = NULL
              WHERE entity_id = ?2 AND entity = ?1 AND version <= ?3 AND state IN ('pending', 'quarantined', 'conflict')",
             params![c.entity, c.entity_id, c.version, ts(at)],
         )?;
-        tx.execute(
-            "INSERT INTO sync_entity (entity, entity_id, server_version, local_version, base, synced_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (entity, entity_id) DO UPDATE SET server_version = excluded.server_version,
-                 local_version = excluded.local_version, base = excluded.base, synced_at = excluded.synced_at",
-            params![c.entity, c.entity_id, server_version, c.version, base, ts(at)],
-        )?;
+        agree(&tx, &c.entity, &c.entity_id, server_version, c.version, at)?;
         tx.commit()?;
         Ok(())
     }
@@ -248,19 +235,8 @@ impl Store {
 
     /// After a clean merge saved as local `version`: the next push updates the
     /// platform's `server_version`, and the merged copy is the new base.
-    pub fn rebase(&mut self, entity: &str, id: &str, server_version: &str, version: i64) -> Result<()> {
-        let base: String = self.conn.query_row(
-            "SELECT snapshot FROM change_log WHERE entity = ?1 AND entity_id = ?2 AND version = ?3",
-            params![entity, id, version],
-            |r| r.get(0),
-        )?;
-        self.conn.execute(
-            "INSERT INTO sync_entity (entity, entity_id, server_version, local_version, base, synced_at) VALUES (?1, ?2, ?3, ?4, ?5, '')
-             ON CONFLICT (entity, entity_id) DO UPDATE SET server_version = excluded.server_version,
-                 local_version = excluded.local_version, base = excluded.base",
-            params![entity, id, server_version, version, base],
-        )?;
-        Ok(())
+    pub fn rebase(&mut self, entity: &str, id: &str, server_version: &str, version: i64, at: DateTime<Utc>) -> Result<()> {
+        agree(&self.conn, entity, id, server_version, version, at)
     }
 
     /// Flags (or unflags) a resident the platform places outside this install's catchment.
@@ -492,16 +468,24 @@ pub(crate) fn note_pulled(
         "UPDATE outbox SET state = 'pulled', done_at = ?4 WHERE entity_id = ?2 AND entity = ?1 AND version = ?3",
         params![entity, id, version, ts(at)],
     )?;
-    let base: String = tx.query_row(
-        "SELECT snapshot FROM change_log WHERE entity = ?1 AND entity_id = ?2 AND version = ?3",
-        params![entity, id, version],
-        |r| r.get(0),
-    )?;
-    tx.execute(
+    agree(tx, entity, id, server_version, version, at)
+}
+
+/// Records that the platform holds `server_version` of an entity whose
+/// local `version` matches it: that version's content becomes the merge base.
+fn agree(conn: &rusqlite::Connection, entity: &str, id: &str, server_version: &str, version: i64, at: DateTime<Utc>) -> Result<()> {
+    let base: Option<String> = conn
+        .query_row(
+            "SELECT snapshot FROM change_log WHERE entity = ?1 AND entity_id = ?2 AND version = ?3",
+            params![entity, id, version],
+            |r| r.get(0),
+        )
+        .optional()?;
+    conn.execute(
         "INSERT INTO sync_entity (entity, entity_id, server_version, local_version, base, synced_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (entity, entity_id) DO UPDATE SET server_version = excluded.server_version,
              local_version = excluded.local_version, base = excluded.base, synced_at = excluded.synced_at",
-        params![entity, id, server_version, version, base, ts(at)],
+        params![entity, id, server_version, version, base.unwrap_or_else(|| "null".into()), ts(at)],
     )?;
     Ok(())
 }
