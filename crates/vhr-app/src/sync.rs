@@ -590,54 +590,22 @@ impl Clinic {
     ) -> Result<bool> {
         let now = self.env.clock.now();
         let actor = sync_actor();
-        let base = self.store.sync_base(&c.entity, &c.entity_id)?;
-        let (local, theirs) = match c.entity.as_str() {
-            "resident" => {
-                let local = self
-                    .store
-                    .resident(&actor, &c.entity_id)?
-                    .ok_or(Error::NotFound { entity: c.entity.clone(), id: c.entity_id.clone() })?;
-                let pulled = self.read_remote_resident(remote, server, &settings.fhir)?;
-                (serde_json::to_value(&local.data).unwrap_or_default(), serde_json::to_value(&pulled.data).unwrap_or_default())
-            }
+        let not_found = || Error::NotFound { entity: c.entity.clone(), id: c.entity_id.clone() };
+        let theirs = match c.entity.as_str() {
+            "resident" => serde_json::to_value(self.read_remote_resident(remote, server, &settings.fhir)?.data).unwrap_or_default(),
             "service_record" => {
-                let local = self
-                    .store
-                    .service(&actor, &c.entity_id)?
-                    .ok_or(Error::NotFound { entity: c.entity.clone(), id: c.entity_id.clone() })?;
+                let local = self.store.service(&actor, &c.entity_id)?.ok_or_else(not_found)?;
                 let form = self.forms.form(&local.form_id).ok_or_else(|| Error::Forms(local.form_id.clone()))?;
-                let values = vhr_fhir::read_response(form, remote).map_err(|e| Error::Sync(e.to_string()))?;
-                (Value::Object(local.data.clone()), Value::Object(values))
+                Value::Object(vhr_fhir::read_response(form, remote).map_err(|e| Error::Sync(e.to_string()))?)
             }
             // Episodes and households have no fields a second install edits
-            // independently; the platform's copy is raised whole.
-            _ => (json!(null), remote.clone()),
+            // independently: nothing to merge.
+            _ => return Ok(false),
         };
-        let base_value = match (&c.entity[..], base.as_ref()) {
-            ("resident", Some(b)) => b.base.get("data").cloned().unwrap_or_else(|| {
-                // A resident snapshot keeps the input flattened beside its record fields.
-                let mut v = b.base.clone();
-                if let Some(o) = v.as_object_mut() {
-                    for k in [
-                        "id",
-                        "version",
-                        "record_no",
-                        "household",
-                        "status",
-                        "institution",
-                        "created_by",
-                        "created_at",
-                        "updated_by",
-                        "updated_at",
-                    ] {
-                        o.remove(k);
-                    }
-                }
-                v
-            }),
-            ("service_record", Some(b)) => b.base.get("data").cloned().unwrap_or(Value::Null),
-            _ => Value::Null,
-        };
+        let local = self.content_of(&c.entity, &c.entity_id)?.ok_or_else(not_found)?;
+        // A resident's base also holds its record fields (id, version, …);
+        // neither side's content has them, so the merge leaves them out.
+        let base_value = self.base_content_of(&c.entity, &c.entity_id)?;
         let (merged, conflicts) = merge(&base_value, &local, &theirs);
         // What merged cleanly is kept at once (the conflicting fields keep the
         // local value); what conflicts waits, with the entity's changes, for

@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use serde_json::{json, Value};
 
@@ -12,23 +12,7 @@ use common::resident_json;
 const BIN: &str = env!("CARGO_BIN_EXE_village-health");
 
 fn cli(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(BIN)
-        .args(["--data-dir", dir.to_str().unwrap()])
-        .args(args)
-        .env("VHR_PASSWORD", "correct horse")
-        .env("VHR_LANG", "zh-CN")
-        .env_remove("VHR_DATA_DIR")
-        .env_remove("VHR_USER")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the CLI starts");
-    if let Some(text) = stdin {
-        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().unwrap()
+    common::run(BIN, dir, args, stdin)
 }
 
 fn init(dir: &Path) {

@@ -2,7 +2,7 @@
 //! them, against the real FHIR peer on loopback.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 mod common;
 #[path = "../../vhr-app/tests/common/peer.rs"]
@@ -11,16 +11,7 @@ mod peer;
 const BIN: &str = env!("CARGO_BIN_EXE_village-health");
 
 fn cli(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(["--data-dir", dir.to_str().unwrap()])
-        .args(args)
-        .env("VHR_PASSWORD", "correct horse")
-        .env("VHR_LANG", "zh-CN")
-        .env_remove("VHR_DATA_DIR")
-        .env_remove("VHR_USER")
-        .env_remove("VHR_PLATFORM_TOKEN")
-        .output()
-        .expect("the CLI runs")
+    common::run(BIN, dir, args, None)
 }
 
 fn text(o: &Output) -> String {

@@ -270,13 +270,7 @@ impl Store {
             params![entity, id, ts(at)],
         )?;
         for c in fields {
-            // An absent field is stored as NULL.
-            let enc = |v: &Value| (!v.is_null()).then(|| v.to_string());
-            tx.execute(
-                "INSERT INTO sync_conflict (entity, entity_id, field, base, local, remote, server_version, raised_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![entity, id, c.field, enc(&c.base), enc(&c.local), enc(&c.remote), server_version, ts(at)],
-            )?;
+            insert_conflict(&tx, entity, id, c, server_version, None, at)?;
         }
         let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
         tx.execute(
@@ -304,12 +298,7 @@ impl Store {
             tx.query_row("SELECT 1 FROM sync_conflict WHERE notice_id = ?1 LIMIT 1", [notice_id], |_| Ok(())).optional()?.is_some();
         if !known {
             for c in fields {
-                let enc = |v: &Value| (!v.is_null()).then(|| v.to_string());
-                tx.execute(
-                    "INSERT INTO sync_conflict (entity, entity_id, field, base, local, remote, server_version, raised_at, origin, notice_id, notice_sent)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'remote', ?9, 1)",
-                    params![entity, id, c.field, enc(&c.base), enc(&c.local), enc(&c.remote), server_version, ts(at), notice_id],
-                )?;
+                insert_conflict(&tx, entity, id, c, server_version, Some(notice_id), at)?;
             }
         }
         tx.commit()?;
@@ -486,6 +475,27 @@ fn agree(conn: &rusqlite::Connection, entity: &str, id: &str, server_version: &s
          ON CONFLICT (entity, entity_id) DO UPDATE SET server_version = excluded.server_version,
              local_version = excluded.local_version, base = excluded.base, synced_at = excluded.synced_at",
         params![entity, id, server_version, version, base.unwrap_or_else(|| "null".into()), ts(at)],
+    )?;
+    Ok(())
+}
+
+/// Stores one conflicting field: found here (no notice yet), or announced by
+/// another install's notice. An absent value is stored as NULL.
+fn insert_conflict(
+    tx: &rusqlite::Transaction<'_>,
+    entity: &str,
+    id: &str,
+    c: &vhr_domain::changes::Conflict,
+    server_version: &str,
+    notice_id: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let enc = |v: &Value| (!v.is_null()).then(|| v.to_string());
+    let origin = if notice_id.is_some() { "remote" } else { "local" };
+    tx.execute(
+        "INSERT INTO sync_conflict (entity, entity_id, field, base, local, remote, server_version, raised_at, origin, notice_id, notice_sent)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![entity, id, c.field, enc(&c.base), enc(&c.local), enc(&c.remote), server_version, ts(at), origin, notice_id, notice_id.is_some()],
     )?;
     Ok(())
 }

@@ -21,6 +21,31 @@ pub fn resident_json(name: &str, id: &str) -> Value {
     })
 }
 
+/// Runs the CLI on the test clinic in `dir` as its user would (password from
+/// the environment, Chinese messages), feeding `stdin` if given.
+pub fn run(bin: &str, dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = std::process::Command::new(bin)
+        .args(["--data-dir", dir.to_str().unwrap()])
+        .args(args)
+        .env("VHR_PASSWORD", "correct horse")
+        .env("VHR_LANG", "zh-CN")
+        .env_remove("VHR_DATA_DIR")
+        .env_remove("VHR_USER")
+        .env_remove("VHR_PLATFORM_TOKEN")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the CLI starts");
+    if let Some(text) = stdin {
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
 /// Runs `village-health init` for the test clinic in `dir`.
 pub fn init(bin: &str, dir: &std::path::Path) {
     let out = std::process::Command::new(bin)
