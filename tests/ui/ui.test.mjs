@@ -247,7 +247,7 @@ test('the follow-up form shows the proposal and applies it', async () => {
     reasons: [{ zh: '血压 152/96 mmHg，未达标（<140/90）', en: 'BP 152/96 mmHg misses the target (<140/90)' }] };
   const page = await open(browser, server.url, app({
     worklist: workItems, get_resident: zhangView, prefill_form: { visit_date: '2026-11-21', method: '1', doctor: '李春华', height: 165 },
-    propose_followup: proposal, add_service: { record: { next_date: '2026-12-05' }, warnings: [], proposal },
+    propose_followup: proposal, add_service: { record: { next_date: '2026-12-05' }, warnings: [], proposal, ended_programs: [] },
   }));
   await page.evaluate(() => localStorage.clear());
   await page.locator('button[data-nav="followups"]').click();
@@ -266,6 +266,31 @@ test('the follow-up form shows the proposal and applies it', async () => {
   assert.equal(sent.req.values.sbp, '152');
   assert.equal(sent.req.values.height, 165, 'carried over from the last visit');
   assert.equal(sent.req.resident_id, 'a');
+  await page.close();
+});
+
+test('a follow-up that finds the patient lost asks only for the reason, and says the programme ended', async () => {
+  const page = await open(browser, server.url, app({
+    worklist: workItems, get_resident: zhangView, prefill_form: { visit_date: '2026-11-21', method: '1', doctor: '李春华' },
+    propose_followup: null,
+    add_service: { record: { next_date: null }, warnings: [], proposal: null, ended_programs: [{ zh: '高血压随访', en: 'Hypertension follow-up' }] },
+  }));
+  await page.evaluate(() => localStorage.clear());
+  await page.locator('button[data-nav="followups"]').click();
+  await page.locator('tr[data-work-item="a"] button[name="start"]').click();
+  await page.locator('input[name="values.sbp"]').waitFor();
+  assert.equal(await page.locator('input[name="values.lost_reason"]').count(), 0, 'no reason asked of a patient seen');
+  await page.locator('input[name="values.outcome_status"][value="2"]').check();
+  await page.locator('input[name="values.lost_reason"]').fill('外出打工，联系不上');
+  assert.equal(await page.locator('input[name="values.sbp"]').count(), 0, 'no readings asked of a patient not seen');
+  assert.equal(await page.locator('#section-signs').count(), 0, 'the signs section is not shown');
+  assert.equal(await page.locator('input[name="values.method"]').count(), 0, 'nor the method of a visit that did not happen');
+  await shot(page, 'followup-lost-zh.png');
+  await page.locator('button[name="save"]').click();
+  await page.locator('.notice').getByText('已结束管理：高血压随访').waitFor();
+  const [sent] = await calls(page, 'add_service');
+  assert.equal(sent.req.values.outcome_status, '2');
+  assert.equal(sent.req.values.lost_reason, '外出打工，联系不上');
   await page.close();
 });
 

@@ -2,14 +2,14 @@
 //! event must be recorded (a pregnancy, a TB notice, a severe mental disorder),
 //! and ending a programme with a date and reason.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use vhr_domain::forms::FormValues;
 use vhr_domain::i18n::Localized;
 use vhr_domain::problem::Problem;
 use vhr_domain::programs::{due_item, DueItem, Enrolment, Entry, Program};
-use vhr_store::{EpisodeRecord, NewEpisode};
+use vhr_store::{Actor, Batch, EpisodeRecord, NewEpisode};
 
 use crate::{Clinic, Error, Result};
 
@@ -51,6 +51,51 @@ pub struct EndProgramRequest {
     pub reason: String,
     #[serde(default)]
     pub note: Option<String>,
+}
+
+/// What it takes to end one active programme: its open episode, or for a
+/// derived programme without one, a new episode from the enrolment that is
+/// recorded already ended.
+#[derive(Debug, Clone)]
+pub(crate) struct Ending {
+    resident_id: String,
+    pub(crate) program: Program,
+    open: Option<String>,
+    started_on: Option<NaiveDate>,
+    /// The id of the episode created when there is no open one.
+    new_id: String,
+}
+
+/// How a programme ends: the day, a `program_exit_reason` code and a note.
+pub(crate) struct Exit<'a> {
+    pub ended_on: NaiveDate,
+    pub reason: &'a str,
+    pub note: Option<String>,
+}
+
+/// Ends one programme inside a batch. An exit before the enrolment (a death
+/// recorded late) makes the created episode start and end that day.
+pub(crate) fn end_in(
+    b: &mut Batch<'_>,
+    actor: &Actor,
+    ending: &Ending,
+    exit: Exit<'_>,
+    at: DateTime<Utc>,
+) -> vhr_store::Result<EpisodeRecord> {
+    let id = match &ending.open {
+        Some(id) => id.clone(),
+        None => {
+            let new = NewEpisode {
+                id: ending.new_id.clone(),
+                resident_id: ending.resident_id.clone(),
+                program: ending.program,
+                started_on: ending.started_on.unwrap_or(exit.ended_on).min(exit.ended_on),
+                details: FormValues::new(),
+            };
+            b.open_episode(actor, new, at)?.episode.id
+        }
+    };
+    b.end_episode(actor, &id, exit.ended_on, exit.reason, exit.note, at)
 }
 
 fn invalid(path: &str, code: &str, zh: impl Into<String>, en: impl Into<String>) -> Error {
@@ -134,35 +179,34 @@ impl Clinic {
         if req.ended_on > self.today() {
             return Err(invalid("ended_on", "date.future", "结束日期不能晚于今天", "The end date cannot be in the future"));
         }
-        let status = self
-            .programs_of(&view.resident.id)?
-            .into_iter()
-            .find(|s| s.program == req.program && s.active)
+        let ending = self
+            .endings(&view.resident.id, |p| p == req.program)?
+            .pop()
             .ok_or_else(|| invalid("program", "program.not_in", "该居民不在此项管理中", "The resident is not in this programme"))?;
-        if status.enrolled_on.is_some_and(|d| req.ended_on < d) {
+        if ending.started_on.is_some_and(|d| req.ended_on < d) {
             return Err(invalid("ended_on", "program.end_before_start", "结束日期早于纳入管理日期", "The end comes before the start"));
         }
-        let open = status.episodes.last().filter(|e| e.episode.ended_on.is_none()).map(|e| e.episode.id.clone());
         let actor = self.actor()?.clone();
         let at = self.env.clock.now();
-        let new_id = self.env.ids.new_id();
-        let started_on = status.enrolled_on.unwrap_or(req.ended_on);
-        Ok(self.store.batch(|b| {
-            let id = match open {
-                Some(id) => id,
-                None => {
-                    let new = NewEpisode {
-                        id: new_id,
-                        resident_id: view.resident.id.clone(),
-                        program: req.program,
-                        started_on,
-                        details: FormValues::new(),
-                    };
-                    b.open_episode(&actor, new, at)?.episode.id
-                }
-            };
-            b.end_episode(&actor, &id, req.ended_on, &req.reason, req.note.clone(), at)
-        })?)
+        let exit = Exit { ended_on: req.ended_on, reason: &req.reason, note: req.note.clone() };
+        Ok(self.store.batch(|b| end_in(b, &actor, &ending, exit, at))?)
+    }
+
+    /// The resident's active programmes that `which` selects, each as what it
+    /// takes to end it.
+    pub(crate) fn endings(&self, resident_id: &str, which: impl Fn(Program) -> bool) -> Result<Vec<Ending>> {
+        Ok(self
+            .programs_of(resident_id)?
+            .into_iter()
+            .filter(|s| s.active && which(s.program))
+            .map(|s| Ending {
+                resident_id: resident_id.to_string(),
+                program: s.program,
+                open: s.episodes.last().filter(|e| e.episode.ended_on.is_none()).map(|e| e.episode.id.clone()),
+                started_on: s.enrolled_on,
+                new_id: self.env.ids.new_id(),
+            })
+            .collect())
     }
 
     /// Every version of a programme episode, oldest first.

@@ -6,10 +6,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
 use vhr_domain::forms::{validate, FormValues, ValidationContext};
+use vhr_domain::i18n::Localized;
 use vhr_domain::problem::{has_errors, Problem};
-use vhr_domain::programs::{self, due_item, episode_effect, DueItem, DueState, EpisodeEffect, Program, ProgramConfig, Proposal};
+use vhr_domain::programs::{
+    self, due_item, episode_effect, DueItem, DueState, EpisodeEffect, Program, ProgramConfig, Proposal, VisitOutcome,
+};
 use vhr_store::{Actor, Batch, NewEpisode, NewService, ResidentSummary, ServiceEdit, ServiceRecord};
 
+use crate::programs::{end_in, Exit};
 use crate::{Clinic, Error, Result};
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -38,6 +42,8 @@ pub struct SavedService {
     pub record: ServiceRecord,
     pub warnings: Vec<Problem>,
     pub proposal: Option<Proposal>,
+    /// The programmes this save ended (a follow-up that found the patient lost or dead).
+    pub ended_programs: Vec<Localized>,
 }
 
 /// One line of the work list.
@@ -119,15 +125,16 @@ impl Clinic {
         if form.service_date.is_some() && date_of(&clean, form.service_date.as_ref()).is_none() && !has_errors(&problems) {
             problems.push(Problem::error("values", "service.date", "请填写服务日期", "Enter the date of the service"));
         }
+        let not_seen = VisitOutcome::of(&clean, date_of(&clean, form.service_date.as_ref())).is_some();
         let proposal = match Program::from_form(form_id) {
-            Some(program) => {
+            Some(program) if !not_seen => {
                 let visit = date_of(&clean, form.service_date.as_ref()).unwrap_or_else(|| self.today());
                 let previous = self.store.service_before(self.actor()?, &view.resident.id, form_id, visit, editing.unwrap_or(""))?;
                 let previous_class =
                     previous.as_ref().and_then(|p| p.data.get("classification")).and_then(Value::as_str).map(str::to_string);
                 programs::propose(program, &clean, view.age, previous_class.as_deref(), &self.program_config())
             }
-            None => None,
+            _ => None,
         };
         if let Some(p) = &proposal {
             if p.urgent && clean.get("next_step").and_then(Value::as_str) != Some("4") {
@@ -161,15 +168,27 @@ impl Clinic {
             next_date: date_of(&clean, form.next_date.as_ref()),
             data: clean,
         };
+        // A patient found lost or dead leaves the programme (a death: every programme) with the same save (§13 V8).
+        let outcome = VisitOutcome::of(&new.data, Some(new.service_date));
+        let endings = match outcome {
+            Some(o) => self.endings(&new.resident_id, |p| o.ends(p, Program::of_form(&form.id)))?,
+            None => Vec::new(),
+        };
         let actor = self.actor()?.clone();
         let at = self.env.clock.now();
         let episode_id = self.env.ids.new_id();
         let record = self.store.batch(|b| {
             let record = b.insert_service(&actor, new, at)?;
             apply_episode_effect(b, &actor, &record, episode_id, false, at)?;
+            if let Some(o) = outcome {
+                for ending in &endings {
+                    end_in(b, &actor, ending, Exit { ended_on: o.ended_on(), reason: o.exit_reason(), note: None }, at)?;
+                }
+            }
             Ok(record)
         })?;
-        Ok(SavedService { record, warnings, proposal })
+        let ended_programs = endings.iter().map(|e| e.program.label()).collect();
+        Ok(SavedService { record, warnings, proposal, ended_programs })
     }
 
     /// Saves an edit of a service record as a new version; a stale edit is refused.
@@ -190,7 +209,7 @@ impl Clinic {
         // A corrected LMP or delivery date moves the programme's schedule; opening and ending stay with the first save.
         let episode_id = self.env.ids.new_id();
         self.store.batch(|b| apply_episode_effect(b, &actor, &record, episode_id, true, at))?;
-        Ok(SavedService { record, warnings, proposal })
+        Ok(SavedService { record, warnings, proposal, ended_programs: Vec::new() })
     }
 
     /// Values to start a new form with: today, the signed-in doctor, and what

@@ -252,3 +252,65 @@ fn an_install_sets_its_own_intervals_and_the_schedule_follows() {
     let err = Clinic::open(dir.path(), env()).err().expect("a misspelt setting is refused, not ignored");
     assert!(err.to_string().contains("programs.json") && err.to_string().contains("child_tolerence_days"), "{err}");
 }
+
+#[test]
+fn a_follow_up_that_finds_the_patient_lost_or_dead_ends_the_programmes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = clinic(dir.path());
+    let both = json!([{"code": "2", "date": "2015-01"}, {"code": "3", "date": "2018-06"}]);
+    let lost = person(&mut c, "失访甲", "1950-04-04", 13, both.clone());
+    let dead = person(&mut c, "死亡乙", "1948-05-05", 15, both);
+    for p in [&lost, &dead] {
+        assert!(due_for(&c, p, Program::Hypertension, today()).is_some(), "a hypertension patient is owed a follow-up");
+        assert!(due_for(&c, p, Program::Diabetes, today()).is_some(), "and a diabetes follow-up");
+    }
+
+    let no_reason =
+        add(&mut c, &lost, "hypertension_followup", json!({"visit_date": "2026-11-20", "outcome_status": "2", "doctor": "李春华"}))
+            .unwrap_err();
+    let fields: Vec<String> = no_reason.to_wire(vhr_domain::i18n::Lang::Zh).problems.into_iter().map(|p| p.field).collect();
+    assert_eq!(fields, ["values.lost_reason"], "lost to follow-up needs its reason, and no readings (V8)");
+    add(
+        &mut c,
+        &lost,
+        "hypertension_followup",
+        json!({"visit_date": "2026-11-20", "outcome_status": "2", "lost_reason": "外出打工，联系不上", "doctor": "李春华"}),
+    )
+    .unwrap();
+    assert_eq!(due_for(&c, &lost, Program::Hypertension, today()), None, "lost: the hypertension programme ends");
+    assert!(due_for(&c, &lost, Program::Diabetes, today()).is_some(), "a loss ends only the form's programme");
+    let htn = c.programs_of(&lost).unwrap().into_iter().find(|s| s.program == Program::Hypertension).unwrap();
+    let ep = &htn.episodes.last().unwrap().episode;
+    assert_eq!((ep.ended_on, ep.end_reason.as_deref()), (Some(d("2026-11-20")), Some("8")), "ended on the visit, reason 8 (lost)");
+
+    let no_cause = add(
+        &mut c,
+        &dead,
+        "diabetes_followup",
+        json!({"visit_date": "2026-11-20", "outcome_status": "3", "death_date": "2026-11-12", "doctor": "李春华"}),
+    )
+    .unwrap_err();
+    let fields: Vec<String> = no_cause.to_wire(vhr_domain::i18n::Lang::Zh).problems.into_iter().map(|p| p.field).collect();
+    assert_eq!(fields, ["values.death_cause"], "a death needs its cause");
+    let saved = add(
+        &mut c,
+        &dead,
+        "diabetes_followup",
+        json!({"visit_date": "2026-11-20", "outcome_status": "3", "death_date": "2026-11-12", "death_cause": "脑出血", "doctor": "李春华"}),
+    )
+    .unwrap();
+    let ended: Vec<&str> = saved.ended_programs.iter().map(|l| l.zh.as_str()).collect();
+    assert_eq!(ended, ["高血压随访", "糖尿病随访", "老年人年度健康体检"], "the save says which programmes it ended");
+    let active: Vec<Program> = c.programs_of(&dead).unwrap().into_iter().filter(|s| s.active).map(|s| s.program).collect();
+    assert_eq!(active, [], "a death ends every programme, the elderly annual check included");
+    for status in c.programs_of(&dead).unwrap() {
+        let ep = &status.episodes.last().unwrap().episode;
+        assert_eq!(
+            (ep.ended_on, ep.end_reason.as_deref()),
+            (Some(d("2026-11-12")), Some("4")),
+            "{:?} ends on the date of death",
+            status.program
+        );
+    }
+    assert!(c.worklist(today(), None).unwrap().iter().all(|i| i.resident.id != dead), "nothing is owed by a patient who died");
+}

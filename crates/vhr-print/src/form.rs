@@ -23,7 +23,9 @@ const BOXES_W: f32 = 22.0;
 const SIZE: f32 = 8.0;
 const LINE: f32 = 3.6;
 /// The height of a one-line item.
-const ROW: f32 = 5.2;
+const ROW: f32 = 5.0;
+/// The space above and below an item's lines.
+const PAD: f32 = 1.4;
 
 /// Who and what the page is about, printed at its head and foot.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,6 +48,13 @@ struct Item {
     boxes: Vec<String>,
     /// A coded item: it has boxes on paper even when nothing is chosen.
     coded: bool,
+}
+
+impl Item {
+    /// The height of its row: its lines with padding, at least one row.
+    fn height(&self) -> f32 {
+        (self.lines.len().max(1) as f32 * LINE + PAD).max(ROW)
+    }
 }
 
 fn text_of(v: &Value) -> String {
@@ -150,9 +159,11 @@ pub fn form_pdf(form: &FormDef, registry: &FormRegistry, values: &FormValues, he
     // Lay out first, so every page knows its rows before it is drawn.
     let mut pages: Vec<Vec<(f32, Row)>> = vec![Vec::new()];
     let mut y = TOP + 20.0;
-    for section in &form.sections {
+    // What was not asked (a reason for a patient seen, readings of one not seen) is not printed.
+    for section in form.asked_sections(values) {
         // Items shown from the resident's cover (name, sex…) print when the caller supplies them.
-        let fields: Vec<&Field> = section.fields.iter().filter(|f| f.bound.is_none() || values.contains_key(&f.id)).collect();
+        let fields: Vec<&Field> =
+            section.fields.iter().filter(|f| f.asked(values) && (f.bound.is_none() || values.contains_key(&f.id))).collect();
         if fields.is_empty() {
             continue;
         }
@@ -164,7 +175,7 @@ pub fn form_pdf(form: &FormDef, registry: &FormRegistry, values: &FormValues, he
         y += 6.0;
         for field in fields {
             let it = item(ty, field, registry, values, width);
-            let h = (it.lines.len().max(1) as f32 * LINE + 1.6).max(ROW);
+            let h = it.height();
             if y + h > BOTTOM {
                 pages.push(Vec::new());
                 y = TOP + 10.0;
@@ -203,7 +214,7 @@ fn draw_page(doc: &mut Document, ty: &'static Type, form: &FormDef, h: &FormHead
                 pen.text(LEFT + 1.5, y + 4.3, SIZE + 0.5, title);
             }
             Row::Item(it) => {
-                let height = (it.lines.len().max(1) as f32 * LINE + 1.6).max(ROW);
+                let height = it.height();
                 pen.rect(LEFT, *y, RIGHT - LEFT, height, 0.3);
                 pen.line(LEFT + LABEL_W, *y, LEFT + LABEL_W, y + height, 0.3);
                 let label_lines = ty.wrap(&it.label, SIZE, LABEL_W - 2.5);

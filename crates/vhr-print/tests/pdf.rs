@@ -203,6 +203,26 @@ fn a_follow_up_prints_like_the_paper_form() {
 }
 
 #[test]
+fn a_follow_up_that_found_the_patient_lost_prints_what_was_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let reg = registry();
+    let values: FormValues =
+        json!({"visit_date": "2026-11-20", "outcome_status": "2", "lost_reason": "外出打工，联系不上", "doctor": "李春华"})
+            .as_object()
+            .unwrap()
+            .clone();
+    let bytes = form_pdf(reg.form("hypertension_followup").unwrap(), &reg, &values, &header()).unwrap();
+    let pdf = write(dir.path(), "lost.pdf", &bytes);
+    let text = tool("pdftotext", &["-layout", pdf.to_str().unwrap(), "-"]);
+    for expected in ["失访原因", "外出打工，联系不上", "随访医生签名"] {
+        assert!(text.contains(expected), "{expected:?} is on the page:\n{text}");
+    }
+    for absent in ["血压—收缩压", "随访方式", "死亡日期", "下次随访日期"] {
+        assert!(!text.contains(absent), "{absent:?} was not asked of a patient not seen, so it is not printed:\n{text}");
+    }
+}
+
+#[test]
 fn a_long_form_continues_on_more_pages() {
     let dir = tempfile::tempdir().unwrap();
     let reg = registry();

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use super::FormValues;
 use crate::i18n::Localized;
 use crate::population::Tag;
 
@@ -48,6 +49,22 @@ pub enum DatePrecision {
 pub struct Condition {
     pub field: String,
     pub any_of: Vec<String>,
+}
+
+impl Condition {
+    /// Whether the field holds one of the codes (for a multiple choice, any of them).
+    pub fn holds(&self, values: &FormValues) -> bool {
+        field_holds(values, &self.field, &self.any_of)
+    }
+}
+
+/// Whether `field` holds one of `any_of` (for a multiple choice, any of them).
+pub(crate) fn field_holds(values: &FormValues, field: &str, any_of: &[String]) -> bool {
+    match values.get(field) {
+        Some(serde_json::Value::String(s)) => any_of.contains(s),
+        Some(serde_json::Value::Array(items)) => items.iter().any(|v| v.as_str().is_some_and(|s| any_of.iter().any(|c| c == s))),
+        _ => false,
+    }
 }
 
 /// When a field is required beyond `required` (§6 "*" items, V7).
@@ -215,6 +232,9 @@ pub struct Field {
     pub required: bool,
     #[serde(default)]
     pub when: Option<Condition>,
+    /// The field is not asked when another field holds one of these codes.
+    #[serde(default)]
+    pub unless: Option<Condition>,
     /// The WS 363 data-element id, where the spec confirms one.
     #[serde(default)]
     pub de: Option<String>,
@@ -229,11 +249,23 @@ pub struct Field {
     pub derived: Option<Derivation>,
 }
 
+impl Field {
+    /// Whether the field is asked, given the values so far: its `when`
+    /// holds and its `unless` does not.
+    pub fn asked(&self, values: &FormValues) -> bool {
+        self.when.as_ref().is_none_or(|c| c.holds(values)) && !self.unless.as_ref().is_some_and(|c| c.holds(values))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Section {
     pub id: String,
     pub title: Localized,
     pub fields: Vec<Field>,
+    /// The section is not asked when another field holds one of these codes
+    /// (a follow-up that found the patient lost or dead records no readings).
+    #[serde(default)]
+    pub unless: Option<Condition>,
 }
 
 /// A measured value that also travels as a FHIR `Observation` with its LOINC
@@ -296,6 +328,11 @@ impl FormDef {
 
     pub fn field(&self, id: &str) -> Option<&Field> {
         self.fields().find(|f| f.id == id)
+    }
+
+    /// The sections asked, given the values so far: those whose `unless` does not hold.
+    pub fn asked_sections<'a>(&'a self, values: &'a FormValues) -> impl Iterator<Item = &'a Section> + 'a {
+        self.sections.iter().filter(|s| !s.unless.as_ref().is_some_and(|c| c.holds(values)))
     }
 }
 
@@ -367,6 +404,16 @@ impl FormRegistry {
         for field in form.fields() {
             self.check_field(field, &ids).map_err(fail)?;
         }
+        for section in &form.sections {
+            if let Some(cond) = &section.unless {
+                if section.fields.iter().any(|f| f.id == cond.field) {
+                    return Err(fail(format!("section {} depends on its own field {}", section.id, cond.field)));
+                }
+                if !ids.contains(cond.field.as_str()) {
+                    return Err(fail(format!("section {} depends on unknown field {}", section.id, cond.field)));
+                }
+            }
+        }
         let known = |id: &str| if ids.contains(id) { Ok(()) } else { Err(fail(format!("refers to unknown field {id}"))) };
         for special in [&form.service_date, &form.next_date].into_iter().flatten() {
             known(special)?;
@@ -405,7 +452,7 @@ impl FormRegistry {
     }
 
     fn check_field(&self, field: &Field, ids: &HashSet<&str>) -> Result<(), String> {
-        if let Some(cond) = &field.when {
+        for cond in field.when.iter().chain(&field.unless) {
             if !ids.contains(cond.field.as_str()) {
                 return Err(format!("{} depends on unknown field {}", field.id, cond.field));
             }

@@ -102,3 +102,41 @@ fn empty_table_rows_are_ignored_but_half_filled_ones_are_checked() {
     let (_, problems) = run(json!({"visit": "2026-11-20", "drugs": [{"dose": "5mg"}]}), None, &[]);
     assert_eq!(problems, vec![("drugs[0].name".into(), "required".into())], "a dose without a drug name");
 }
+
+const OUTCOME_FORM: &str = r#"{"id":"o","version":1,"title":{"zh":"随访","en":"Follow-up"},
+ "sections":[
+  {"id":"visit","title":{"zh":"随访","en":"Visit"},"fields":[
+   {"id":"status","label":{"zh":"随访结果","en":"Outcome"},"type":"code","code_set":"yes_no"},
+   {"id":"reason","label":{"zh":"原因","en":"Reason"},"type":"text","required":true,"when":{"field":"status","any_of":["2"]}},
+   {"id":"method","label":{"zh":"方式","en":"Method"},"type":"text","required":true,"unless":{"field":"status","any_of":["2"]}}]},
+  {"id":"signs","title":{"zh":"体征","en":"Signs"},"unless":{"field":"status","any_of":["2"]},"fields":[
+   {"id":"sbp","label":{"zh":"收缩压","en":"Systolic"},"type":"number","required":true}]}
+ ]}"#;
+
+fn run_outcome(values: Value) -> (FormValues, Vec<(String, String)>) {
+    let reg = FormRegistry::load(SETS, &[("o.json", OUTCOME_FORM)]).unwrap();
+    let form = reg.form("o").unwrap();
+    let (out, problems) = validate(form, &reg, values.as_object().unwrap(), ValidationContext::on(today()), "");
+    (out, problems.into_iter().map(|p| (p.field, p.code)).collect())
+}
+
+#[test]
+fn fields_and_sections_not_asked_unless_their_condition_fails() {
+    let (_, problems) = run_outcome(json!({}));
+    assert_eq!(
+        problems,
+        vec![("method".into(), "required".into()), ("sbp".into(), "required".into())],
+        "a patient seen: readings required"
+    );
+    let (out, problems) = run_outcome(json!({"status": "2", "sbp": 150, "method": "门诊"}));
+    assert_eq!(problems, vec![("reason".into(), "required".into())], "not seen: only the reason is asked");
+    assert!(!out.contains_key("sbp") && !out.contains_key("method"), "values of items not asked are dropped, not stored: {out:?}");
+}
+
+#[test]
+fn a_section_cannot_hang_on_its_own_field() {
+    let bad = OUTCOME_FORM
+        .replace(r#""unless":{"field":"status","any_of":["2"]},"fields""#, r#""unless":{"field":"sbp","any_of":["2"]},"fields""#);
+    let err = FormRegistry::load(SETS, &[("o.json", &bad)]).unwrap_err();
+    assert_eq!(err.to_string(), "form o: section signs depends on its own field sbp");
+}

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
-use super::def::{DatePrecision, Derivation, Field, FieldKind, FormDef, FormRegistry, Requirement, Rule};
+use super::def::{field_holds, DatePrecision, Derivation, Field, FieldKind, FormDef, FormRegistry, Requirement, Rule};
 use super::FormValues;
 use crate::population::Tag;
 use crate::problem::Problem;
@@ -29,15 +29,7 @@ fn requirement_holds(req: &Requirement, values: &FormValues, ctx: ValidationCont
     match req {
         Requirement::MinAge { years } => ctx.age.is_some_and(|a| a >= *years),
         Requirement::Population { tag } => ctx.tags.contains(tag),
-        Requirement::FieldIs { field, any_of } => holds(values.get(field), any_of),
-    }
-}
-
-fn holds(value: Option<&Value>, any_of: &[String]) -> bool {
-    match value {
-        Some(Value::String(s)) => any_of.contains(s),
-        Some(Value::Array(items)) => items.iter().any(|v| v.as_str().is_some_and(|s| any_of.iter().any(|c| c == s))),
-        _ => false,
+        Requirement::FieldIs { field, any_of } => field_holds(values, field, any_of),
     }
 }
 
@@ -53,7 +45,7 @@ pub fn validate(
 ) -> (FormValues, Vec<Problem>) {
     let mut out = Map::new();
     let mut problems = Vec::new();
-    let fields: Vec<&Field> = form.fields().filter(|f| f.bound.is_none()).collect();
+    let fields: Vec<&Field> = form.asked_sections(values).flat_map(|s| &s.fields).filter(|f| f.bound.is_none()).collect();
     check_fields(&fields, registry, values, ctx, path, &mut out, &mut problems);
     derive(form, registry, &mut out);
     check_rules(form, &out, path, &mut problems);
@@ -152,10 +144,8 @@ fn check_fields(
         if field.derived.is_some() {
             continue;
         }
-        if let Some(cond) = &field.when {
-            if !holds(values.get(&cond.field), &cond.any_of) {
-                continue;
-            }
+        if !field.asked(values) {
+            continue;
         }
         let required = field.required || field.required_if.as_ref().is_some_and(|r| requirement_holds(r, values, ctx));
         let at = if path.is_empty() { field.id.clone() } else { format!("{path}.{}", field.id) };

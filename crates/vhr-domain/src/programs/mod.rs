@@ -397,6 +397,57 @@ pub enum EpisodeEffect {
     Close { ended_on: NaiveDate, reason: String },
 }
 
+/// What a follow-up found when the patient was not seen (§13 V8): lost to
+/// follow-up, or dead. Follow-up forms record it in `outcome_status`
+/// (`followup_outcome`: 1 seen, 2 lost, 3 died) with the reason, or the date
+/// and cause of death, which the form requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VisitOutcome {
+    /// Lost to follow-up: the form's programme ends on the visit date.
+    Lost { on: NaiveDate },
+    /// Died: every programme the resident is in ends on the date of death.
+    Died { on: NaiveDate },
+}
+
+impl VisitOutcome {
+    /// The field of a follow-up form that records the outcome.
+    pub const FIELD: &'static str = "outcome_status";
+
+    /// The outcome recorded in a follow-up's values, if the patient was not seen.
+    pub fn of(values: &FormValues, service_date: Option<NaiveDate>) -> Option<VisitOutcome> {
+        let date = |f: &str| values.get(f).and_then(|v| v.as_str()).and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
+        match values.get(Self::FIELD).and_then(|v| v.as_str())? {
+            "2" => Some(VisitOutcome::Lost { on: service_date? }),
+            "3" => Some(VisitOutcome::Died { on: date("death_date").or(service_date)? }),
+            _ => None,
+        }
+    }
+
+    /// The day the programme ends.
+    pub fn ended_on(self) -> NaiveDate {
+        match self {
+            VisitOutcome::Lost { on } | VisitOutcome::Died { on } => on,
+        }
+    }
+
+    /// The `program_exit_reason` code: 8 lost to follow-up, 4 death.
+    pub fn exit_reason(self) -> &'static str {
+        match self {
+            VisitOutcome::Lost { .. } => "8",
+            VisitOutcome::Died { .. } => "4",
+        }
+    }
+
+    /// Whether the outcome ends `program`, given the programme of the form
+    /// that recorded it: a loss ends that programme only, a death all of them.
+    pub fn ends(self, program: Program, form_program: Option<Program>) -> bool {
+        match self {
+            VisitOutcome::Lost { .. } => form_program == Some(program),
+            VisitOutcome::Died { .. } => true,
+        }
+    }
+}
+
 /// The programme event a saved form stands for, given the programme's open
 /// episode: a first prenatal examination registers the pregnancy (with its
 /// LMP), a postpartum visit records the delivery, the 42-day check ends the

@@ -11,6 +11,10 @@ export type Field = { id: string,
  */
 number: string | null, label: Localized, required: boolean, when: Condition | null, 
 /**
+ * The field is not asked when another field holds one of these codes.
+ */
+unless: Condition | null, 
+/**
  * The WS 363 data-element id, where the spec confirms one.
  */
 de: string | null, 
