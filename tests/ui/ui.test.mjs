@@ -351,6 +351,22 @@ test('the card tab previews the card, prints it and lists every print', async ()
   await page.close();
 });
 
+test('the cards of records created since a day print as one batch, the day typed as on paper', async () => {
+  const saved = { path: '/data/prints/信息卡-2026-11-01起建档-20261121.pdf', count: 12 };
+  const page = await open(browser, server.url, app({ print_cards: saved }));
+  await page.locator('button[data-nav="residents"]').click();
+  const button = page.locator('button[name="print-cards-since"]');
+  assert.equal(await button.isDisabled(), true, 'no day yet: nothing to print');
+  await page.locator('input[name="cards-since"]').fill('2026.11.31');
+  assert.equal(await button.isDisabled(), true, 'not a real day');
+  await page.locator('input[name="cards-since"]').fill('20261101');
+  await button.click();
+  await page.locator(`[data-printed="${saved.path}"]`).waitFor();
+  assert.deepEqual((await calls(page, 'print_cards'))[0], { req: { kind: 'since', date: '2026-11-01' } });
+  await shot(page, 'residents-print-since-zh.png');
+  await page.close();
+});
+
 test('the card size is set in Settings, and a size that does not fit A4 is refused in words', async () => {
   const page = await open(browser, server.url, app({
     card_size: { width_mm: 85.6, height_mm: 53.98 }, set_language: null,
