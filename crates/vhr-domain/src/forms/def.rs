@@ -111,6 +111,21 @@ pub enum Rule {
     DateAfter { field: String, than: String, message: Localized },
     /// `field` may not exceed `than` (doses taken at most doses due).
     AtMost { field: String, than: String, message: Localized },
+    /// The date in `field` may not come before the one in `than` (discharge on
+    /// or after admission, V9); dates of the same precision compare as written.
+    NotBefore { field: String, than: String, message: Localized },
+}
+
+impl Rule {
+    /// The two fields the rule compares.
+    pub fn fields(&self) -> [&str; 2] {
+        match self {
+            Rule::Greater { field, than, .. }
+            | Rule::DateAfter { field, than, .. }
+            | Rule::AtMost { field, than, .. }
+            | Rule::NotBefore { field, than, .. } => [field, than],
+        }
+    }
 }
 
 /// Who a form is for: the sex (a code of §5.2.1) and an age range in
@@ -200,6 +215,9 @@ pub enum FieldKind {
         /// How many rows the paper form has; the app allows more.
         #[serde(default)]
         paper_rows: Option<u32>,
+        /// Rules between the columns of each row.
+        #[serde(default)]
+        rules: Vec<Rule>,
     },
     /// A multi-select where every chosen code carries its own date (past diseases).
     CodeDates {
@@ -419,11 +437,8 @@ impl FormRegistry {
             known(special)?;
         }
         for rule in &form.rules {
-            match rule {
-                Rule::Greater { field, than, .. } | Rule::DateAfter { field, than, .. } | Rule::AtMost { field, than, .. } => {
-                    known(field)?;
-                    known(than)?;
-                }
+            for id in rule.fields() {
+                known(id)?;
             }
         }
         for field in form.fields() {
@@ -466,10 +481,13 @@ impl FormRegistry {
                     }
                 }
             }
-            FieldKind::Rows { columns, .. } => {
+            FieldKind::Rows { columns, rules, .. } => {
                 let col_ids: HashSet<&str> = columns.iter().map(|c| c.id.as_str()).collect();
                 for col in columns {
                     self.check_field(col, &col_ids)?;
+                }
+                if let Some(id) = rules.iter().flat_map(Rule::fields).find(|id| !col_ids.contains(id)) {
+                    return Err(format!("a rule of {} refers to unknown column {id}", field.id));
                 }
             }
             FieldKind::Text { .. } | FieldKind::Number { .. } | FieldKind::Date { .. } => {}

@@ -140,3 +140,38 @@ fn a_section_cannot_hang_on_its_own_field() {
     let err = FormRegistry::load(SETS, &[("o.json", &bad)]).unwrap_err();
     assert_eq!(err.to_string(), "form o: section signs depends on its own field sbp");
 }
+
+#[test]
+fn each_row_keeps_its_own_rules_and_a_same_day_discharge_is_allowed() {
+    let reg = FormRegistry::load(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/forms/code-sets.json")).unwrap(),
+        &[(
+            "health_exam.json",
+            &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/forms/health_exam.json")).unwrap(),
+        )],
+    )
+    .unwrap();
+    let form = reg.form("health_exam").unwrap();
+    let values = json!({"inpatient": [
+        {"admitted": "2025-03", "discharged": "2025-03", "reason": "肺炎"},
+        {"admitted": "2025-09", "discharged": "2025-08", "reason": "骨折"}
+    ]});
+    let (_, problems) = validate(form, &reg, values.as_object().unwrap(), ValidationContext::on(today()), "values");
+    let on_rows: Vec<(String, String)> =
+        problems.into_iter().filter(|p| p.field.starts_with("values.inpatient")).map(|p| (p.field, p.code)).collect();
+    assert_eq!(
+        on_rows,
+        vec![("values.inpatient[1].discharged".into(), "rule.not_before".into())],
+        "V9: a discharge in the month of admission is fine, one before it is refused on its own row"
+    );
+}
+
+#[test]
+fn a_row_rule_naming_an_unknown_column_is_refused() {
+    let bad = FORM.replace(
+        r#""columns":["#,
+        r#""rules":[{"kind":"not_before","field":"dose","than":"taken","message":{"zh":"x","en":"x"}}],"columns":["#,
+    );
+    let err = FormRegistry::load(SETS, &[("t.json", &bad)]).unwrap_err();
+    assert_eq!(err.to_string(), "form t: a rule of drugs refers to unknown column taken");
+}

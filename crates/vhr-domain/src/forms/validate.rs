@@ -48,7 +48,7 @@ pub fn validate(
     let fields: Vec<&Field> = form.asked_sections(values).flat_map(|s| &s.fields).filter(|f| f.bound.is_none()).collect();
     check_fields(&fields, registry, values, ctx, path, &mut out, &mut problems);
     derive(form, registry, &mut out);
-    check_rules(form, &out, path, &mut problems);
+    check_rules(&form.rules, &out, path, &mut problems);
     (out, problems)
 }
 
@@ -102,9 +102,9 @@ fn derive(form: &FormDef, registry: &FormRegistry, out: &mut FormValues) {
     }
 }
 
-fn check_rules(form: &FormDef, out: &FormValues, path: &str, problems: &mut Vec<Problem>) {
+fn check_rules(rules: &[Rule], out: &FormValues, path: &str, problems: &mut Vec<Problem>) {
     let at = |f: &str| if path.is_empty() { f.to_string() } else { format!("{path}.{f}") };
-    for rule in &form.rules {
+    for rule in rules {
         match rule {
             Rule::Greater { field, than, message } => {
                 if let (Some(a), Some(b)) = (out.get(field).and_then(Value::as_f64), out.get(than).and_then(Value::as_f64)) {
@@ -124,6 +124,13 @@ fn check_rules(form: &FormDef, out: &FormValues, path: &str, problems: &mut Vec<
                 if let (Some(a), Some(b)) = (out.get(field).and_then(Value::as_str), out.get(than).and_then(Value::as_str)) {
                     if a <= b {
                         problems.push(Problem::error(at(field), "rule.date_after", message.zh.clone(), message.en.clone()));
+                    }
+                }
+            }
+            Rule::NotBefore { field, than, message } => {
+                if let (Some(a), Some(b)) = (out.get(field).and_then(Value::as_str), out.get(than).and_then(Value::as_str)) {
+                    if a < b {
+                        problems.push(Problem::error(at(field), "rule.not_before", message.zh.clone(), message.en.clone()));
                     }
                 }
             }
@@ -287,7 +294,7 @@ impl FieldCheck<'_> {
                 let at = self.at.to_string();
                 self.date(at, s, *precision, *not_future, ctx).map(Value::String)
             }
-            FieldKind::Rows { columns, min_rows, .. } => {
+            FieldKind::Rows { columns, min_rows, rules, .. } => {
                 let Value::Array(rows) = raw else {
                     return self.wrong_type();
                 };
@@ -302,7 +309,9 @@ impl FieldCheck<'_> {
                         continue;
                     }
                     let mut out = Map::new();
-                    check_fields(&cols, registry, row, ctx, &format!("{}[{i}]", self.at), &mut out, self.problems);
+                    let at = format!("{}[{i}]", self.at);
+                    check_fields(&cols, registry, row, ctx, &at, &mut out, self.problems);
+                    check_rules(rules, &out, &at, self.problems);
                     if !out.is_empty() {
                         out_rows.push(Value::Object(out));
                     }

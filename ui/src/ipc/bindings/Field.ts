@@ -4,6 +4,7 @@ import type { DatePrecision } from "./DatePrecision";
 import type { Derivation } from "./Derivation";
 import type { Localized } from "./Localized";
 import type { Requirement } from "./Requirement";
+import type { Rule } from "./Rule";
 
 export type Field = { id: string, 
 /**
@@ -45,4 +46,8 @@ not_future: boolean, } | { "type": "rows", columns: Array<Field>, min_rows: numb
 /**
  * How many rows the paper form has; the app allows more.
  */
-paper_rows: number | null, } | { "type": "code_dates", code_set: string, exclusive: Array<string>, text_for: Array<string>, precision: DatePrecision, paper_rows: number | null, });
+paper_rows: number | null, 
+/**
+ * Rules between the columns of each row.
+ */
+rules: Array<Rule>, } | { "type": "code_dates", code_set: string, exclusive: Array<string>, text_for: Array<string>, precision: DatePrecision, paper_rows: number | null, });

@@ -4,4 +4,4 @@ import type { Localized } from "./Localized";
 /**
  * A rule between two fields of a form.
  */
-export type Rule = { "kind": "greater", field: string, than: string, message: Localized, } | { "kind": "date_after", field: string, than: string, message: Localized, } | { "kind": "at_most", field: string, than: string, message: Localized, };
+export type Rule = { "kind": "greater", field: string, than: string, message: Localized, } | { "kind": "date_after", field: string, than: string, message: Localized, } | { "kind": "at_most", field: string, than: string, message: Localized, } | { "kind": "not_before", field: string, than: string, message: Localized, };
