@@ -168,7 +168,7 @@ test('the demo clinic: workbench, a household, a new member', async () => {
   }
 });
 
-test('the work list: an overdue hypertension patient, an uncontrolled visit, the 2-week follow-up', async () => {
+test('the work list: an overdue hypertension patient, an uncontrolled visit, the 2-week follow-up; another lost to follow-up', async () => {
   const demoDir = mkdtempSync(join(tmpdir(), 'vhr-e2e-work-'));
   const s = await Session.open(driver.base, app, ['--data-dir', demoDir]);
   const iso = (d) => new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 10);
@@ -246,6 +246,24 @@ test('the work list: an overdue hypertension patient, an uncontrolled visit, the
     assert.match(qr, /^\d{17}$/, 'the QR code holds the 17-digit record number');
     await s.waitFor('[data-print-log]');
     await s.screenshot('14-card-zh.png');
+
+    // Another overdue patient cannot be found: lost to follow-up, only the reason is asked, and the programme ends (V8).
+    await s.click('button[data-nav="followups"]');
+    await s.click('button[data-view="overdue"]');
+    const lostRow = await s.waitFor('tr[data-program="hypertension"][data-state="overdue"]');
+    const lostId = await s.cmd('GET', `/element/${lostRow}/attribute/data-work-item`);
+    await s.click(`tr[data-work-item="${lostId}"][data-program="hypertension"] button[name="start"]`);
+    await s.waitFor('input[name="values.sbp"]');
+    await s.click('input[name="values.outcome_status"][value="2"]');
+    await s.type('input[name="values.lost_reason"]', '外出打工，联系不上');
+    assert.equal((await s.findAll('input[name="values.sbp"]')).length, 0, 'no readings asked of a patient not seen');
+    await s.screenshot('15-followup-lost-zh.png');
+    await s.click('button[name="save"]');
+    await s.waitForText('.notice', '已结束管理');
+    await s.click('button[data-view="all"]');
+    await s.waitFor('[data-worklist]');
+    const lostLines = await s.findAll(`tr[data-work-item="${lostId}"][data-program="hypertension"]`);
+    assert.equal(lostLines.length, 0, 'a patient lost to follow-up owes no more hypertension follow-ups');
   } catch (e) {
     await s.screenshot('failure-worklist.png').catch(() => {});
     throw e;
