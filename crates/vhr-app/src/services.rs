@@ -125,7 +125,7 @@ impl Clinic {
         if form.service_date.is_some() && date_of(&clean, form.service_date.as_ref()).is_none() && !has_errors(&problems) {
             problems.push(Problem::error("values", "service.date", "请填写服务日期", "Enter the date of the service"));
         }
-        let not_seen = VisitOutcome::of(&clean, date_of(&clean, form.service_date.as_ref())).is_some();
+        let not_seen = VisitOutcome::not_seen(&clean);
         let proposal = match Program::from_form(form_id) {
             Some(program) if !not_seen => {
                 let visit = date_of(&clean, form.service_date.as_ref()).unwrap_or_else(|| self.today());

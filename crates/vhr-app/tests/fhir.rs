@@ -127,3 +127,33 @@ fn every_kind_of_field_of_every_form_reads_back_exactly() {
         assert_eq!(q["url"].as_str().unwrap(), format!("{}/Questionnaire/{}", cfg.canonical_base, form.id));
     }
 }
+
+#[test]
+fn a_follow_up_that_found_the_patient_lost_is_a_cancelled_encounter_and_a_finished_episode() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = common::clinic(dir.path());
+    let mut i = common::input("失访丙", &vhr_domain::id_card::compose("450102", chrono::NaiveDate::from_ymd_opt(1955, 6, 6).unwrap(), 17));
+    i.basic_info.insert("past_diseases".into(), json!([{"code": "2", "date": "2016-04"}]));
+    let id = c.register(vhr_app::RegisterRequest { resident: i, household: None, confirm: false }).unwrap().resident.resident.id;
+    let values = json!({"visit_date": "2026-11-20", "outcome_status": "2", "lost_reason": "迁居外省", "doctor": "李春华"});
+    let saved = c
+        .add_service(vhr_app::AddServiceRequest {
+            resident_id: id.clone(),
+            form_id: "hypertension_followup".into(),
+            values: values.as_object().unwrap().clone(),
+            confirm: false,
+        })
+        .unwrap();
+    let out = dir.path().join("export");
+    c.export_fhir(&out, &mut |_, _| {}).unwrap();
+    let encounter = ndjson(&out, "Encounter").into_iter().find(|e| e["id"] == saved.record.id.as_str()).expect("the visit is sent");
+    assert_eq!(encounter["status"], "cancelled", "the patient was not seen: the visit did not take place");
+    let measured =
+        ndjson(&out, "Observation").into_iter().filter(|o| o["encounter"]["reference"] == format!("Encounter/{}", saved.record.id)).count();
+    assert_eq!(measured, 0, "no readings from a visit that did not happen");
+    let cfg = FhirConfig::default();
+    let episodes: Vec<_> =
+        ndjson(&out, "EpisodeOfCare").iter().map(|e| vhr_fhir::read_episode_of_care(e, &cfg).unwrap()).filter(|(_, r)| *r == id).collect();
+    assert_eq!(episodes.len(), 1, "the ended hypertension programme travels as an episode");
+    assert_eq!(episodes[0].0.end_reason.as_deref(), Some("8"), "ended: lost to follow-up");
+}

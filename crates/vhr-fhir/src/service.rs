@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 use vhr_domain::forms::{FormDef, FormRegistry, FormValues};
+use vhr_domain::programs::VisitOutcome;
 
 use crate::questionnaire::{response, ResponseFacts};
 use crate::{prune, reference, FhirConfig};
@@ -20,7 +21,9 @@ pub struct ServiceFacts<'a> {
     pub updated_by: &'a str,
 }
 
-/// The visit a form was filled in at. Its id is the service record's.
+/// The visit a form was filled in at. Its id is the service record's. A
+/// follow-up that found the patient lost or dead is a visit that did not
+/// take place: `cancelled`.
 pub fn encounter(form: &FormDef, s: &ServiceFacts<'_>, cfg: &FhirConfig) -> Value {
     let mut types = vec![json!({ "system": cfg.code_system("form"), "code": form.id, "display": form.title.zh })];
     if let Some(doc) = &form.document_type {
@@ -29,7 +32,7 @@ pub fn encounter(form: &FormDef, s: &ServiceFacts<'_>, cfg: &FhirConfig) -> Valu
     let mut e = json!({
         "resourceType": "Encounter",
         "id": s.id,
-        "status": "finished",
+        "status": if VisitOutcome::not_seen(s.data) { "cancelled" } else { "finished" },
         "class": { "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB", "display": "ambulatory" },
         "type": [{ "coding": types, "text": form.title.zh }],
         "subject": reference("Patient", s.resident_id),

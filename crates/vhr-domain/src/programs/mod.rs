@@ -423,6 +423,12 @@ impl VisitOutcome {
         }
     }
 
+    /// Whether the values record a follow-up at which the patient was not
+    /// seen (lost or dead), whatever its dates.
+    pub fn not_seen(values: &FormValues) -> bool {
+        matches!(values.get(Self::FIELD).and_then(|v| v.as_str()), Some("2" | "3"))
+    }
+
     /// The day the programme ends.
     pub fn ended_on(self) -> NaiveDate {
         match self {
