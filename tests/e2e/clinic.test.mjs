@@ -257,8 +257,10 @@ test('the work list: an overdue hypertension patient, an uncontrolled visit, the
     await s.click('input[name="values.outcome_status"][value="2"]');
     await s.type('input[name="values.lost_reason"]', '外出打工，联系不上');
     assert.equal((await s.findAll('input[name="values.sbp"]')).length, 0, 'no readings asked of a patient not seen');
-    await s.screenshot('15-followup-lost-zh.png');
     await s.click('button[name="save"]');
+    await s.waitForText('[role="alert"]', '高血压随访将随之结束');
+    await s.screenshot('15-followup-lost-zh.png');
+    await s.click('button[name="confirm-save"]');
     await s.waitForText('.notice', '已结束管理');
     await s.click('button[data-view="all"]');
     await s.waitFor('[data-worklist]');

@@ -13,7 +13,7 @@ use vhr_domain::programs::{
 };
 use vhr_store::{Actor, Batch, NewEpisode, NewService, ResidentSummary, ServiceEdit, ServiceRecord};
 
-use crate::programs::{end_in, Exit};
+use crate::programs::{end_in, Ending, Exit};
 use crate::{Clinic, Error, Result};
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -96,7 +96,37 @@ pub(crate) fn apply_episode_effect(
     Ok(())
 }
 
+/// The programmes a follow-up that found the patient lost or dead ends, and how.
+struct Leaving {
+    outcome: VisitOutcome,
+    endings: Vec<Ending>,
+}
+
+impl Leaving {
+    fn labels(&self) -> Vec<Localized> {
+        self.endings.iter().map(|e| e.program.label()).collect()
+    }
+
+    /// Ends them, in the save's transaction.
+    fn apply(&self, b: &mut Batch<'_>, actor: &Actor, at: chrono::DateTime<chrono::Utc>) -> vhr_store::Result<()> {
+        let o = self.outcome;
+        for ending in &self.endings {
+            end_in(b, actor, ending, Exit { ended_on: o.ended_on(), reason: o.exit_reason(), note: None }, at)?;
+        }
+        Ok(())
+    }
+}
+
 impl Clinic {
+    /// What saving these values ends (§13 V8): for a patient lost to
+    /// follow-up the form's programme, for a death every programme the
+    /// resident is still in. `None` when the patient was seen.
+    fn leaving(&self, resident_id: &str, form_id: &str, values: &FormValues, service_date: Option<NaiveDate>) -> Result<Option<Leaving>> {
+        let Some(outcome) = VisitOutcome::of(values, service_date) else { return Ok(None) };
+        let endings = self.endings(resident_id, |p| outcome.ends(p, Program::of_form(form_id)))?;
+        Ok(Some(Leaving { outcome, endings }))
+    }
+
     /// The thresholds and intervals in force (the install's `programs.json`, else the spec's).
     pub(crate) fn program_config(&self) -> ProgramConfig {
         self.program_config.clone()
@@ -136,6 +166,19 @@ impl Clinic {
             }
             _ => None,
         };
+        if !has_errors(&problems) {
+            let leaving = self.leaving(&view.resident.id, form_id, &clean, date_of(&clean, form.service_date.as_ref()))?;
+            let labels = leaving.map(|l| l.labels()).unwrap_or_default();
+            if !labels.is_empty() {
+                let list = |pick: fn(&Localized) -> &str, sep: &str| labels.iter().map(pick).collect::<Vec<_>>().join(sep);
+                problems.push(Problem::warning(
+                    format!("values.{}", VisitOutcome::FIELD),
+                    "followup.ends_programmes",
+                    format!("保存后，{}将随之结束", list(|l| &l.zh, "、")),
+                    format!("Saving this ends {}", list(|l| &l.en, ", ")),
+                ));
+            }
+        }
         if let Some(p) = &proposal {
             if p.urgent && clean.get("next_step").and_then(Value::as_str) != Some("4") {
                 problems.push(Problem::warning(
@@ -169,25 +212,19 @@ impl Clinic {
             data: clean,
         };
         // A patient found lost or dead leaves the programme (a death: every programme) with the same save (§13 V8).
-        let outcome = VisitOutcome::of(&new.data, Some(new.service_date));
-        let endings = match outcome {
-            Some(o) => self.endings(&new.resident_id, |p| o.ends(p, Program::of_form(&form.id)))?,
-            None => Vec::new(),
-        };
+        let leaving = self.leaving(&new.resident_id, &form.id, &new.data, Some(new.service_date))?;
         let actor = self.actor()?.clone();
         let at = self.env.clock.now();
         let episode_id = self.env.ids.new_id();
         let record = self.store.batch(|b| {
             let record = b.insert_service(&actor, new, at)?;
             apply_episode_effect(b, &actor, &record, episode_id, false, at)?;
-            if let Some(o) = outcome {
-                for ending in &endings {
-                    end_in(b, &actor, ending, Exit { ended_on: o.ended_on(), reason: o.exit_reason(), note: None }, at)?;
-                }
+            if let Some(l) = &leaving {
+                l.apply(b, &actor, at)?;
             }
             Ok(record)
         })?;
-        let ended_programs = endings.iter().map(|e| e.program.label()).collect();
+        let ended_programs = leaving.map(|l| l.labels()).unwrap_or_default();
         Ok(SavedService { record, warnings, proposal, ended_programs })
     }
 
@@ -203,13 +240,22 @@ impl Clinic {
             next_date: date_of(&clean, form.next_date.as_ref()),
             data: clean,
         };
+        // A correction to "lost" or "died" ends what is still open, as the first save would have.
+        let leaving = self.leaving(&current.resident_id, &current.form_id, &edit.data, Some(edit.service_date))?;
         let actor = self.actor()?.clone();
         let at = self.env.clock.now();
-        let record = self.store.update_service(&actor, &current.id, req.expected_version, edit, at)?;
-        // A corrected LMP or delivery date moves the programme's schedule; opening and ending stay with the first save.
         let episode_id = self.env.ids.new_id();
-        self.store.batch(|b| apply_episode_effect(b, &actor, &record, episode_id, true, at))?;
-        Ok(SavedService { record, warnings, proposal, ended_programs: Vec::new() })
+        let record = self.store.batch(|b| {
+            let record = b.update_service(&actor, &current.id, req.expected_version, edit, at)?;
+            // A corrected LMP or delivery date moves the programme's schedule; opening and ending stay with the first save.
+            apply_episode_effect(b, &actor, &record, episode_id, true, at)?;
+            if let Some(l) = &leaving {
+                l.apply(b, &actor, at)?;
+            }
+            Ok(record)
+        })?;
+        let ended_programs = leaving.map(|l| l.labels()).unwrap_or_default();
+        Ok(SavedService { record, warnings, proposal, ended_programs })
     }
 
     /// Values to start a new form with: today, the signed-in doctor, and what

@@ -141,7 +141,7 @@ fn a_follow_up_that_found_the_patient_lost_is_a_cancelled_encounter_and_a_finish
             resident_id: id.clone(),
             form_id: "hypertension_followup".into(),
             values: values.as_object().unwrap().clone(),
-            confirm: false,
+            confirm: true,
         })
         .unwrap();
     let out = dir.path().join("export");

@@ -283,34 +283,59 @@ fn a_follow_up_that_finds_the_patient_lost_or_dead_ends_the_programmes() {
     let ep = &htn.episodes.last().unwrap().episode;
     assert_eq!((ep.ended_on, ep.end_reason.as_deref()), (Some(d("2026-11-20")), Some("8")), "ended on the visit, reason 8 (lost)");
 
-    let no_cause = add(
+    // Recorded first as lost on the diabetes follow-up, then corrected: the patient had died.
+    let lost_first = add(
         &mut c,
         &dead,
         "diabetes_followup",
-        json!({"visit_date": "2026-11-20", "outcome_status": "3", "death_date": "2026-11-12", "doctor": "李春华"}),
-    )
-    .unwrap_err();
-    let fields: Vec<String> = no_cause.to_wire(vhr_domain::i18n::Lang::Zh).problems.into_iter().map(|p| p.field).collect();
-    assert_eq!(fields, ["values.death_cause"], "a death needs its cause");
-    let saved = add(
-        &mut c,
-        &dead,
-        "diabetes_followup",
-        json!({"visit_date": "2026-11-20", "outcome_status": "3", "death_date": "2026-11-12", "death_cause": "脑出血", "doctor": "李春华"}),
+        json!({"visit_date": "2026-11-20", "outcome_status": "2", "lost_reason": "家中无人", "doctor": "李春华"}),
     )
     .unwrap();
+    let ended: Vec<&str> = lost_first.ended_programs.iter().map(|l| l.zh.as_str()).collect();
+    assert_eq!(ended, ["糖尿病随访"], "the save says which programme it ended");
+    let correct = |values: Value, confirm: bool| vhr_app::UpdateServiceRequest {
+        id: lost_first.record.id.clone(),
+        expected_version: 1,
+        values: self::values(values),
+        confirm,
+    };
+    let died = json!({"visit_date": "2026-11-20", "outcome_status": "3", "death_date": "2026-11-12", "doctor": "李春华"});
+    let no_cause = c.update_service(correct(died.clone(), true)).unwrap_err();
+    let fields: Vec<String> = no_cause.to_wire(vhr_domain::i18n::Lang::Zh).problems.into_iter().map(|p| p.field).collect();
+    assert_eq!(fields, ["values.death_cause"], "a death needs its cause");
+    let mut died = died;
+    died["death_cause"] = json!("脑出血");
+    let asked = c.update_service(correct(died.clone(), false)).unwrap_err();
+    assert_eq!(
+        serde_json::to_value(asked.to_wire(vhr_domain::i18n::Lang::Zh)).unwrap(),
+        json!({"code": "needs_confirmation", "message": "请确认后再保存：保存后，高血压随访、老年人年度健康体检将随之结束", "problems": [
+            {"field": "values.outcome_status", "code": "followup.ends_programmes", "severity": "warning",
+             "message": {"zh": "保存后，高血压随访、老年人年度健康体检将随之结束", "en": "Saving this ends Hypertension follow-up, Annual check (65+)"}}
+        ]}),
+        "what a death will end is said before anything ends"
+    );
+    let saved = c.update_service(correct(died, true)).unwrap();
     let ended: Vec<&str> = saved.ended_programs.iter().map(|l| l.zh.as_str()).collect();
-    assert_eq!(ended, ["高血压随访", "糖尿病随访", "老年人年度健康体检"], "the save says which programmes it ended");
+    assert_eq!(ended, ["高血压随访", "老年人年度健康体检"], "the correction ends what was still open");
     let active: Vec<Program> = c.programs_of(&dead).unwrap().into_iter().filter(|s| s.active).map(|s| s.program).collect();
     assert_eq!(active, [], "a death ends every programme, the elderly annual check included");
-    for status in c.programs_of(&dead).unwrap() {
-        let ep = &status.episodes.last().unwrap().episode;
-        assert_eq!(
-            (ep.ended_on, ep.end_reason.as_deref()),
-            (Some(d("2026-11-12")), Some("4")),
-            "{:?} ends on the date of death",
-            status.program
-        );
-    }
+    let ends: Vec<(Program, Option<NaiveDate>, Option<String>)> = c
+        .programs_of(&dead)
+        .unwrap()
+        .into_iter()
+        .map(|s| {
+            let ep = &s.episodes.last().unwrap().episode;
+            (s.program, ep.ended_on, ep.end_reason.clone())
+        })
+        .collect();
+    assert_eq!(
+        ends,
+        [
+            (Program::Hypertension, Some(d("2026-11-12")), Some("4".to_string())),
+            (Program::Diabetes, Some(d("2026-11-20")), Some("8".to_string())),
+            (Program::Elderly, Some(d("2026-11-12")), Some("4".to_string())),
+        ],
+        "diabetes ended first as lost; the others on the date of death"
+    );
     assert!(c.worklist(today(), None).unwrap().iter().all(|i| i.resident.id != dead), "nothing is owed by a patient who died");
 }
