@@ -175,7 +175,8 @@ test('the English interface at 1366×768', async () => {
   const page = await open(browser, server.url, app({ app_state: signedIn('en') }));
   await page.getByText('Residents', { exact: true }).first().waitFor();
   await page.locator('button[name="new-record"]').click();
-  await page.getByText('Past history', { exact: true }).waitFor();
+  await page.locator('legend').getByText('Past history', { exact: true }).waitFor();
+  assert.equal(await page.locator('[data-section-index] h2').textContent(), 'Sections', 'the index speaks English too');
   await shot(page, 'register-en.png');
   await page.close();
 });
@@ -291,6 +292,48 @@ test('a follow-up that finds the patient lost asks only for the reason, and says
   const [sent] = await calls(page, 'add_service');
   assert.equal(sent.req.values.outcome_status, '2');
   assert.equal(sent.req.values.lost_reason, '外出打工，联系不上');
+  await page.close();
+});
+
+test('a long form has a section index; a doctor who leaves and comes back finds the place they left', async () => {
+  const page = await open(browser, server.url, app({
+    worklist: workItems, get_resident: zhangView, prefill_form: { exam_date: '2026-11-21', doctor: '李春华' }, propose_followup: null,
+    add_service: { error: { code: 'invalid', message: '有 1 处需要修改，请查看标红的项目', problems: [
+      { field: 'values.fundus', code: 'required', severity: 'error', message: { zh: '请填写「眼底」', en: 'Fill in “Fundus”' } }] } },
+  }));
+  await page.evaluate(() => { localStorage.clear(); sessionStorage.clear(); });
+  const startExam = async () => {
+    await page.locator('button[data-nav="followups"]').click();
+    await page.locator('button[data-view="annual"]').click();
+    await page.locator('tr[data-work-item="d"] button[name="start"]').click();
+    await page.locator('[data-section-index]').waitFor();
+  };
+  await startExam();
+  const titles = registry().forms.health_exam.sections.map((s) => s.title.zh);
+  assert.deepEqual(await page.locator('[data-section-index] button').allTextContents().then((l) => l.map((x) => x.trim())), titles,
+    'every section of the paper form, in its order');
+  await page.locator('[data-goto="physical"]').click();
+  const place = await page.evaluate(() => {
+    const box = document.querySelector('section.content');
+    const top = document.getElementById('section-physical').getBoundingClientRect().top - box.getBoundingClientRect().top;
+    return { top, scroll: box.scrollTop, focusIn: document.getElementById('section-physical').contains(document.activeElement) };
+  });
+  assert.ok(place.top >= -2 && place.top < 40, `the section moved to the top: ${place.top}`);
+  assert.ok(place.scroll > 1000, `far down the form: ${place.scroll}`);
+  assert.ok(place.focusIn, 'the cursor waits in its first item');
+  assert.equal(await page.locator('[data-goto="physical"]').getAttribute('aria-current'), 'location', 'and the index marks it');
+  await shot(page, 'exam-index-zh.png');
+  await page.locator('input[name="values.waist"]').fill('88');
+  const left = await page.evaluate(() => document.querySelector('section.content').scrollTop);
+  assert.ok(left > 200, `typing there scrolled the form: ${left}`);
+  await startExam();
+  await page.locator('input[name="values.waist"]').waitFor();
+  assert.equal(await page.locator('input[name="values.waist"]').inputValue(), '88', 'the draft came back');
+  await page.waitForFunction((want) => Math.abs(document.querySelector('section.content').scrollTop - want) < 40, left);
+  await page.locator('button[name="save"]').click();
+  await page.locator('[data-goto="physical"]').getByText('需修改').waitFor();
+  assert.equal(await page.locator('[data-section-index] .fix').count(), 1, 'only the section holding the item to correct is marked');
+  await shot(page, 'exam-index-fix-zh.png');
   await page.close();
 });
 

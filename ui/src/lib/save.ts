@@ -1,4 +1,4 @@
-// What a form screen does when the Rust side refuses a save.
+// What a form screen does around a save: a refusal from the Rust side, and the draft once it is done.
 import { tick } from 'svelte';
 import type { AppError } from '../ipc';
 import type { Problem } from '../ipc/bindings/Problem';
@@ -16,4 +16,10 @@ export function refusal(e: AppError): Refusal {
 export async function focusFirstProblem(): Promise<void> {
   await tick();
   document.querySelector<HTMLElement>('.invalid, .has-error input, .has-error select')?.focus();
+}
+
+/** A form's draft and the place in it are gone once it is saved, cancelled or dropped. */
+export function forgetDraft(key: string): void {
+  localStorage.removeItem(key);
+  sessionStorage.removeItem(`${key}:scroll`);
 }
