@@ -109,8 +109,14 @@ export class Session {
     return value;
   }
 
+  /**
+   * Clicks an element as a doctor would: brought to the middle of its scrolling
+   * area first, since WebKitWebDriver counts an element under the form's
+   * sticky save bar as in view and then reports the click intercepted.
+   */
   async click(css) {
     const el = await this.waitFor(css);
+    await this.exec("document.querySelector(arguments[0])?.scrollIntoView({ block: 'center' })", [css]);
     await this.cmd('POST', `/element/${el}/click`, {});
   }
 
