@@ -285,6 +285,7 @@ test('a follow-up that finds the patient lost asks only for the reason, and says
   await page.locator('input[name="values.lost_reason"]').fill('外出打工，联系不上');
   assert.equal(await page.locator('input[name="values.sbp"]').count(), 0, 'no readings asked of a patient not seen');
   assert.equal(await page.locator('#section-signs').count(), 0, 'the signs section is not shown');
+  assert.equal(await page.locator('[data-section-index]').count(), 0, 'nor an index of what is left, two sections');
   assert.equal(await page.locator('input[name="values.method"]').count(), 0, 'nor the method of a visit that did not happen');
   await shot(page, 'followup-lost-zh.png');
   await page.locator('button[name="save"]').click();
