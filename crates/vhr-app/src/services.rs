@@ -213,18 +213,7 @@ impl Clinic {
         };
         // A patient found lost or dead leaves the programme (a death: every programme) with the same save (§13 V8).
         let leaving = self.leaving(&new.resident_id, &form.id, &new.data, Some(new.service_date))?;
-        let actor = self.actor()?.clone();
-        let at = self.env.clock.now();
-        let episode_id = self.env.ids.new_id();
-        let record = self.store.batch(|b| {
-            let record = b.insert_service(&actor, new, at)?;
-            apply_episode_effect(b, &actor, &record, episode_id, false, at)?;
-            if let Some(l) = &leaving {
-                l.apply(b, &actor, at)?;
-            }
-            Ok(record)
-        })?;
-        let ended_programs = leaving.map(|l| l.labels()).unwrap_or_default();
+        let (record, ended_programs) = self.commit_service(leaving, false, |b, actor, at| b.insert_service(actor, new, at))?;
         Ok(SavedService { record, warnings, proposal, ended_programs })
     }
 
@@ -242,20 +231,34 @@ impl Clinic {
         };
         // A correction to "lost" or "died" ends what is still open, as the first save would have.
         let leaving = self.leaving(&current.resident_id, &current.form_id, &edit.data, Some(edit.service_date))?;
+        let (record, ended_programs) =
+            self.commit_service(leaving, true, |b, actor, at| b.update_service(actor, &current.id, req.expected_version, edit, at))?;
+        Ok(SavedService { record, warnings, proposal, ended_programs })
+    }
+
+    /// Writes a service record, new or edited, in one transaction with what it
+    /// does to the programmes: its episode event (an edit only notes new facts,
+    /// a corrected LMP or delivery date; opening and ending stay with the first
+    /// save) and, for a patient not seen, the programmes it ends. Returns the
+    /// record and the labels of the programmes ended.
+    fn commit_service(
+        &mut self,
+        leaving: Option<Leaving>,
+        editing: bool,
+        write: impl FnOnce(&mut Batch<'_>, &Actor, chrono::DateTime<chrono::Utc>) -> vhr_store::Result<ServiceRecord>,
+    ) -> Result<(ServiceRecord, Vec<Localized>)> {
         let actor = self.actor()?.clone();
         let at = self.env.clock.now();
         let episode_id = self.env.ids.new_id();
         let record = self.store.batch(|b| {
-            let record = b.update_service(&actor, &current.id, req.expected_version, edit, at)?;
-            // A corrected LMP or delivery date moves the programme's schedule; opening and ending stay with the first save.
-            apply_episode_effect(b, &actor, &record, episode_id, true, at)?;
+            let record = write(b, &actor, at)?;
+            apply_episode_effect(b, &actor, &record, episode_id, editing, at)?;
             if let Some(l) = &leaving {
                 l.apply(b, &actor, at)?;
             }
             Ok(record)
         })?;
-        let ended_programs = leaving.map(|l| l.labels()).unwrap_or_default();
-        Ok(SavedService { record, warnings, proposal, ended_programs })
+        Ok((record, leaving.map(|l| l.labels()).unwrap_or_default()))
     }
 
     /// Values to start a new form with: today, the signed-in doctor, and what
