@@ -96,6 +96,16 @@ pub(crate) fn apply_episode_effect(
     Ok(())
 }
 
+/// A form's values as checked for saving: normalised, with their problems,
+/// the follow-up's proposal and what saving would end.
+struct Checked {
+    clean: FormValues,
+    problems: Vec<Problem>,
+    proposal: Option<Proposal>,
+    resident_id: String,
+    leaving: Option<Leaving>,
+}
+
 /// The programmes a follow-up that found the patient lost or dead ends, and how.
 struct Leaving {
     outcome: VisitOutcome,
@@ -133,17 +143,12 @@ impl Clinic {
     }
 
     /// Validates a form's values for a resident and, for follow-ups, proposes
-    /// the classification and next visit. Nothing is stored.
+    /// the classification and next visit and says which programmes saving
+    /// would end. Nothing is stored.
     ///
     /// `editing` names the record being edited, so its own earlier version
     /// is not taken for "the previous visit".
-    fn check_service(
-        &self,
-        resident_id: &str,
-        form_id: &str,
-        values: &FormValues,
-        editing: Option<&str>,
-    ) -> Result<(FormValues, Vec<Problem>, Option<Proposal>, String)> {
+    fn check_service(&self, resident_id: &str, form_id: &str, values: &FormValues, editing: Option<&str>) -> Result<Checked> {
         let view = self.resident(resident_id)?;
         let form = self.forms.form(form_id).ok_or_else(|| Error::NotFound { entity: "form".into(), id: form_id.into() })?;
         let ctx = ValidationContext { today: self.today(), age: Some(view.age), tags: &view.tags };
@@ -166,9 +171,13 @@ impl Clinic {
             }
             _ => None,
         };
-        if !has_errors(&problems) {
-            let leaving = self.leaving(&view.resident.id, form_id, &clean, date_of(&clean, form.service_date.as_ref()))?;
-            let labels = leaving.map(|l| l.labels()).unwrap_or_default();
+        let leaving = if has_errors(&problems) {
+            None
+        } else {
+            self.leaving(&view.resident.id, form_id, &clean, date_of(&clean, form.service_date.as_ref()))?
+        };
+        if let Some(l) = &leaving {
+            let labels = l.labels();
             if !labels.is_empty() {
                 let list = |pick: fn(&Localized) -> &str, sep: &str| labels.iter().map(pick).collect::<Vec<_>>().join(sep);
                 problems.push(Problem::warning(
@@ -189,17 +198,18 @@ impl Clinic {
                 ));
             }
         }
-        Ok((clean, problems, proposal, view.resident.id))
+        Ok(Checked { clean, problems, proposal, resident_id: view.resident.id, leaving })
     }
 
     /// What the readings entered so far propose (for the form while it is filled in).
     pub fn propose(&self, resident_id: &str, form_id: &str, values: &FormValues) -> Result<Option<Proposal>> {
-        Ok(self.check_service(resident_id, form_id, values, None)?.2)
+        Ok(self.check_service(resident_id, form_id, values, None)?.proposal)
     }
 
     /// Stores a filled-in form for a resident, validated exactly as the UI validates it.
     pub fn add_service(&mut self, req: AddServiceRequest) -> Result<SavedService> {
-        let (clean, problems, proposal, resident_id) = self.check_service(&req.resident_id, &req.form_id, &req.values, None)?;
+        let Checked { clean, problems, proposal, resident_id, leaving } =
+            self.check_service(&req.resident_id, &req.form_id, &req.values, None)?;
         let warnings = Self::gate(problems, req.confirm)?;
         let form = self.forms.form(&req.form_id).expect("checked above");
         let new = NewService {
@@ -212,7 +222,6 @@ impl Clinic {
             data: clean,
         };
         // A patient found lost or dead leaves the programme (a death: every programme) with the same save (§13 V8).
-        let leaving = self.leaving(&new.resident_id, &form.id, &new.data, Some(new.service_date))?;
         let (record, ended_programs) = self.commit_service(leaving, false, |b, actor, at| b.insert_service(actor, new, at))?;
         Ok(SavedService { record, warnings, proposal, ended_programs })
     }
@@ -220,7 +229,8 @@ impl Clinic {
     /// Saves an edit of a service record as a new version; a stale edit is refused.
     pub fn update_service(&mut self, req: UpdateServiceRequest) -> Result<SavedService> {
         let current = self.service(&req.id)?;
-        let (clean, problems, proposal, _) = self.check_service(&current.resident_id, &current.form_id, &req.values, Some(&current.id))?;
+        let Checked { clean, problems, proposal, leaving, .. } =
+            self.check_service(&current.resident_id, &current.form_id, &req.values, Some(&current.id))?;
         let warnings = Self::gate(problems, req.confirm)?;
         let form =
             self.forms.form(&current.form_id).ok_or_else(|| Error::NotFound { entity: "form".into(), id: current.form_id.clone() })?;
@@ -230,7 +240,6 @@ impl Clinic {
             data: clean,
         };
         // A correction to "lost" or "died" ends what is still open, as the first save would have.
-        let leaving = self.leaving(&current.resident_id, &current.form_id, &edit.data, Some(edit.service_date))?;
         let (record, ended_programs) =
             self.commit_service(leaving, true, |b, actor, at| b.update_service(actor, &current.id, req.expected_version, edit, at))?;
         Ok(SavedService { record, warnings, proposal, ended_programs })
