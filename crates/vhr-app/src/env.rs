@@ -1,29 +1,34 @@
 //! What the use cases take from the outside world: the time and new ids.
-//! Production uses the system clock and random UUIDs; tests pass fixed ones.
+//! Production uses the system clock in the install's time zone and random
+//! UUIDs; tests pass fixed ones.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use chrono::{DateTime, Local, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, Local, NaiveDate, TimeZone, Utc};
+use vhr_domain::time::{china, Moment};
 
+/// The app's one clock. Every "today" (schedules, lost visits, ages,
+/// "not in the future") is `now().today()`: the clinic's local day.
 pub trait Clock: Send + Sync {
-    fn now(&self) -> DateTime<Utc>;
+    fn now(&self) -> Moment;
+
     /// The clinic's calendar date (local time).
-    fn today(&self) -> NaiveDate;
+    fn today(&self) -> NaiveDate {
+        self.now().today()
+    }
 }
 
 pub trait IdSource: Send + Sync {
     fn new_id(&self) -> String;
 }
 
+/// The computer's clock, read in the computer's time zone.
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-
-    fn today(&self) -> NaiveDate {
-        Local::now().date_naive()
+    fn now(&self) -> Moment {
+        let local = Local::now();
+        Moment::new(local.with_timezone(&Utc), local.fixed_offset().timezone())
     }
 }
 
@@ -36,15 +41,29 @@ impl IdSource for RandomIds {
 }
 
 /// A clock that stands still, for tests and reproducible runs.
-pub struct FixedClock(pub DateTime<Utc>);
+pub struct FixedClock(pub Moment);
 
-impl Clock for FixedClock {
-    fn now(&self) -> DateTime<Utc> {
-        self.0
+impl FixedClock {
+    /// A clinic in China (UTC+08:00) at this local time.
+    pub fn china(year: i32, month: u32, day: u32, hour: u32, minute: u32) -> FixedClock {
+        let local = china().with_ymd_and_hms(year, month, day, hour, minute, 0).single().expect("a real local time");
+        FixedClock(Moment::local(local))
     }
 
-    fn today(&self) -> NaiveDate {
-        self.0.date_naive()
+    /// A clinic in China on `day`, at 10:00 local time.
+    pub fn china_on(day: NaiveDate) -> FixedClock {
+        FixedClock(Moment::local(day.and_hms_opt(10, 0, 0).expect("10:00 exists").and_local_timezone(china()).unwrap()))
+    }
+
+    /// This instant, read at this offset.
+    pub fn at(at: DateTime<Utc>, offset: FixedOffset) -> FixedClock {
+        FixedClock(Moment::new(at, offset))
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> Moment {
+        self.0
     }
 }
 

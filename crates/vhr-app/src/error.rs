@@ -5,6 +5,7 @@ use ts_rs::TS;
 use vhr_domain::i18n::Lang;
 use vhr_domain::problem::Problem;
 use vhr_store::StoreError;
+use vhr_sync::TransportError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -36,8 +37,12 @@ pub enum Error {
     Cancelled,
     #[error("printing failed: {0}")]
     Print(String),
+    /// A resource the platform sent could not be read, or a sync request makes no sense.
     #[error("sync failed: {0}")]
     Sync(String),
+    /// The platform did not answer, or not whole: what waits is kept for the next pass.
+    #[error("the platform cannot be reached: {0}")]
+    Platform(#[from] TransportError),
 }
 
 /// An error as the UI and the CLI's JSON output receive it.
@@ -71,6 +76,7 @@ impl Error {
             Error::Cancelled => "cancelled",
             Error::Print(_) => "print",
             Error::Sync(_) => "sync",
+            Error::Platform(_) => "platform_unreachable",
         }
     }
 
@@ -185,6 +191,13 @@ impl Error {
                     format!("同步未完成：{e}")
                 } else {
                     format!("Sync did not finish: {e}")
+                }
+            }
+            Error::Platform(e) => {
+                if zh {
+                    format!("暂时无法连接平台，已保存的内容留在本机，下次同步时上传：{e}")
+                } else {
+                    format!("The platform cannot be reached now; what was saved stays here and goes up on the next sync: {e}")
                 }
             }
         }

@@ -133,7 +133,7 @@ impl Clinic {
         let pdf = vhr_print::cards_pdf(&cards, self.card_layout()?, progress)?;
         let job = self.env.ids.new_id();
         let printed: Vec<(String, Option<String>)> = cards.iter().map(|c| (c.resident_id.clone(), None)).collect();
-        self.store.log_prints(&actor, &job, "card", &printed, self.env.clock.now())?;
+        self.store.log_prints(&actor, &job, "card", &printed, self.now())?;
         let who = match (cards.as_slice(), what.is_empty()) {
             ([one], true) => format!("{}-{}", one.name, one.record_no),
             (_, true) => format!("{}张", cards.len()),
@@ -158,7 +158,7 @@ impl Clinic {
         let pdf = vhr_print::form_pdf(form, &self.forms, values, &header)?;
         let job = self.env.ids.new_id();
         let printed = [(view.resident.id.clone(), record_id.map(str::to_string))];
-        self.store.log_prints(&actor, &job, "form", &printed, self.env.clock.now())?;
+        self.store.log_prints(&actor, &job, "form", &printed, self.now())?;
         Ok(pdf)
     }
 

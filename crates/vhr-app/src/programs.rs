@@ -2,13 +2,15 @@
 //! event must be recorded (a pregnancy, a TB notice, a severe mental disorder),
 //! and ending a programme with a date and reason.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use vhr_domain::entity::Entity;
 use vhr_domain::forms::FormValues;
 use vhr_domain::i18n::Localized;
 use vhr_domain::problem::Problem;
 use vhr_domain::programs::{due_item, DueItem, Enrolment, Entry, Program};
+use vhr_domain::time::Moment;
 use vhr_store::{Actor, Batch, EpisodeRecord, NewEpisode};
 
 use crate::{Clinic, Error, Result};
@@ -75,13 +77,7 @@ pub(crate) struct Exit<'a> {
 
 /// Ends one programme inside a batch. An exit before the enrolment (a death
 /// recorded late) makes the created episode start and end that day.
-pub(crate) fn end_in(
-    b: &mut Batch<'_>,
-    actor: &Actor,
-    ending: &Ending,
-    exit: Exit<'_>,
-    at: DateTime<Utc>,
-) -> vhr_store::Result<EpisodeRecord> {
+pub(crate) fn end_in(b: &mut Batch<'_>, actor: &Actor, ending: &Ending, exit: Exit<'_>, at: Moment) -> vhr_store::Result<EpisodeRecord> {
     let id = match &ending.open {
         Some(id) => id.clone(),
         None => {
@@ -108,7 +104,7 @@ impl Clinic {
         let view = self.resident(resident_key)?;
         let actor = self.actor()?;
         let today = self.today();
-        let cfg = self.program_config();
+        let cfg = &self.program_config;
         let standings = self.store.standings_of(actor, &view.resident.id, today)?;
         let episodes = self.store.episodes_of(actor, &view.resident.id)?;
         let mut out = Vec::new();
@@ -129,7 +125,7 @@ impl Clinic {
                 active,
                 enrolled_on: standing.map(|s| s.enrolment.enrolled_on),
                 until: standing.and_then(|s| s.enrolment.until),
-                due: standing.filter(|_| active).and_then(|s| due_item(s, today, &cfg)),
+                due: standing.filter(|_| active).and_then(|s| due_item(s, today, cfg)),
                 episodes: eps,
             });
         }
@@ -163,7 +159,7 @@ impl Clinic {
             started_on: req.started_on,
             details: req.details,
         };
-        let at = self.env.clock.now();
+        let at = self.now();
         Ok(self.store.batch(|b| b.open_episode(&actor, new, at))?)
     }
 
@@ -187,7 +183,7 @@ impl Clinic {
             return Err(invalid("ended_on", "program.end_before_start", "结束日期早于纳入管理日期", "The end comes before the start"));
         }
         let actor = self.actor()?.clone();
-        let at = self.env.clock.now();
+        let at = self.now();
         let exit = Exit { ended_on: req.ended_on, reason: &req.reason, note: req.note.clone() };
         Ok(self.store.batch(|b| end_in(b, &actor, &ending, exit, at))?)
     }
@@ -211,7 +207,7 @@ impl Clinic {
 
     /// Every version of a programme episode, oldest first.
     pub fn episode_history(&self, id: &str) -> Result<Vec<vhr_store::HistoryEntry>> {
-        Ok(self.store.history(self.actor()?, "program_episode", id)?)
+        Ok(self.store.history(self.actor()?, Entity::ProgramEpisode, id)?)
     }
 
     /// The forms a doctor may start for this resident: those that apply to

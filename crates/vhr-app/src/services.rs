@@ -1,17 +1,18 @@
-//! Service records and the work list: filling in follow-ups and the other
-//! national forms, the proposals that guide them, and who is due.
+//! Service records: filling in follow-ups and the other national forms,
+//! the proposals that guide them, what a save does to the programmes, the
+//! timeline and each record's history.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
-use vhr_domain::forms::{validate, FormValues, ValidationContext};
+use vhr_domain::entity::Entity;
+use vhr_domain::forms::{validate, FormDef, FormValues, ValidationContext};
 use vhr_domain::i18n::Localized;
 use vhr_domain::problem::{has_errors, Problem};
-use vhr_domain::programs::{
-    self, due_item, episode_effect, DueItem, DueState, EpisodeEffect, Program, ProgramConfig, Proposal, VisitOutcome,
-};
-use vhr_store::{Actor, Batch, NewEpisode, NewService, ResidentSummary, ServiceEdit, ServiceRecord};
+use vhr_domain::programs::{self, episode_effect, EpisodeEffect, Program, Proposal, VisitOutcome};
+use vhr_domain::time::Moment;
+use vhr_store::{Actor, Batch, NewEpisode, NewService, ServiceEdit, ServiceRecord};
 
 use crate::programs::{end_in, Ending, Exit};
 use crate::{Clinic, Error, Result};
@@ -46,13 +47,6 @@ pub struct SavedService {
     pub ended_programs: Vec<Localized>,
 }
 
-/// One line of the work list.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct WorkItem {
-    pub resident: ResidentSummary,
-    pub due: DueItem,
-}
-
 /// A service record on a resident's timeline.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct TimelineEntry {
@@ -60,8 +54,20 @@ pub struct TimelineEntry {
     pub form_title: vhr_domain::i18n::Localized,
 }
 
-fn date_of(values: &FormValues, field: Option<&String>) -> Option<NaiveDate> {
-    field.and_then(|f| values.get(f)).and_then(Value::as_str).and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+/// A service record as its definition says to store it: the service date
+/// from the form's service-date field (or `today` for a form without one),
+/// the next visit from its next-date field. Every way a record comes in — a
+/// save, the demo, a pull — builds it here.
+pub(crate) fn new_service(form: &FormDef, id: String, resident_id: String, data: FormValues, today: NaiveDate) -> NewService {
+    NewService {
+        id,
+        resident_id,
+        form_id: form.id.clone(),
+        form_version: form.version,
+        service_date: form.service_date_in(&data).unwrap_or(today),
+        next_date: form.next_date_in(&data),
+        data,
+    }
 }
 
 /// Records the programme event a saved form stands for (see
@@ -73,10 +79,10 @@ pub(crate) fn apply_episode_effect(
     record: &ServiceRecord,
     new_id: String,
     editing: bool,
-    at: chrono::DateTime<chrono::Utc>,
+    at: Moment,
 ) -> vhr_store::Result<()> {
     let Some(program) = Program::of_form(&record.form_id) else { return Ok(()) };
-    let open = b.latest_episode(&record.resident_id, program)?.filter(|e| e.episode.ended_on.is_none());
+    let open = b.latest_episode(actor, &record.resident_id, program)?.filter(|e| e.episode.ended_on.is_none());
     match episode_effect(&record.form_id, &record.data, open.as_ref().map(|e| &e.episode)) {
         Some(EpisodeEffect::Open { program, started_on, details }) if !editing => {
             b.open_episode(actor, NewEpisode { id: new_id, resident_id: record.resident_id.clone(), program, started_on, details }, at)?;
@@ -118,7 +124,7 @@ impl Leaving {
     }
 
     /// Ends them, in the save's transaction.
-    fn apply(&self, b: &mut Batch<'_>, actor: &Actor, at: chrono::DateTime<chrono::Utc>) -> vhr_store::Result<()> {
+    fn apply(&self, b: &mut Batch<'_>, actor: &Actor, at: Moment) -> vhr_store::Result<()> {
         let o = self.outcome;
         for ending in &self.endings {
             end_in(b, actor, ending, Exit { ended_on: o.ended_on(), reason: o.exit_reason(), note: None }, at)?;
@@ -137,11 +143,6 @@ impl Clinic {
         Ok(Some(Leaving { outcome, endings }))
     }
 
-    /// The thresholds and intervals in force (the install's `programs.json`, else the spec's).
-    pub(crate) fn program_config(&self) -> ProgramConfig {
-        self.program_config.clone()
-    }
-
     /// Validates a form's values for a resident and, for follow-ups, proposes
     /// the classification and next visit and says which programmes saving
     /// would end. Nothing is stored.
@@ -157,25 +158,22 @@ impl Clinic {
         if let Some(why) = form.applies.as_ref().and_then(|a| a.refuses(sex, view.age)) {
             problems.push(Problem::error("values", "form.not_applicable", why.zh, why.en));
         }
-        if form.service_date.is_some() && date_of(&clean, form.service_date.as_ref()).is_none() && !has_errors(&problems) {
+        if form.service_date.is_some() && form.service_date_in(&clean).is_none() && !has_errors(&problems) {
             problems.push(Problem::error("values", "service.date", "请填写服务日期", "Enter the date of the service"));
         }
         let not_seen = VisitOutcome::not_seen(&clean);
         let proposal = match Program::from_form(form_id) {
             Some(program) if !not_seen => {
-                let visit = date_of(&clean, form.service_date.as_ref()).unwrap_or_else(|| self.today());
+                let visit = form.service_date_in(&clean).unwrap_or_else(|| self.today());
                 let previous = self.store.service_before(self.actor()?, &view.resident.id, form_id, visit, editing.unwrap_or(""))?;
                 let previous_class =
                     previous.as_ref().and_then(|p| p.data.get("classification")).and_then(Value::as_str).map(str::to_string);
-                programs::propose(program, &clean, view.age, previous_class.as_deref(), &self.program_config())
+                programs::propose(program, &clean, view.age, previous_class.as_deref(), &self.program_config)
             }
             _ => None,
         };
-        let leaving = if has_errors(&problems) {
-            None
-        } else {
-            self.leaving(&view.resident.id, form_id, &clean, date_of(&clean, form.service_date.as_ref()))?
-        };
+        let leaving =
+            if has_errors(&problems) { None } else { self.leaving(&view.resident.id, form_id, &clean, form.service_date_in(&clean))? };
         if let Some(l) = &leaving {
             let labels = l.labels();
             if !labels.is_empty() {
@@ -212,15 +210,7 @@ impl Clinic {
             self.check_service(&req.resident_id, &req.form_id, &req.values, None)?;
         let warnings = Self::gate(problems, req.confirm)?;
         let form = self.forms.form(&req.form_id).expect("checked above");
-        let new = NewService {
-            id: self.env.ids.new_id(),
-            resident_id,
-            form_id: form.id.clone(),
-            form_version: form.version,
-            service_date: date_of(&clean, form.service_date.as_ref()).unwrap_or_else(|| self.today()),
-            next_date: date_of(&clean, form.next_date.as_ref()),
-            data: clean,
-        };
+        let new = new_service(form, self.env.ids.new_id(), resident_id, clean, self.today());
         // A patient found lost or dead leaves the programme (a death: every programme) with the same save (§13 V8).
         let (record, ended_programs) = self.commit_service(leaving, false, |b, actor, at| b.insert_service(actor, new, at))?;
         Ok(SavedService { record, warnings, proposal, ended_programs })
@@ -235,8 +225,8 @@ impl Clinic {
         let form =
             self.forms.form(&current.form_id).ok_or_else(|| Error::NotFound { entity: "form".into(), id: current.form_id.clone() })?;
         let edit = ServiceEdit {
-            service_date: date_of(&clean, form.service_date.as_ref()).unwrap_or(current.service_date),
-            next_date: date_of(&clean, form.next_date.as_ref()),
+            service_date: form.service_date_in(&clean).unwrap_or(current.service_date),
+            next_date: form.next_date_in(&clean),
             data: clean,
         };
         // A correction to "lost" or "died" ends what is still open, as the first save would have.
@@ -254,10 +244,10 @@ impl Clinic {
         &mut self,
         leaving: Option<Leaving>,
         editing: bool,
-        write: impl FnOnce(&mut Batch<'_>, &Actor, chrono::DateTime<chrono::Utc>) -> vhr_store::Result<ServiceRecord>,
+        write: impl FnOnce(&mut Batch<'_>, &Actor, Moment) -> vhr_store::Result<ServiceRecord>,
     ) -> Result<(ServiceRecord, Vec<Localized>)> {
         let actor = self.actor()?.clone();
-        let at = self.env.clock.now();
+        let at = self.now();
         let episode_id = self.env.ids.new_id();
         let record = self.store.batch(|b| {
             let record = write(b, &actor, at)?;
@@ -335,28 +325,6 @@ impl Clinic {
         Ok(values)
     }
 
-    /// Who is due for which service on `date`, per village or for the whole
-    /// catchment: missed and overdue first, then due, then upcoming.
-    pub fn worklist(&self, date: NaiveDate, village: Option<&str>) -> Result<Vec<WorkItem>> {
-        let actor = self.actor()?;
-        let cfg = self.program_config();
-        let until = date + chrono::Duration::days(cfg.horizon_days);
-        let mut items = Vec::with_capacity(4096);
-        self.store.each_program_row(actor, date, until, village.filter(|v| !v.is_empty()), &mut |row| {
-            if let Some(due) = due_item(&row.standing, date, &cfg) {
-                items.push(WorkItem { resident: row.resident, due });
-            }
-        })?;
-        fn key(i: &WorkItem) -> (DueState, NaiveDate, &str, &str, Program) {
-            (i.due.state, i.due.due_on, &i.resident.village_code, &i.resident.record_no, i.due.program)
-        }
-        // Sort positions, not the items: a line is a few hundred bytes and the list has thousands.
-        let mut order: Vec<usize> = (0..items.len()).collect();
-        order.sort_unstable_by(|&a, &b| key(&items[a]).cmp(&key(&items[b])));
-        let mut slots: Vec<Option<WorkItem>> = items.into_iter().map(Some).collect();
-        Ok(order.into_iter().filter_map(|i| slots[i].take()).collect())
-    }
-
     /// Every service record of a resident, newest first.
     pub fn timeline(&self, resident_key: &str) -> Result<Vec<TimelineEntry>> {
         let view = self.resident(resident_key)?;
@@ -375,10 +343,10 @@ impl Clinic {
     }
 
     pub fn service(&self, id: &str) -> Result<ServiceRecord> {
-        self.store.service(self.actor()?, id)?.ok_or_else(|| Error::NotFound { entity: "service_record".into(), id: id.into() })
+        self.store.service(self.actor()?, id)?.ok_or_else(|| Error::NotFound { entity: Entity::ServiceRecord.to_string(), id: id.into() })
     }
 
     pub fn service_history(&self, id: &str) -> Result<Vec<vhr_store::HistoryEntry>> {
-        Ok(self.store.history(self.actor()?, "service_record", id)?)
+        Ok(self.store.history(self.actor()?, Entity::ServiceRecord, id)?)
     }
 }

@@ -18,7 +18,7 @@ fn ndjson(dir: &std::path::Path, t: &str) -> Vec<Value> {
 fn every_demo_resident_and_form_reads_back_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = common::clinic(dir.path());
-    c.load_demo(120, 5, &mut |_, _| {}).unwrap();
+    c.load_demo(120, 5, 1, &mut |_, _| {}).unwrap();
     let out = dir.path().join("export");
     let summary = c.export_fhir(&out, &mut |_, _| {}).unwrap();
     assert!(summary.files.iter().any(|f| f.resource_type == "Patient" && f.count == 120), "{summary:?}");
@@ -58,7 +58,7 @@ fn every_demo_resident_and_form_reads_back_exactly() {
 fn a_blood_pressure_reading_becomes_a_loinc_panel_with_ucum_units() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = common::clinic(dir.path());
-    c.load_demo(60, 9, &mut |_, _| {}).unwrap();
+    c.load_demo(60, 9, 1, &mut |_, _| {}).unwrap();
     let out = dir.path().join("export");
     c.export_fhir(&out, &mut |_, _| {}).unwrap();
     let obs = ndjson(&out, "Observation");

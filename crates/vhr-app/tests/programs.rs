@@ -100,7 +100,7 @@ fn a_tb_patient_from_notice_to_closing() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = clinic(dir.path());
     let patient = person(&mut c, "结核乙", "1975-07-01", 11, json!([{"code": "1"}]));
-    let outbox_before = c.outbox_pending().unwrap();
+    let outbox_before = c.counts().unwrap().outbox_pending;
     c.enrol(EnrolRequest {
         resident_id: patient.clone(),
         program: Program::Tuberculosis,
@@ -108,7 +108,7 @@ fn a_tb_patient_from_notice_to_closing() {
         details: values(json!({"notice_date": "2026-11-20"})),
     })
     .unwrap();
-    assert_eq!(c.outbox_pending().unwrap(), outbox_before + 1, "the registration travels to the platform");
+    assert_eq!(c.counts().unwrap().outbox_pending, outbox_before + 1, "the registration travels to the platform");
     let item = due_for(&c, &patient, Program::Tuberculosis, today()).unwrap();
     assert_eq!((item.form_id.as_str(), item.window_end, item.state), ("tb_first_visit", d("2026-11-23"), DueState::Due), "within 72 hours");
     assert_eq!(c.prefill(&patient, "tb_first_visit").unwrap().get("notice_date"), Some(&json!("2026-11-20")), "the notice carries over");

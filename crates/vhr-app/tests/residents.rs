@@ -30,7 +30,7 @@ fn registering_issues_a_number_and_prefills_from_the_id() {
     assert_eq!(r.version, 1);
     assert_eq!(r.created_by, "李春华");
     assert_eq!(saved.resident.tags, vec![Tag::Elderly]);
-    assert_eq!(c.outbox_pending().unwrap(), 1, "the resident waits to be synced; the clinic setup stays on this install");
+    assert_eq!(c.counts().unwrap().outbox_pending, 1, "the resident waits to be synced; the clinic setup stays on this install");
 }
 
 #[test]
@@ -69,7 +69,7 @@ fn an_id_number_on_file_blocks_a_second_record() {
         }),
         "the UI offers to open the existing record from resident_id"
     );
-    assert_eq!(c.resident_count().unwrap(), 1, "nothing was stored");
+    assert_eq!(c.counts().unwrap().residents, 1, "nothing was stored");
 }
 
 #[test]
@@ -85,10 +85,10 @@ fn same_name_and_birth_date_warns_before_saving() {
     let Error::NeedsConfirmation(problems) = &err else { panic!("expected a warning, got {err:?}") };
     assert_eq!(problems[0].code, "duplicate.likely");
     assert!(problems[0].text(Lang::Zh).contains("45010210110100001"), "the warning names the other record");
-    assert_eq!(c.resident_count().unwrap(), 1);
+    assert_eq!(c.counts().unwrap().residents, 1);
     let saved = c.register(RegisterRequest { resident: twin, household: None, confirm: true }).unwrap();
     assert_eq!(saved.warnings.len(), 1, "the confirmed warning is reported back");
-    assert_eq!(c.resident_count().unwrap(), 2);
+    assert_eq!(c.counts().unwrap().residents, 2);
 }
 
 #[test]
@@ -113,8 +113,8 @@ fn bad_input_stores_nothing_and_says_where() {
         ]
     );
     assert_eq!(err.message(Lang::En), "5 item(s) need correcting; see the fields marked in red");
-    assert_eq!(c.resident_count().unwrap(), 0);
-    assert_eq!(c.outbox_pending().unwrap(), 0, "the failed save left nothing to sync");
+    assert_eq!(c.counts().unwrap().residents, 0);
+    assert_eq!(c.counts().unwrap().outbox_pending, 0, "the failed save left nothing to sync");
 }
 
 #[test]
@@ -178,7 +178,7 @@ fn an_exhausted_block_gives_a_clear_error() {
         .unwrap_err();
     assert_eq!(err.code(), "serial_block_exhausted");
     assert_eq!(err.message(Lang::Zh), "村代码 101 的个人序号段 00500–00501 已用完，请向乡镇卫生院申请新的号段");
-    assert_eq!(c.resident_count().unwrap(), 2);
+    assert_eq!(c.counts().unwrap().residents, 2);
 }
 
 #[test]
@@ -301,7 +301,7 @@ fn the_demo_clinic_is_plausible() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = clinic(dir.path());
     let mut reports = 0;
-    let n = c.load_demo(600, 42, &mut |_, _| reports += 1).unwrap();
+    let n = c.load_demo(600, 42, 1, &mut |_, _| reports += 1).unwrap();
     assert_eq!(n, 600);
     assert!(reports >= 1, "progress is reported");
     let count = |tag| c.search(&SearchRequest { query: String::new(), village: None, tag: Some(tag), limit: Some(500) }).unwrap().len();

@@ -44,10 +44,10 @@ fn the_first_push_puts_every_resident_and_form_on_the_server_exactly_once_and_ea
     let peer = Peer::start();
     let dir = tempfile::tempdir().unwrap();
     let mut c = common::clinic(dir.path());
-    c.load_demo(40, 7, &mut |_, _| {}).unwrap();
+    c.load_demo(40, 7, 1, &mut |_, _| {}).unwrap();
     c.set_sync_settings(&settings(&peer)).unwrap();
-    let residents = c.resident_count().unwrap() as u64;
-    let services = c.service_count().unwrap() as u64;
+    let residents = c.counts().unwrap().residents as u64;
+    let services = c.counts().unwrap().services as u64;
     let waiting = c.sync_status().unwrap().waiting;
     assert_eq!(c.sync_status().unwrap().state, "waiting");
 
@@ -112,7 +112,7 @@ fn a_form_the_server_refuses_is_quarantined_with_its_reason_and_the_others_go_th
     assert!(builtin.contains("\"8867-4\""), "the form sends heart rate as LOINC 8867-4");
     std::fs::write(forms.join("hypertension_followup.json"), builtin.replace("\"8867-4\"", "\"8867-4 \"")).unwrap();
     let mut c = common::clinic(dir.path());
-    c.load_demo(30, 11, &mut |_, _| {}).unwrap();
+    c.load_demo(30, 11, 1, &mut |_, _| {}).unwrap();
     c.set_sync_settings(&settings(&peer)).unwrap();
 
     let report = synced(&mut c);
@@ -120,7 +120,7 @@ fn a_form_the_server_refuses_is_quarantined_with_its_reason_and_the_others_go_th
     let items = c.sync_attention().unwrap();
     assert_eq!(items.len(), report.quarantined);
     for item in &items {
-        assert_eq!((item.entity.as_str(), item.state.as_str()), ("service_record", "quarantined"));
+        assert_eq!((item.entity, item.state.as_str()), (vhr_domain::entity::Entity::ServiceRecord, "quarantined"));
         assert!(
             item.reason.contains("Observation/") && item.reason.contains("8867-4 "),
             "the reason names the resource and the value: {}",
@@ -128,8 +128,8 @@ fn a_form_the_server_refuses_is_quarantined_with_its_reason_and_the_others_go_th
         );
         assert!(item.reason.contains("is not a valid code"), "and carries the server's words: {}", item.reason);
     }
-    assert_eq!(peer.count("Patient"), c.resident_count().unwrap() as u64, "every resident reached the server");
-    let services = c.service_count().unwrap() as u64;
+    assert_eq!(peer.count("Patient"), c.counts().unwrap().residents as u64, "every resident reached the server");
+    let services = c.counts().unwrap().services as u64;
     assert_eq!(peer.count("Encounter"), services - items.len() as u64, "every other form reached the server");
     let status = c.sync_status().unwrap();
     assert_eq!((status.state.as_str(), status.quarantined as usize, status.waiting), ("attention", items.len(), 0));
@@ -159,15 +159,15 @@ fn two_installs(peer: &Peer) -> ((tempfile::TempDir, tempfile::TempDir), Clinic,
 fn what_one_install_records_reaches_the_other_and_is_not_echoed_back() {
     let peer = Peer::start();
     let (_dirs, mut village, mut town) = two_installs(&peer);
-    village.load_demo(12, 3, &mut |_, _| {}).unwrap();
+    village.load_demo(12, 3, 1, &mut |_, _| {}).unwrap();
     synced(&mut village);
 
     let pulled = synced(&mut town);
     assert!(pulled.pulled > 12, "residents and their forms arrive: {pulled:?}");
     assert!(pulled.scanned >= pulled.pulled);
     assert_eq!(pulled.pushed, 0, "nothing pulled is sent back");
-    assert_eq!(town.resident_count().unwrap(), village.resident_count().unwrap());
-    assert_eq!(town.service_count().unwrap(), village.service_count().unwrap());
+    assert_eq!(town.counts().unwrap().residents, village.counts().unwrap().residents);
+    assert_eq!(town.counts().unwrap().services, village.counts().unwrap().services);
     assert_eq!(town.sync_status().unwrap().waiting, 0, "pulled changes do not wait in the outbox");
 
     // The township edits one resident's phone; the village receives it.
@@ -234,12 +234,21 @@ fn edits_of_different_fields_on_both_sides_merge_and_the_same_field_is_raised_as
     );
     assert_eq!(village.sync_status().unwrap().state, "attention");
 
-    let unchosen = town.resolve_conflicts(vhr_app::ResolveRequest { entity: "resident".into(), entity_id: id.clone(), choices: vec![] });
+    let unchosen = town.resolve_conflicts(vhr_app::ResolveRequest {
+        entity: vhr_domain::entity::Entity::Resident,
+        entity_id: id.clone(),
+        choices: vec![],
+    });
     assert!(unchosen.is_err(), "every conflicting field needs a choice");
 
     // The doctor keeps the village's number; both installs end with it.
     let choice = vhr_app::ConflictChoice { conflict_id: conflicts[0].id, choice: "remote".into() };
-    town.resolve_conflicts(vhr_app::ResolveRequest { entity: "resident".into(), entity_id: id.clone(), choices: vec![choice] }).unwrap();
+    town.resolve_conflicts(vhr_app::ResolveRequest {
+        entity: vhr_domain::entity::Entity::Resident,
+        entity_id: id.clone(),
+        choices: vec![choice],
+    })
+    .unwrap();
     assert_eq!(town.resident(&id).unwrap().resident.data.phone, "13800000002");
     assert!(town.sync_conflicts().unwrap().is_empty());
     let t = synced(&mut town);
@@ -259,7 +268,7 @@ fn through_a_proxy_that_drops_delays_fails_and_cuts_thousands_of_changes_arrive_
         common::proxy::Proxy::start(peer.base.trim_start_matches("http://"), 0.2, std::time::Duration::from_millis(2_500), 20261121);
     let dir = tempfile::tempdir().unwrap();
     let mut c = common::clinic(dir.path());
-    c.load_demo_over(400, 21, 4, &mut |_, _| {}).unwrap();
+    c.load_demo(400, 21, 4, &mut |_, _| {}).unwrap();
     let mut s = settings(&peer);
     s.platform.base_url = proxy.base.clone();
     s.platform.timeout_seconds = 2;
@@ -308,10 +317,10 @@ fn through_a_proxy_that_drops_delays_fails_and_cuts_thousands_of_changes_arrive_
     );
 
     // Server and local agree: every entity once, nothing missing.
-    let residents = c.resident_count().unwrap() as u64;
+    let residents = c.counts().unwrap().residents as u64;
     assert_eq!(peer.count("Patient"), residents);
-    assert_eq!(peer.count("Encounter"), c.service_count().unwrap() as u64);
-    assert_eq!(peer.count("QuestionnaireResponse"), c.service_count().unwrap() as u64 + residents);
+    assert_eq!(peer.count("Encounter"), c.counts().unwrap().services as u64);
+    assert_eq!(peer.count("QuestionnaireResponse"), c.counts().unwrap().services as u64 + residents);
     let mut seen = std::collections::HashSet::new();
     for p in every_entry(&peer, "Patient") {
         let no = p["identifier"][0]["value"].as_str().unwrap().to_string();
@@ -424,7 +433,13 @@ fn a_conflict_decided_on_the_install_that_did_not_find_it_settles_the_other() {
 
     // The village doctor keeps the village's number.
     let choice = vhr_app::ConflictChoice { conflict_id: raised[0].id, choice: "local".into() };
-    village.resolve_conflicts(vhr_app::ResolveRequest { entity: "resident".into(), entity_id: id.clone(), choices: vec![choice] }).unwrap();
+    village
+        .resolve_conflicts(vhr_app::ResolveRequest {
+            entity: vhr_domain::entity::Entity::Resident,
+            entity_id: id.clone(),
+            choices: vec![choice],
+        })
+        .unwrap();
     synced(&mut village);
     let t = synced(&mut town);
     assert!(town.sync_conflicts().unwrap().is_empty(), "the township's conflict is settled by the village's choice: {t:?}");
@@ -462,7 +477,7 @@ fn a_resident_moved_outside_the_catchment_is_flagged_not_dropped_and_strangers_s
     synced(&mut town);
 
     synced(&mut village);
-    assert_eq!(village.resident_count().unwrap(), 1, "a resident of another village is not brought in");
+    assert_eq!(village.counts().unwrap().residents, 1, "a resident of another village is not brought in");
     assert_eq!(village.resident(&id).unwrap().resident.data.village_code, "102", "the move itself is kept");
     let flagged = village.outside_catchment().unwrap();
     assert_eq!(flagged.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), vec![id.as_str()], "and flagged for the doctor");

@@ -88,8 +88,7 @@ pub fn run(args: &BenchArgs) -> Result<(), Error> {
             display_name: "基准".into(),
             password: PASSWORD.into(),
         })?;
-        let (n, took) =
-            time(|| clinic.load_demo_over(args.residents, SEED, args.years, &mut |done, total| eprint!("\rloading {done}/{total}")));
+        let (n, took) = time(|| clinic.load_demo(args.residents, SEED, args.years, &mut |done, total| eprint!("\rloading {done}/{total}")));
         eprintln!();
         eprintln!("loaded {} residents in {:.1} s", n?, took.as_secs_f64());
     } else {
@@ -232,8 +231,8 @@ pub fn run(args: &BenchArgs) -> Result<(), Error> {
     rows.push(card_times.row(&format!("print {card_count} information cards to one PDF ({:.0} KB)", pdf_size as f64 / 1024.0)));
     println!(
         "{} residents and {} service records on file, {} samples each\n",
-        clinic.resident_count()?,
-        clinic.service_count()?,
+        clinic.counts()?.residents,
+        clinic.counts()?.services,
         args.samples
     );
     println!("| operation | n | p50 ms | p95 ms | max ms |");

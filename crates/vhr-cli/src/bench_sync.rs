@@ -37,7 +37,7 @@ pub fn run(args: &SyncBenchArgs) -> Result<(), Error> {
         display_name: "基准".into(),
         password: "benchmark-password".into(),
     })?;
-    c.load_demo(args.residents, 20261121, &mut |done, total| eprint!("\rloading {done}/{total}"))?;
+    c.load_demo(args.residents, 20261121, 1, &mut |done, total| eprint!("\rloading {done}/{total}"))?;
     eprintln!();
     let mut settings = c.sync_settings()?;
     settings.platform.base_url = args.url.clone();

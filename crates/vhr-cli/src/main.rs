@@ -441,7 +441,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             } else {
                 signed_in(cli, lang)?
             };
-            let n = clinic.load_demo(*residents, *seed, &mut |done, total| eprint!("\r{done}/{total}")).map_err(|e| fail(e, lang))?;
+            let n = clinic.load_demo(*residents, *seed, 1, &mut |done, total| eprint!("\r{done}/{total}")).map_err(|e| fail(e, lang))?;
             eprintln!();
             eprintln!("{}", if lang == Lang::Zh { format!("已生成 {n} 名演示居民") } else { format!("created {n} demo residents") });
             Ok(())

@@ -165,6 +165,18 @@ pub struct Membership {
     pub is_head: bool,
 }
 
+/// A resident as another copy of the record holds it: the platform's, read
+/// back from its `Patient` and personal basic information response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteResident {
+    pub id: String,
+    pub record_no: String,
+    pub data: ResidentInput,
+    pub household: Option<Membership>,
+    pub status: RecordStatus,
+    pub institution: String,
+}
+
 /// A stored resident record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Resident {

@@ -24,14 +24,35 @@ mod service;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use vhr_domain::entity::Entity;
 
 pub use bundle::{transaction, Entry};
 pub use household::group;
 pub use notice::{notice_task, read_notice, Notice};
-pub use patient::{conditions, patient, read_patient, PatientFacts};
+pub use patient::{conditions, patient, read_patient};
 pub use program::{episode_of_care, read_episode_of_care};
 pub use questionnaire::{form_of_response, questionnaire, read_response, response, subject_of, ResponseFacts};
 pub use service::{encounter, observations, service_resources, ServiceFacts};
+
+/// The resource that stands for an entity on the platform (its main one,
+/// which carries the entity's version there). The clinic profile and users
+/// stay on the install.
+pub fn resource_type(entity: Entity) -> Option<&'static str> {
+    match entity {
+        Entity::Resident => Some("Patient"),
+        Entity::ServiceRecord => Some("QuestionnaireResponse"),
+        Entity::ProgramEpisode => Some("EpisodeOfCare"),
+        Entity::Household => Some("Group"),
+        Entity::Clinic | Entity::User => None,
+    }
+}
+
+/// The entity a pulled resource stands for. A `QuestionnaireResponse` is a
+/// service record unless it is a resident's personal basic information,
+/// which the caller tells apart by its questionnaire.
+pub fn entity_of(resource_type: &str) -> Option<Entity> {
+    Entity::SYNCED.into_iter().find(|e| self::resource_type(*e) == Some(resource_type))
+}
 
 /// Where identifiers and codes come from. The defaults are the spec's OIDs
 /// (§12.2); the platform's own profile base replaces `canonical_base`.

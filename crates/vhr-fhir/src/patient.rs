@@ -5,24 +5,12 @@
 use chrono::NaiveDate;
 use serde_json::{json, Value};
 use vhr_domain::population::Diagnoses;
-use vhr_domain::resident::{IdDocument, Membership, RecordStatus, ResidenceType, Resident, ResidentInput, Sex};
+use vhr_domain::resident::{IdDocument, Membership, RecordStatus, RemoteResident, ResidenceType, Resident, ResidentInput, Sex};
 
 use crate::{extension, id_of_reference, prune, reference, FhirConfig, MapError};
 
 /// GB/T 2261.1 sex codes as a value set (spec §12.2, "verify").
 const SEX_SYSTEM: &str = "urn:oid:2.16.156.10011.2.3.3.4";
-
-/// What a pulled `Patient` says about a resident. Its `data.basic_info` is
-/// empty: the personal basic information comes in its own response.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PatientFacts {
-    pub id: String,
-    pub record_no: String,
-    pub data: ResidentInput,
-    pub household: Option<Membership>,
-    pub status: RecordStatus,
-    pub institution: String,
-}
 
 fn status_code(s: RecordStatus) -> &'static str {
     match s {
@@ -134,8 +122,9 @@ pub fn patient(r: &Resident, cfg: &FhirConfig) -> Value {
     p
 }
 
-/// Reads a pulled `Patient` back into the record's terms.
-pub fn read_patient(p: &Value, cfg: &FhirConfig) -> Result<PatientFacts, MapError> {
+/// Reads a pulled `Patient` back into the record's terms. Its `data.basic_info`
+/// is empty: the personal basic information comes in its own response.
+pub fn read_patient(p: &Value, cfg: &FhirConfig) -> Result<RemoteResident, MapError> {
     let id = p.get("id").and_then(Value::as_str).ok_or(MapError::Missing { resource: "Patient".into(), what: "id" })?.to_string();
     let name_of = || format!("Patient/{id}");
     let missing = |what| MapError::Missing { resource: name_of(), what };
@@ -233,7 +222,7 @@ pub fn read_patient(p: &Value, cfg: &FhirConfig) -> Result<PatientFacts, MapErro
         created_on: date(ext("record-created-on").and_then(|e| e.get("valueDate")), "record creation date")?,
         basic_info: Default::default(),
     };
-    Ok(PatientFacts {
+    Ok(RemoteResident {
         id,
         record_no,
         data,

@@ -8,8 +8,10 @@ use serde::Serialize;
 use serde_json::Value;
 use ts_rs::TS;
 use vhr_domain::changes::diff;
+use vhr_domain::entity::Entity;
 use vhr_domain::forms::FormValues;
 use vhr_domain::programs::{Episode, Program};
+use vhr_domain::time::Moment;
 
 use crate::history::{record, Recorded};
 use crate::{parse_ts, ts, Actor, Result, Store, StoreError};
@@ -78,7 +80,7 @@ pub(crate) fn latest(tx: &Transaction<'_>, resident_id: &str, program: Program) 
 
 fn by_id(tx: &Transaction<'_>, id: &str) -> Result<EpisodeRecord> {
     let sql = format!("SELECT {COLUMNS} FROM program_episode WHERE id = ?1");
-    tx.query_row(&sql, [id], decode).optional()?.ok_or_else(|| StoreError::NotFound { entity: "program_episode", id: id.into() })
+    tx.query_row(&sql, [id], decode).optional()?.ok_or_else(|| StoreError::NotFound { entity: Entity::ProgramEpisode, id: id.into() })
 }
 
 fn snapshot(e: &EpisodeRecord) -> Result<Value> {
@@ -93,7 +95,7 @@ impl crate::Batch<'_> {
         resident_id: &str,
         remote: Episode,
         server_version: &str,
-        at: DateTime<Utc>,
+        at: Moment,
     ) -> Result<EpisodeRecord> {
         let existing = self.tx.query_row("SELECT 1 FROM program_episode WHERE id = ?1", [&remote.id], |_| Ok(())).optional()?.is_some();
         let before = if existing {
@@ -109,13 +111,13 @@ impl crate::Batch<'_> {
             self.open_episode(actor, new, at)?
         };
         let saved = if before.episode == remote { before } else { self.rewrite(actor, before, |e| *e = remote, at)? };
-        crate::sync::note_pulled(&self.tx, "program_episode", &saved.episode.id, saved.version, server_version, at)?;
+        crate::sync::note_pulled(&self.tx, Entity::ProgramEpisode, &saved.episode.id, saved.version, server_version, at.at())?;
         Ok(saved)
     }
 
     /// Records a new episode: a registration, or an exit of a derived programme
     /// (then created already ended, see [`Batch::end_episode`]).
-    pub fn open_episode(&mut self, actor: &Actor, new: NewEpisode, at: DateTime<Utc>) -> Result<EpisodeRecord> {
+    pub fn open_episode(&mut self, actor: &Actor, new: NewEpisode, at: Moment) -> Result<EpisodeRecord> {
         let tx = &self.tx;
         crate::residents::ensure_exists(tx, &new.resident_id)?;
         tx.execute(
@@ -137,15 +139,22 @@ impl crate::Batch<'_> {
             tx,
             actor,
             at,
-            Recorded { entity: "program_episode", entity_id: &saved.episode.id, version: 1, op: "create", changes: &[], snapshot: &snap },
+            Recorded {
+                entity: Entity::ProgramEpisode,
+                entity_id: &saved.episode.id,
+                version: 1,
+                op: "create",
+                changes: &[],
+                snapshot: &snap,
+            },
         )?;
-        crate::programs::refresh(tx, &saved.resident_id, Some(at.date_naive()))?;
+        crate::programs::refresh(tx, &saved.resident_id, Some(at.today()))?;
         Ok(saved)
     }
 
     /// Adds programme facts to an episode (a delivery date, the LMP); a key
     /// already there is replaced.
-    pub fn note_episode(&mut self, actor: &Actor, id: &str, details: FormValues, at: DateTime<Utc>) -> Result<EpisodeRecord> {
+    pub fn note_episode(&mut self, actor: &Actor, id: &str, details: FormValues, at: Moment) -> Result<EpisodeRecord> {
         let before = by_id(&self.tx, id)?;
         let mut merged = before.episode.details.clone();
         merged.extend(details);
@@ -160,7 +169,7 @@ impl crate::Batch<'_> {
         ended_on: NaiveDate,
         reason: &str,
         note: Option<String>,
-        at: DateTime<Utc>,
+        at: Moment,
     ) -> Result<EpisodeRecord> {
         let before = by_id(&self.tx, id)?;
         if before.episode.ended_on.is_some() {
@@ -178,19 +187,13 @@ impl crate::Batch<'_> {
         )
     }
 
-    fn rewrite(
-        &mut self,
-        actor: &Actor,
-        before: EpisodeRecord,
-        change: impl FnOnce(&mut Episode),
-        at: DateTime<Utc>,
-    ) -> Result<EpisodeRecord> {
+    fn rewrite(&mut self, actor: &Actor, before: EpisodeRecord, change: impl FnOnce(&mut Episode), at: Moment) -> Result<EpisodeRecord> {
         let tx = &self.tx;
         let mut after = before.clone();
         change(&mut after.episode);
         after.version += 1;
         after.updated_by = actor.name.clone();
-        after.updated_at = at;
+        after.updated_at = at.at();
         tx.execute(
             "UPDATE program_episode SET version = ?2, details = ?3, ended_on = ?4, end_reason = ?5, end_note = ?6, updated_by = ?7, updated_at = ?8
              WHERE id = ?1 AND version = ?9",
@@ -213,7 +216,7 @@ impl crate::Batch<'_> {
             actor,
             at,
             Recorded {
-                entity: "program_episode",
+                entity: Entity::ProgramEpisode,
                 entity_id: &after.episode.id,
                 version: after.version,
                 op: "update",
@@ -221,12 +224,12 @@ impl crate::Batch<'_> {
                 snapshot: &snap,
             },
         )?;
-        crate::programs::refresh(tx, &after.resident_id, Some(at.date_naive()))?;
+        crate::programs::refresh(tx, &after.resident_id, Some(at.today()))?;
         Ok(after)
     }
 
     /// The latest episode of a programme for a resident, within the batch.
-    pub fn latest_episode(&self, resident_id: &str, program: Program) -> Result<Option<EpisodeRecord>> {
+    pub fn latest_episode(&self, _actor: &Actor, resident_id: &str, program: Program) -> Result<Option<EpisodeRecord>> {
         latest(&self.tx, resident_id, program)
     }
 }

@@ -1,5 +1,7 @@
 //! What can go wrong in the store.
 
+use vhr_domain::entity::Entity;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
@@ -19,11 +21,11 @@ pub enum StoreError {
     #[error("no serials left in block {start}–{end} for {prefix}")]
     SerialBlockExhausted { prefix: String, start: u32, end: u32 },
     #[error("{entity} {id} was changed meanwhile: version {actual}, edit based on {expected}")]
-    VersionConflict { entity: &'static str, id: String, expected: i64, actual: i64 },
+    VersionConflict { entity: Entity, id: String, expected: i64, actual: i64 },
     #[error("programme episode {id} has ended already")]
     AlreadyEnded { id: String },
     #[error("{entity} {id} not found")]
-    NotFound { entity: &'static str, id: String },
+    NotFound { entity: Entity, id: String },
 }
 
 impl From<serde_json::Error> for StoreError {

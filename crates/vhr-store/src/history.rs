@@ -5,8 +5,11 @@ use rusqlite::{params, Transaction};
 use serde::Serialize;
 use serde_json::Value;
 use ts_rs::TS;
+use vhr_domain::time::Moment;
 
 pub use vhr_domain::changes::Change;
+
+use vhr_domain::entity::Entity;
 
 use crate::{parse_ts, ts, Actor, Result, Store};
 
@@ -23,7 +26,7 @@ pub struct HistoryEntry {
 /// What one committed change records. A creation has no `changes`: the
 /// snapshot is its whole content.
 pub(crate) struct Recorded<'a> {
-    pub entity: &'static str,
+    pub entity: Entity,
     pub entity_id: &'a str,
     pub version: i64,
     pub op: &'static str,
@@ -32,13 +35,13 @@ pub(crate) struct Recorded<'a> {
 }
 
 /// Writes the history row and the outbox row of a change, inside its transaction.
-pub(crate) fn record(tx: &Transaction<'_>, actor: &Actor, at: DateTime<Utc>, r: Recorded<'_>) -> Result<()> {
+pub(crate) fn record(tx: &Transaction<'_>, actor: &Actor, at: Moment, r: Recorded<'_>) -> Result<()> {
     let at = ts(at);
     tx.execute(
         "INSERT INTO change_log (entity, entity_id, version, op, user_id, user_name, at, changes, snapshot)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
-            r.entity,
+            r.entity.as_str(),
             r.entity_id,
             r.version,
             r.op,
@@ -50,21 +53,21 @@ pub(crate) fn record(tx: &Transaction<'_>, actor: &Actor, at: DateTime<Utc>, r: 
         ],
     )?;
     // The clinic profile and the user accounts stay on this install.
-    let state = if matches!(r.entity, "clinic" | "user") { "local" } else { "pending" };
+    let state = if r.entity.is_synced() { "pending" } else { "local" };
     tx.execute(
         "INSERT INTO outbox (entity, entity_id, version, op, created_at, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![r.entity, r.entity_id, r.version, r.op, at, state],
+        params![r.entity.as_str(), r.entity_id, r.version, r.op, at, state],
     )?;
     Ok(())
 }
 
 impl Store {
     /// Every version of an entity, oldest first.
-    pub fn history(&self, _actor: &Actor, entity: &str, id: &str) -> Result<Vec<HistoryEntry>> {
+    pub fn history(&self, _actor: &Actor, entity: Entity, id: &str) -> Result<Vec<HistoryEntry>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT version, op, user_name, at, changes FROM change_log WHERE entity = ?1 AND entity_id = ?2 ORDER BY version",
         )?;
-        let rows = stmt.query_map(params![entity, id], |r| {
+        let rows = stmt.query_map(params![entity.as_str(), id], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?))
         })?;
         let mut out = Vec::new();
@@ -75,12 +78,7 @@ impl Store {
         Ok(out)
     }
 
-    /// How many service records are on file (every version counts once).
-    pub fn service_count(&self) -> Result<i64> {
-        Ok(self.conn.query_row("SELECT count(*) FROM service_record", [], |r| r.get(0))?)
-    }
-
-    /// How many changes wait in the outbox.
+    /// How many changes wait in the outbox (a count, no record read).
     pub fn outbox_pending(&self) -> Result<i64> {
         Ok(self.conn.query_row("SELECT count(*) FROM outbox WHERE state = 'pending'", [], |r| r.get(0))?)
     }

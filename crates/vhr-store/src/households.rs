@@ -1,11 +1,13 @@
 //! Households: residents linked under a head, with their relationships.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 use serde::Serialize;
 use serde_json::json;
 use ts_rs::TS;
+use vhr_domain::entity::Entity;
 use vhr_domain::resident::{Membership, Resident};
+use vhr_domain::time::Moment;
 
 use crate::history::{record, Recorded};
 use crate::residents::{load_resident, write_resident, ResidentSummary, SearchSpec};
@@ -37,7 +39,7 @@ pub struct HouseholdSummary {
 }
 
 /// Makes every other head of the household a plain member, as new versions.
-pub(crate) fn clear_other_heads(tx: &Transaction<'_>, actor: &Actor, household_id: &str, keep: &str, at: DateTime<Utc>) -> Result<()> {
+pub(crate) fn clear_other_heads(tx: &Transaction<'_>, actor: &Actor, household_id: &str, keep: &str, at: Moment) -> Result<()> {
     let others: Vec<String> = tx
         .prepare_cached("SELECT id FROM resident WHERE household_id = ?1 AND is_head = 1 AND id <> ?2")?
         .query_map(params![household_id, keep], |r| r.get(0))?
@@ -50,14 +52,14 @@ pub(crate) fn clear_other_heads(tx: &Transaction<'_>, actor: &Actor, household_i
         }
         after.version += 1;
         after.updated_by = actor.name.clone();
-        after.updated_at = at;
+        after.updated_at = at.at();
         write_resident(tx, actor, Some(&before), &after, at)?;
     }
     Ok(())
 }
 
 impl Store {
-    pub fn create_household(&mut self, actor: &Actor, id: &str, village_code: &str, address: &str, at: DateTime<Utc>) -> Result<Household> {
+    pub fn create_household(&mut self, actor: &Actor, id: &str, village_code: &str, address: &str, at: Moment) -> Result<Household> {
         self.batch(|b| b.create_household(actor, id, village_code, address, at))
     }
 
@@ -69,13 +71,13 @@ impl Store {
         resident_id: &str,
         expected_version: i64,
         membership: Option<Membership>,
-        at: DateTime<Utc>,
+        at: Moment,
     ) -> Result<Resident> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let before = load_resident(&tx, resident_id)?;
         if before.version != expected_version {
             return Err(StoreError::VersionConflict {
-                entity: "resident",
+                entity: Entity::Resident,
                 id: resident_id.into(),
                 expected: expected_version,
                 actual: before.version,
@@ -84,14 +86,14 @@ impl Store {
         if let Some(m) = &membership {
             let exists: Option<i64> = tx.query_row("SELECT pk FROM household WHERE id = ?1", [&m.household_id], |r| r.get(0)).optional()?;
             if exists.is_none() {
-                return Err(StoreError::NotFound { entity: "household", id: m.household_id.clone() });
+                return Err(StoreError::NotFound { entity: Entity::Household, id: m.household_id.clone() });
             }
         }
         let mut after = before.clone();
         after.household = membership;
         after.version += 1;
         after.updated_by = actor.name.clone();
-        after.updated_at = at;
+        after.updated_at = at.at();
         write_resident(&tx, actor, Some(&before), &after, at)?;
         if let Some(m) = after.household.as_ref().filter(|m| m.is_head) {
             clear_other_heads(&tx, actor, &m.household_id, resident_id, at)?;
@@ -126,7 +128,7 @@ impl Store {
     }
 
     /// Households of a village (or all), with their heads, by address.
-    pub fn households(&self, village: Option<&str>, query: &str, limit: usize) -> Result<Vec<HouseholdSummary>> {
+    pub fn households(&self, _actor: &Actor, village: Option<&str>, query: &str, limit: usize) -> Result<Vec<HouseholdSummary>> {
         let like = format!("%{}%", query.trim());
         let mut stmt = self.conn.prepare_cached(
             "SELECT h.id, h.village_code, h.address,
@@ -147,7 +149,7 @@ impl Store {
 
 impl crate::Batch<'_> {
     /// Creates a household within the batch's transaction.
-    pub fn create_household(&mut self, actor: &Actor, id: &str, village_code: &str, address: &str, at: DateTime<Utc>) -> Result<Household> {
+    pub fn create_household(&mut self, actor: &Actor, id: &str, village_code: &str, address: &str, at: Moment) -> Result<Household> {
         let tx = &self.tx;
         tx.execute(
             "INSERT INTO household (id, version, village_code, address, created_at, updated_at) VALUES (?1, 1, ?2, ?3, ?4, ?4)",
@@ -158,7 +160,7 @@ impl crate::Batch<'_> {
             tx,
             actor,
             at,
-            Recorded { entity: "household", entity_id: id, version: 1, op: "create", changes: &[], snapshot: &snapshot },
+            Recorded { entity: Entity::Household, entity_id: id, version: 1, op: "create", changes: &[], snapshot: &snapshot },
         )?;
         Ok(Household {
             id: id.to_string(),

@@ -36,10 +36,10 @@ pub use history::{Change, HistoryEntry};
 pub use households::{Household, HouseholdMember, HouseholdSummary};
 pub use prints::{CardSelection, PrintEntry};
 pub use programs::ProgramRow;
-pub use residents::{DuplicateCandidate, NewResident, PulledResident, ResidentSummary, SearchSpec};
+pub use residents::{Counts, DuplicateCandidate, NewResident, ResidentSummary, SearchSpec};
 pub use schema::{latest_version as latest_schema_version, migrate_to};
 pub use services::{NewService, ServiceEdit, ServiceRecord};
-pub use sync::{AttentionItem, FieldConflict, NoticeDraft, NoticeField, OutboxCounts, PendingChange, SyncBase, SYNCED};
+pub use sync::{AttentionItem, FieldConflict, NoticeDraft, NoticeField, OutboxCounts, PendingChange, SyncBase};
 pub use users::{User, UserRecord};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -111,8 +111,9 @@ pub struct Batch<'c> {
     profile: vhr_domain::clinic::ClinicProfile,
 }
 
-pub(crate) fn ts(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+/// A stored timestamp: UTC, to the microsecond.
+pub(crate) fn ts(at: impl Into<DateTime<Utc>>) -> String {
+    at.into().to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 pub(crate) fn parse_ts(s: &str) -> Result<DateTime<Utc>> {

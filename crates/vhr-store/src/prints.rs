@@ -5,6 +5,7 @@ use rusqlite::{params, ToSql};
 use serde::Serialize;
 use ts_rs::TS;
 use vhr_domain::resident::Resident;
+use vhr_domain::time::Moment;
 
 use crate::residents::{load_where, RESIDENT_COLUMNS};
 use crate::{parse_ts, ts, Actor, Result, Store};
@@ -56,14 +57,7 @@ impl Store {
     }
 
     /// Records that these residents' cards or forms were printed, as one job.
-    pub fn log_prints(
-        &mut self,
-        actor: &Actor,
-        job: &str,
-        kind: &str,
-        printed: &[(String, Option<String>)],
-        at: DateTime<Utc>,
-    ) -> Result<()> {
+    pub fn log_prints(&mut self, actor: &Actor, job: &str, kind: &str, printed: &[(String, Option<String>)], at: Moment) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         {
             let mut stmt = tx.prepare_cached(

@@ -4,6 +4,7 @@
 
 use chrono::NaiveDate;
 use rusqlite::{params, OptionalExtension, Transaction};
+use vhr_domain::entity::Entity;
 use vhr_domain::forms::FormValues;
 use vhr_domain::i18n::Localized;
 use vhr_domain::programs::{anchor, standing, DoneService, Enrolment, Entry, LastService, MemberFacts, Program, ProgramConfig, Standing};
@@ -111,7 +112,7 @@ pub(crate) fn refresh(tx: &Transaction<'_>, resident_id: &str, as_of: Option<Nai
             },
         )
         .optional()?
-        .ok_or_else(|| StoreError::NotFound { entity: "resident", id: resident_id.into() })?;
+        .ok_or_else(|| StoreError::NotFound { entity: Entity::Resident, id: resident_id.into() })?;
     let input: ResidentInput = serde_json::from_str(&line.data)?;
     let birth = date(&line.birth_date)?;
     let active = RecordStatus::from_code(&line.status) == Some(RecordStatus::Active);

@@ -1,6 +1,6 @@
 //! Residents: register, change, read and find them.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use rusqlite::types::ToSql;
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 use serde::Serialize;
@@ -8,24 +8,24 @@ use serde_json::{json, Value};
 use ts_rs::TS;
 use vhr_domain::changes::diff;
 use vhr_domain::duplicates::Candidate;
+use vhr_domain::entity::Entity;
 use vhr_domain::population::{self, Diagnoses, Registered, Tag, CHILD_UNTIL, CHRONIC_FROM, ELDERLY_FROM};
 use vhr_domain::record_number::{Prefix, RecordNumber};
-use vhr_domain::resident::{age_cutoff, Membership, RecordStatus, Resident, ResidentInput, Sex};
+use vhr_domain::resident::{age_cutoff, Membership, RecordStatus, RemoteResident, Resident, ResidentInput, Sex};
 use vhr_domain::search::{self, prefix_upper_bound, KeySource, Query};
+use vhr_domain::time::Moment;
 
 use crate::history::{record, Recorded};
 use crate::{parse_ts, ts, Actor, Result, Store, StoreError};
 
-/// A resident as the platform has it (read from its `Patient` and personal
-/// basic information response).
-#[derive(Debug, Clone, PartialEq)]
-pub struct PulledResident {
-    pub id: String,
-    pub record_no: String,
-    pub data: ResidentInput,
-    pub household: Option<Membership>,
-    pub status: RecordStatus,
-    pub institution: String,
+/// How much is on file (see [`Store::counts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+pub struct Counts {
+    pub residents: i64,
+    /// Service records (each counted once, whatever its versions).
+    pub services: i64,
+    /// Changes waiting to be sent.
+    pub outbox_pending: i64,
 }
 
 /// A resident to register; `data` has been through `vhr_domain::resident::prepare`.
@@ -139,7 +139,7 @@ pub(crate) fn ensure_exists(tx: &rusqlite::Connection, resident_id: &str) -> Res
     let found: Option<i64> = tx.query_row("SELECT pk FROM resident WHERE id = ?1", [resident_id], |r| r.get(0)).optional()?;
     match found {
         Some(_) => Ok(()),
-        None => Err(StoreError::NotFound { entity: "resident", id: resident_id.into() }),
+        None => Err(StoreError::NotFound { entity: Entity::Resident, id: resident_id.into() }),
     }
 }
 
@@ -199,14 +199,7 @@ fn write_keys(tx: &Transaction<'_>, pk: i64, r: &Resident) -> Result<()> {
     Ok(())
 }
 
-fn allocate_number(
-    tx: &Transaction<'_>,
-    prefix: &Prefix,
-    start: u32,
-    end: u32,
-    resident_id: &str,
-    at: DateTime<Utc>,
-) -> Result<RecordNumber> {
+fn allocate_number(tx: &Transaction<'_>, prefix: &Prefix, start: u32, end: u32, resident_id: &str, at: Moment) -> Result<RecordNumber> {
     tx.execute(
         "INSERT INTO serial_counter (prefix, next_serial, block_end) VALUES (?1, ?2, ?3) ON CONFLICT(prefix) DO NOTHING",
         params![prefix.as_str(), start, end],
@@ -232,13 +225,7 @@ fn status_code(s: RecordStatus) -> String {
     serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
-pub(crate) fn write_resident(
-    tx: &Transaction<'_>,
-    actor: &Actor,
-    before: Option<&Resident>,
-    r: &Resident,
-    at: DateTime<Utc>,
-) -> Result<()> {
+pub(crate) fn write_resident(tx: &Transaction<'_>, actor: &Actor, before: Option<&Resident>, r: &Resident, at: Moment) -> Result<()> {
     let dx = Diagnoses::from_basic_info(&r.data.basic_info);
     let birth = r.data.birth_date.map(|d| d.to_string()).unwrap_or_default();
     let sex = r.data.sex.map(Sex::code).unwrap_or("0");
@@ -286,7 +273,7 @@ pub(crate) fn write_resident(
         |row| row.get(0),
     )?;
     write_keys(tx, pk, r)?;
-    crate::programs::refresh(tx, &r.id, Some(at.date_naive()))?;
+    crate::programs::refresh(tx, &r.id, Some(at.today()))?;
     // A creation's content is its snapshot; only later versions list changes.
     let changes = before.map(|b| diff(&tracked(b), &tracked(r))).unwrap_or_default();
     let snapshot = serde_json::to_value(r)?;
@@ -295,7 +282,7 @@ pub(crate) fn write_resident(
         actor,
         at,
         Recorded {
-            entity: "resident",
+            entity: Entity::Resident,
             entity_id: &r.id,
             version: r.version,
             op: if before.is_none() { "create" } else { "update" },
@@ -309,21 +296,14 @@ impl Store {
     /// Registers a resident: issues the next record number of their village
     /// from this install's block, and writes the row, its search keys, its
     /// history and its outbox entry in one transaction.
-    pub fn insert_resident(&mut self, actor: &Actor, new: NewResident, at: DateTime<Utc>) -> Result<Resident> {
+    pub fn insert_resident(&mut self, actor: &Actor, new: NewResident, at: Moment) -> Result<Resident> {
         self.batch(|b| b.insert_resident(actor, new, at))
     }
 
     /// Saves a new version of a resident's data. `expected_version` is the
     /// version the edit started from; if someone saved in between, nothing is
     /// written and the caller learns of the conflict.
-    pub fn update_resident(
-        &mut self,
-        actor: &Actor,
-        id: &str,
-        expected_version: i64,
-        data: ResidentInput,
-        at: DateTime<Utc>,
-    ) -> Result<Resident> {
+    pub fn update_resident(&mut self, actor: &Actor, id: &str, expected_version: i64, data: ResidentInput, at: Moment) -> Result<Resident> {
         self.batch(|b| b.update_resident(actor, id, expected_version, data, at))
     }
 
@@ -427,6 +407,7 @@ impl Store {
     /// date and household (see `vhr_domain::duplicates`).
     pub fn duplicate_candidates(
         &self,
+        _actor: &Actor,
         name: &str,
         birth: NaiveDate,
         household: Option<&str>,
@@ -476,8 +457,14 @@ impl Store {
     }
 
     /// How many residents are on file.
-    pub fn resident_count(&self) -> Result<i64> {
-        Ok(self.conn.query_row("SELECT count(*) FROM resident", [], |r| r.get(0))?)
+    /// How much is on file: residents, service records, and changes waiting to be sent.
+    pub fn counts(&self, _actor: &Actor) -> Result<Counts> {
+        let count = |sql: &str| -> Result<i64> { Ok(self.conn.query_row(sql, [], |r| r.get(0))?) };
+        Ok(Counts {
+            residents: count("SELECT count(*) FROM resident")?,
+            services: count("SELECT count(*) FROM service_record")?,
+            outbox_pending: self.outbox_pending()?,
+        })
     }
 }
 
@@ -485,7 +472,7 @@ impl crate::Batch<'_> {
     /// Writes a resident as the platform has it: a new version (or a new
     /// record) with its history, never queued to be sent back. A household
     /// this install does not know yet is left off until it arrives.
-    pub fn put_pulled_resident(&mut self, actor: &Actor, p: PulledResident, server_version: &str, at: DateTime<Utc>) -> Result<Resident> {
+    pub fn put_pulled_resident(&mut self, actor: &Actor, p: RemoteResident, server_version: &str, at: Moment) -> Result<Resident> {
         let tx = &self.tx;
         let before = load(tx, "id = ?1", &p.id)?;
         check_unique_id_number(tx, &p.data, &p.id)?;
@@ -501,7 +488,7 @@ impl crate::Batch<'_> {
                 household,
                 status: p.status,
                 updated_by: actor.name.clone(),
-                updated_at: at,
+                updated_at: at.at(),
                 ..b.clone()
             },
             None => {
@@ -518,36 +505,29 @@ impl crate::Batch<'_> {
                     status: p.status,
                     institution: p.institution,
                     created_by: actor.name.clone(),
-                    created_at: at,
+                    created_at: at.at(),
                     updated_by: actor.name.clone(),
-                    updated_at: at,
+                    updated_at: at.at(),
                 }
             }
         };
         if let Some(b) = before.as_ref().filter(|b| tracked(b) == tracked(&after) && b.household == after.household) {
             // Nothing new: only the platform's version moved.
-            crate::sync::note_pulled(tx, "resident", &b.id, b.version, server_version, at)?;
+            crate::sync::note_pulled(tx, Entity::Resident, &b.id, b.version, server_version, at.at())?;
             return Ok(b.clone());
         }
         write_resident(tx, actor, before.as_ref(), &after, at)?;
-        crate::sync::note_pulled(tx, "resident", &after.id, after.version, server_version, at)?;
+        crate::sync::note_pulled(tx, Entity::Resident, &after.id, after.version, server_version, at.at())?;
         Ok(after)
     }
 
     /// Saves a new version of a resident's data within the batch (see [`Store::update_resident`]).
-    pub fn update_resident(
-        &mut self,
-        actor: &Actor,
-        id: &str,
-        expected_version: i64,
-        data: ResidentInput,
-        at: DateTime<Utc>,
-    ) -> Result<Resident> {
+    pub fn update_resident(&mut self, actor: &Actor, id: &str, expected_version: i64, data: ResidentInput, at: Moment) -> Result<Resident> {
         let tx = &self.tx;
-        let before = load(tx, "id = ?1", &id)?.ok_or_else(|| StoreError::NotFound { entity: "resident", id: id.to_string() })?;
+        let before = load(tx, "id = ?1", &id)?.ok_or_else(|| StoreError::NotFound { entity: Entity::Resident, id: id.to_string() })?;
         if before.version != expected_version {
             return Err(StoreError::VersionConflict {
-                entity: "resident",
+                entity: Entity::Resident,
                 id: id.to_string(),
                 expected: expected_version,
                 actual: before.version,
@@ -558,7 +538,7 @@ impl crate::Batch<'_> {
         after.data = data;
         after.version += 1;
         after.updated_by = actor.name.clone();
-        after.updated_at = at;
+        after.updated_at = at.at();
         if tracked(&after) != tracked(&before) {
             write_resident(tx, actor, Some(&before), &after, at)?;
             Ok(after)
@@ -568,7 +548,7 @@ impl crate::Batch<'_> {
     }
 
     /// Registers a resident within the batch's transaction (see [`Store::insert_resident`]).
-    pub fn insert_resident(&mut self, actor: &Actor, new: NewResident, at: DateTime<Utc>) -> Result<Resident> {
+    pub fn insert_resident(&mut self, actor: &Actor, new: NewResident, at: Moment) -> Result<Resident> {
         let tx = &self.tx;
         let profile = &self.profile;
         check_unique_id_number(tx, &new.data, &new.id)?;
@@ -583,9 +563,9 @@ impl crate::Batch<'_> {
             status: RecordStatus::Active,
             institution: profile.institution_name.clone(),
             created_by: actor.name.clone(),
-            created_at: at,
+            created_at: at.at(),
             updated_by: actor.name.clone(),
-            updated_at: at,
+            updated_at: at.at(),
         };
         write_resident(tx, actor, None, &resident, at)?;
         if let Some(m) = resident.household.as_ref().filter(|m| m.is_head) {
@@ -619,5 +599,5 @@ pub(crate) fn profile_in(conn: &rusqlite::Connection) -> Result<vhr_domain::clin
 }
 
 pub(crate) fn load_resident(conn: &rusqlite::Connection, id: &str) -> Result<Resident> {
-    load(conn, "id = ?1", &id)?.ok_or_else(|| StoreError::NotFound { entity: "resident", id: id.to_string() })
+    load(conn, "id = ?1", &id)?.ok_or_else(|| StoreError::NotFound { entity: Entity::Resident, id: id.to_string() })
 }

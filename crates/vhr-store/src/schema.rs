@@ -177,6 +177,7 @@ mod upgrade_from_3 {
 #[cfg(test)]
 mod upgrade_from_6 {
     use super::*;
+    use vhr_domain::entity::Entity;
 
     /// A database of schema 6, made before sync existed, opens with its outbox
     /// sorted: the clinic profile and user accounts stay on this install, the
@@ -198,9 +199,9 @@ mod upgrade_from_6 {
         }
         let store = crate::Store::open(&path).unwrap();
         assert_eq!(store.schema_version().unwrap() as usize, latest_version());
-        let waiting: Vec<String> = store.pending_changes(10).unwrap().into_iter().map(|c| c.entity).collect();
-        assert_eq!(waiting, vec!["resident", "service_record"], "only the record's changes wait to be sent");
+        let waiting: Vec<_> = store.pending_changes(10).unwrap().into_iter().map(|c| c.entity).collect();
+        assert_eq!(waiting, vec![Entity::Resident, Entity::ServiceRecord], "only the record's changes wait to be sent");
         assert_eq!(store.outbox_counts().unwrap().waiting, 2);
-        assert!(store.sync_base("resident", "r1").unwrap().is_none(), "nothing is on the platform yet");
+        assert!(store.sync_base(Entity::Resident, "r1").unwrap().is_none(), "nothing is on the platform yet");
     }
 }

@@ -6,7 +6,9 @@ use serde::Serialize;
 use serde_json::Value;
 use ts_rs::TS;
 use vhr_domain::changes::diff;
+use vhr_domain::entity::Entity;
 use vhr_domain::forms::FormValues;
+use vhr_domain::time::Moment;
 
 use crate::history::{record, Recorded};
 use crate::{parse_ts, ts, Actor, Result, Store, StoreError};
@@ -98,7 +100,7 @@ fn snapshot(r: &ServiceRecord) -> Result<Value> {
 
 impl Store {
     /// Stores a new service record with its history and outbox rows.
-    pub fn insert_service(&mut self, actor: &Actor, new: NewService, at: DateTime<Utc>) -> Result<ServiceRecord> {
+    pub fn insert_service(&mut self, actor: &Actor, new: NewService, at: Moment) -> Result<ServiceRecord> {
         self.batch(|b| b.insert_service(actor, new, at))
     }
 
@@ -109,7 +111,7 @@ impl Store {
         id: &str,
         expected_version: i64,
         edit: ServiceEdit,
-        at: DateTime<Utc>,
+        at: Moment,
     ) -> Result<ServiceRecord> {
         self.batch(|b| b.update_service(actor, id, expected_version, edit, at))
     }
@@ -161,7 +163,7 @@ impl Store {
 impl crate::Batch<'_> {
     /// Writes a service record as the platform has it (a form someone else
     /// filled in for this resident), never queued to be sent back.
-    pub fn put_pulled_service(&mut self, actor: &Actor, new: NewService, server_version: &str, at: DateTime<Utc>) -> Result<ServiceRecord> {
+    pub fn put_pulled_service(&mut self, actor: &Actor, new: NewService, server_version: &str, at: Moment) -> Result<ServiceRecord> {
         let sql = format!("SELECT {COLUMNS} FROM service_record WHERE id = ?1");
         let before = self.tx.query_row(&sql, [&new.id], row).optional()?.map(decode).transpose()?;
         let saved = match before {
@@ -171,7 +173,7 @@ impl crate::Batch<'_> {
             }
             None => self.insert_service(actor, new, at)?,
         };
-        crate::sync::note_pulled(&self.tx, "service_record", &saved.id, saved.version, server_version, at)?;
+        crate::sync::note_pulled(&self.tx, Entity::ServiceRecord, &saved.id, saved.version, server_version, at.at())?;
         Ok(saved)
     }
 
@@ -182,7 +184,7 @@ impl crate::Batch<'_> {
         id: &str,
         expected_version: i64,
         edit: ServiceEdit,
-        at: DateTime<Utc>,
+        at: Moment,
     ) -> Result<ServiceRecord> {
         let ServiceEdit { data, service_date, next_date } = edit;
         let tx = &self.tx;
@@ -192,10 +194,10 @@ impl crate::Batch<'_> {
             .optional()?
             .map(decode)
             .transpose()?
-            .ok_or_else(|| StoreError::NotFound { entity: "service_record", id: id.into() })?;
+            .ok_or_else(|| StoreError::NotFound { entity: Entity::ServiceRecord, id: id.into() })?;
         if before.version != expected_version {
             return Err(StoreError::VersionConflict {
-                entity: "service_record",
+                entity: Entity::ServiceRecord,
                 id: id.into(),
                 expected: expected_version,
                 actual: before.version,
@@ -207,7 +209,7 @@ impl crate::Batch<'_> {
         after.next_date = next_date;
         after.version += 1;
         after.updated_by = actor.name.clone();
-        after.updated_at = at;
+        after.updated_at = at.at();
         if (&after.data, after.service_date, after.next_date) == (&before.data, before.service_date, before.next_date) {
             return Ok(before);
         }
@@ -221,14 +223,21 @@ impl crate::Batch<'_> {
             tx,
             actor,
             at,
-            Recorded { entity: "service_record", entity_id: id, version: after.version, op: "update", changes: &changes, snapshot: &snap },
+            Recorded {
+                entity: Entity::ServiceRecord,
+                entity_id: id,
+                version: after.version,
+                op: "update",
+                changes: &changes,
+                snapshot: &snap,
+            },
         )?;
-        crate::programs::refresh(tx, &after.resident_id, Some(at.date_naive()))?;
+        crate::programs::refresh(tx, &after.resident_id, Some(at.today()))?;
         Ok(after)
     }
 
     /// Stores a service record within the batch's transaction.
-    pub fn insert_service(&mut self, actor: &Actor, new: NewService, at: DateTime<Utc>) -> Result<ServiceRecord> {
+    pub fn insert_service(&mut self, actor: &Actor, new: NewService, at: Moment) -> Result<ServiceRecord> {
         let tx = &self.tx;
         crate::residents::ensure_exists(tx, &new.resident_id)?;
         let record_ = ServiceRecord {
@@ -241,9 +250,9 @@ impl crate::Batch<'_> {
             next_date: new.next_date,
             data: new.data,
             created_by: actor.name.clone(),
-            created_at: at,
+            created_at: at.at(),
             updated_by: actor.name.clone(),
-            updated_at: at,
+            updated_at: at.at(),
         };
         tx.execute(
             "INSERT INTO service_record (id, version, resident_id, form_id, form_version, service_date, next_date, data, created_by, created_at, updated_by, updated_at)
@@ -265,9 +274,9 @@ impl crate::Batch<'_> {
             tx,
             actor,
             at,
-            Recorded { entity: "service_record", entity_id: &record_.id, version: 1, op: "create", changes: &[], snapshot: &snap },
+            Recorded { entity: Entity::ServiceRecord, entity_id: &record_.id, version: 1, op: "create", changes: &[], snapshot: &snap },
         )?;
-        crate::programs::refresh(tx, &record_.resident_id, Some(at.date_naive()))?;
+        crate::programs::refresh(tx, &record_.resident_id, Some(at.today()))?;
         Ok(record_)
     }
 }

@@ -10,15 +10,14 @@ use serde::Serialize;
 use serde_json::Value;
 use ts_rs::TS;
 
-use crate::{parse_ts, ts, Result, Store};
+use vhr_domain::entity::Entity;
 
-/// The entities that travel to the platform.
-pub const SYNCED: [&str; 4] = ["resident", "household", "service_record", "program_episode"];
+use crate::{parse_ts, ts, Actor, Result, Store};
 
 /// One entity with changes waiting: its latest waiting version.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PendingChange {
-    pub entity: String,
+    pub entity: Entity,
     pub entity_id: String,
     pub version: i64,
 }
@@ -48,7 +47,7 @@ pub struct OutboxCounts {
 /// A change the platform refused, or that conflicts, as the sync page lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct AttentionItem {
-    pub entity: String,
+    pub entity: Entity,
     pub entity_id: String,
     pub version: i64,
     pub state: String,
@@ -60,7 +59,7 @@ pub struct AttentionItem {
 /// A conflict notice to publish: an entity's fields found conflicting here.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NoticeDraft {
-    pub entity: String,
+    pub entity: Entity,
     pub entity_id: String,
     pub fields: Vec<NoticeField>,
 }
@@ -77,7 +76,7 @@ pub struct NoticeField {
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct FieldConflict {
     pub id: i64,
-    pub entity: String,
+    pub entity: Entity,
     pub entity_id: String,
     pub field: String,
     #[ts(type = "unknown")]
@@ -87,6 +86,11 @@ pub struct FieldConflict {
     #[ts(type = "unknown")]
     pub remote: Option<Value>,
     pub server_version: String,
+}
+
+/// An `entity` column read back.
+fn entity_col(name: &str) -> Result<Entity> {
+    Entity::parse(name).ok_or_else(|| crate::StoreError::Corrupt(format!("unknown entity {name:?}")))
 }
 
 fn json_col(s: Option<String>) -> Result<Option<Value>> {
@@ -104,26 +108,31 @@ impl Store {
              WHERE state = 'pending' AND entity IN ('resident', 'household', 'service_record', 'program_episode')
              GROUP BY entity_id, entity ORDER BY min(seq) LIMIT ?1",
         )?;
-        let rows = stmt.query_map([limit as i64], |r| Ok(PendingChange { entity: r.get(0)?, entity_id: r.get(1)?, version: r.get(2)? }))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let rows = stmt.query_map([limit as i64], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (entity, entity_id, version) = row?;
+            out.push(PendingChange { entity: entity_col(&entity)?, entity_id, version });
+        }
+        Ok(out)
     }
 
     /// The content of an entity at one version, as its history recorded it.
-    pub fn snapshot_at(&self, entity: &str, id: &str, version: i64) -> Result<Option<Value>> {
+    pub fn snapshot_at(&self, _actor: &Actor, entity: Entity, id: &str, version: i64) -> Result<Option<Value>> {
         let s: Option<String> = self
             .conn
             .prepare_cached("SELECT snapshot FROM change_log WHERE entity = ?1 AND entity_id = ?2 AND version = ?3")?
-            .query_row(params![entity, id, version], |r| r.get(0))
+            .query_row(params![entity.as_str(), id, version], |r| r.get(0))
             .optional()?;
         json_col(s)
     }
 
     /// What the platform holds of an entity, if it has it.
-    pub fn sync_base(&self, entity: &str, id: &str) -> Result<Option<SyncBase>> {
+    pub fn sync_base(&self, entity: Entity, id: &str) -> Result<Option<SyncBase>> {
         let row: Option<(String, i64, String)> = self
             .conn
             .prepare_cached("SELECT server_version, local_version, base FROM sync_entity WHERE entity = ?1 AND entity_id = ?2")?
-            .query_row(params![entity, id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row(params![entity.as_str(), id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
         row.map(|(server_version, local_version, base)| Ok(SyncBase { server_version, local_version, base: serde_json::from_str(&base)? }))
             .transpose()
@@ -136,9 +145,9 @@ impl Store {
         tx.execute(
             "UPDATE outbox SET state = 'sent', done_at = ?4, reason = NULL
              WHERE entity_id = ?2 AND entity = ?1 AND version <= ?3 AND state IN ('pending', 'quarantined', 'conflict')",
-            params![c.entity, c.entity_id, c.version, ts(at)],
+            params![c.entity.as_str(), c.entity_id, c.version, ts(at)],
         )?;
-        agree(&tx, &c.entity, &c.entity_id, server_version, c.version, at)?;
+        agree(&tx, c.entity, &c.entity_id, server_version, c.version, at)?;
         tx.commit()?;
         Ok(())
     }
@@ -149,17 +158,17 @@ impl Store {
         self.conn.execute(
             "UPDATE outbox SET state = 'quarantined', reason = ?4, done_at = ?5
              WHERE entity_id = ?2 AND entity = ?1 AND version <= ?3 AND state = 'pending'",
-            params![c.entity, c.entity_id, c.version, reason, ts(at)],
+            params![c.entity.as_str(), c.entity_id, c.version, reason, ts(at)],
         )?;
         Ok(())
     }
 
     /// Sends an entity's set-aside changes again on the next pass.
-    pub fn retry_change(&mut self, entity: &str, id: &str) -> Result<usize> {
+    pub fn retry_change(&mut self, entity: Entity, id: &str) -> Result<usize> {
         Ok(self.conn.execute(
             "UPDATE outbox SET state = 'pending', reason = NULL, done_at = NULL
              WHERE entity_id = ?2 AND entity = ?1 AND state = 'quarantined'",
-            params![entity, id],
+            params![entity.as_str(), id],
         )?)
     }
 
@@ -190,30 +199,35 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (entity, entity_id, version, state, reason, at) = row?;
-            out.push(AttentionItem { entity, entity_id, version, state, reason, at: at.as_deref().map(parse_ts).transpose()? });
+            out.push(AttentionItem {
+                entity: entity_col(&entity)?,
+                entity_id,
+                version,
+                state,
+                reason,
+                at: at.as_deref().map(parse_ts).transpose()?,
+            });
         }
         Ok(out)
     }
 
     /// Records that the platform holds `server_version` of an entity whose
     /// local copy already matches it (a pull that brought nothing new).
-    pub fn note_server_version(&mut self, entity: &str, id: &str, server_version: &str, at: DateTime<Utc>) -> Result<()> {
+    pub fn note_server_version(&mut self, entity: Entity, id: &str, server_version: &str, at: DateTime<Utc>) -> Result<()> {
         self.conn.execute(
             "UPDATE sync_entity SET server_version = ?3, synced_at = ?4 WHERE entity = ?1 AND entity_id = ?2",
-            params![entity, id, server_version, ts(at)],
+            params![entity.as_str(), id, server_version, ts(at)],
         )?;
         Ok(())
     }
 
     /// The ids of every row of a synced entity, oldest first (for a full export).
-    pub fn entity_ids(&self, entity: &str) -> Result<Vec<String>> {
-        let table = match entity {
-            "resident" => "resident",
-            "household" => "household",
-            "service_record" => "service_record",
-            "program_episode" => "program_episode",
-            _ => return Ok(Vec::new()),
-        };
+    pub fn entity_ids(&self, entity: Entity) -> Result<Vec<String>> {
+        if !entity.is_synced() {
+            return Ok(Vec::new());
+        }
+        // Each synced entity's table has the entity's name.
+        let table = entity.as_str();
         let mut stmt = self.conn.prepare(&format!("SELECT id FROM {table} ORDER BY pk"))?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -222,20 +236,20 @@ impl Store {
     /// Whether an entity has local changes the platform does not have yet
     /// (waiting, refused or conflicting): a pulled copy must merge with them,
     /// never replace them.
-    pub fn has_pending(&self, entity: &str, id: &str) -> Result<bool> {
+    pub fn has_pending(&self, entity: Entity, id: &str) -> Result<bool> {
         Ok(self
             .conn
             .prepare_cached(
                 "SELECT 1 FROM outbox WHERE entity_id = ?2 AND entity = ?1 AND state IN ('pending', 'quarantined', 'conflict') LIMIT 1",
             )?
-            .query_row(params![entity, id], |_| Ok(()))
+            .query_row(params![entity.as_str(), id], |_| Ok(()))
             .optional()?
             .is_some())
     }
 
     /// After a clean merge saved as local `version`: the next push updates the
     /// platform's `server_version`, and the merged copy is the new base.
-    pub fn rebase(&mut self, entity: &str, id: &str, server_version: &str, version: i64, at: DateTime<Utc>) -> Result<()> {
+    pub fn rebase(&mut self, entity: Entity, id: &str, server_version: &str, version: i64, at: DateTime<Utc>) -> Result<()> {
         agree(&self.conn, entity, id, server_version, version, at)
     }
 
@@ -257,7 +271,7 @@ impl Store {
     /// changes aside until the doctor has chosen.
     pub fn raise_conflicts(
         &mut self,
-        entity: &str,
+        entity: Entity,
         id: &str,
         server_version: &str,
         fields: &[vhr_domain::changes::Conflict],
@@ -267,7 +281,7 @@ impl Store {
         // A newer copy from the platform replaces what was raised before.
         tx.execute(
             "UPDATE sync_conflict SET resolved_at = ?3, choice = 'superseded' WHERE entity = ?1 AND entity_id = ?2 AND resolved_at IS NULL",
-            params![entity, id, ts(at)],
+            params![entity.as_str(), id, ts(at)],
         )?;
         for c in fields {
             insert_conflict(&tx, entity, id, c, server_version, None, at)?;
@@ -275,7 +289,7 @@ impl Store {
         let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
         tx.execute(
             "UPDATE outbox SET state = 'conflict', reason = ?3, done_at = ?4 WHERE entity_id = ?2 AND entity = ?1 AND state = 'pending'",
-            params![entity, id, names.join(", "), ts(at)],
+            params![entity.as_str(), id, names.join(", "), ts(at)],
         )?;
         tx.commit()?;
         Ok(())
@@ -286,7 +300,7 @@ impl Store {
     /// changes are not set aside: only the doctor's choice is awaited.
     pub fn raise_remote_conflicts(
         &mut self,
-        entity: &str,
+        entity: Entity,
         id: &str,
         notice_id: &str,
         server_version: &str,
@@ -326,8 +340,8 @@ impl Store {
             let (pk, entity, entity_id, field, local) = row?;
             let f = NoticeField { pk, field, local: json_col(local)? };
             match out.last_mut() {
-                Some(d) if d.entity == entity && d.entity_id == entity_id => d.fields.push(f),
-                _ => out.push(NoticeDraft { entity, entity_id, fields: vec![f] }),
+                Some(d) if d.entity.as_str() == entity && d.entity_id == entity_id => d.fields.push(f),
+                _ => out.push(NoticeDraft { entity: entity_col(&entity)?, entity_id, fields: vec![f] }),
             }
         }
         Ok(out)
@@ -342,13 +356,18 @@ impl Store {
 
     /// Notices of conflicts decided here that the platform must still hear
     /// are closed: (notice id, entity, entity id).
-    pub fn notices_to_close(&self) -> Result<Vec<(String, String, String)>> {
+    pub fn notices_to_close(&self) -> Result<Vec<(String, Entity, String)>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT DISTINCT notice_id, entity, entity_id FROM sync_conflict
              WHERE notice_id IS NOT NULL AND notice_sent = 1 AND notice_closed = 0 AND resolved_at IS NOT NULL AND choice IN ('local', 'remote')",
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, String>(1)?, r.get(2)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (notice, entity, id) = row?;
+            out.push((notice, entity_col(&entity)?, id));
+        }
+        Ok(out)
     }
 
     pub fn mark_notice_closed(&mut self, notice_id: &str) -> Result<()> {
@@ -359,20 +378,20 @@ impl Store {
     /// Closes every open conflict of an entity that another install decided
     /// (its notice came back closed), and sends the entity's changes again.
     /// Returns the fields that were open.
-    pub fn close_decided_elsewhere(&mut self, entity: &str, id: &str, at: DateTime<Utc>) -> Result<Vec<String>> {
+    pub fn close_decided_elsewhere(&mut self, entity: Entity, id: &str, at: DateTime<Utc>) -> Result<Vec<String>> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let fields: Vec<String> = tx
             .prepare("SELECT DISTINCT field FROM sync_conflict WHERE entity = ?1 AND entity_id = ?2 AND resolved_at IS NULL")?
-            .query_map(params![entity, id], |r| r.get(0))?
+            .query_map(params![entity.as_str(), id], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         tx.execute(
             "UPDATE sync_conflict SET resolved_at = ?3, resolved_by = '平台同步', choice = 'decided_elsewhere', notice_closed = 1
              WHERE entity = ?1 AND entity_id = ?2 AND resolved_at IS NULL",
-            params![entity, id, ts(at)],
+            params![entity.as_str(), id, ts(at)],
         )?;
         tx.execute(
             "UPDATE outbox SET state = 'pending', reason = NULL, done_at = NULL WHERE entity_id = ?2 AND entity = ?1 AND state = 'conflict'",
-            params![entity, id],
+            params![entity.as_str(), id],
         )?;
         tx.commit()?;
         Ok(fields)
@@ -401,7 +420,7 @@ impl Store {
             let (id, entity, entity_id, field, base, local, remote, server_version) = row?;
             out.push(FieldConflict {
                 id,
-                entity,
+                entity: entity_col(&entity)?,
                 entity_id,
                 field,
                 base: json_col(base)?,
@@ -415,18 +434,18 @@ impl Store {
 
     /// Records the doctor's choices for an entity's conflicts and sends its
     /// changes again (the chosen values were saved as a new version first).
-    pub fn settle_conflicts(&mut self, entity: &str, id: &str, choices: &[(i64, String)], by: &str, at: DateTime<Utc>) -> Result<()> {
+    pub fn settle_conflicts(&mut self, entity: Entity, id: &str, choices: &[(i64, String)], by: &str, at: DateTime<Utc>) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         for (pk, choice) in choices {
             tx.execute(
                 "UPDATE sync_conflict SET resolved_at = ?2, resolved_by = ?3, choice = ?4
                  WHERE pk = ?1 AND entity = ?5 AND entity_id = ?6 AND resolved_at IS NULL",
-                params![pk, ts(at), by, choice, entity, id],
+                params![pk, ts(at), by, choice, entity.as_str(), id],
             )?;
         }
         tx.execute(
             "UPDATE outbox SET state = 'pending', reason = NULL, done_at = NULL WHERE entity_id = ?2 AND entity = ?1 AND state = 'conflict'",
-            params![entity, id],
+            params![entity.as_str(), id],
         )?;
         tx.commit()?;
         Ok(())
@@ -447,7 +466,7 @@ impl Store {
 /// like any other) is not to be sent back.
 pub(crate) fn note_pulled(
     tx: &rusqlite::Transaction<'_>,
-    entity: &str,
+    entity: Entity,
     id: &str,
     version: i64,
     server_version: &str,
@@ -455,18 +474,18 @@ pub(crate) fn note_pulled(
 ) -> Result<()> {
     tx.execute(
         "UPDATE outbox SET state = 'pulled', done_at = ?4 WHERE entity_id = ?2 AND entity = ?1 AND version = ?3",
-        params![entity, id, version, ts(at)],
+        params![entity.as_str(), id, version, ts(at)],
     )?;
     agree(tx, entity, id, server_version, version, at)
 }
 
 /// Records that the platform holds `server_version` of an entity whose
 /// local `version` matches it: that version's content becomes the merge base.
-fn agree(conn: &rusqlite::Connection, entity: &str, id: &str, server_version: &str, version: i64, at: DateTime<Utc>) -> Result<()> {
+fn agree(conn: &rusqlite::Connection, entity: Entity, id: &str, server_version: &str, version: i64, at: DateTime<Utc>) -> Result<()> {
     let base: Option<String> = conn
         .query_row(
             "SELECT snapshot FROM change_log WHERE entity = ?1 AND entity_id = ?2 AND version = ?3",
-            params![entity, id, version],
+            params![entity.as_str(), id, version],
             |r| r.get(0),
         )
         .optional()?;
@@ -474,7 +493,7 @@ fn agree(conn: &rusqlite::Connection, entity: &str, id: &str, server_version: &s
         "INSERT INTO sync_entity (entity, entity_id, server_version, local_version, base, synced_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (entity, entity_id) DO UPDATE SET server_version = excluded.server_version,
              local_version = excluded.local_version, base = excluded.base, synced_at = excluded.synced_at",
-        params![entity, id, server_version, version, base.unwrap_or_else(|| "null".into()), ts(at)],
+        params![entity.as_str(), id, server_version, version, base.unwrap_or_else(|| "null".into()), ts(at)],
     )?;
     Ok(())
 }
@@ -483,7 +502,7 @@ fn agree(conn: &rusqlite::Connection, entity: &str, id: &str, server_version: &s
 /// another install's notice. An absent value is stored as NULL.
 fn insert_conflict(
     tx: &rusqlite::Transaction<'_>,
-    entity: &str,
+    entity: Entity,
     id: &str,
     c: &vhr_domain::changes::Conflict,
     server_version: &str,
@@ -495,7 +514,7 @@ fn insert_conflict(
     tx.execute(
         "INSERT INTO sync_conflict (entity, entity_id, field, base, local, remote, server_version, raised_at, origin, notice_id, notice_sent)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        params![entity, id, c.field, enc(&c.base), enc(&c.local), enc(&c.remote), server_version, ts(at), origin, notice_id, notice_id.is_some()],
+        params![entity.as_str(), id, c.field, enc(&c.base), enc(&c.local), enc(&c.remote), server_version, ts(at), origin, notice_id, notice_id.is_some()],
     )?;
     Ok(())
 }

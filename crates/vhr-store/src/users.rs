@@ -1,10 +1,11 @@
 //! The clinic profile and the users of this install.
 
-use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 use ts_rs::TS;
 use vhr_domain::clinic::ClinicProfile;
+use vhr_domain::entity::Entity;
+use vhr_domain::time::Moment;
 
 use crate::history::{record, Recorded};
 use crate::{ts, Actor, Result, Store, StoreError};
@@ -31,7 +32,7 @@ impl Store {
     }
 
     /// Sets up the clinic and its first user in one transaction.
-    pub fn initialize(&mut self, profile: &ClinicProfile, first: &UserRecord, at: DateTime<Utc>) -> Result<()> {
+    pub fn initialize(&mut self, profile: &ClinicProfile, first: &UserRecord, at: Moment) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let exists: i64 = tx.query_row("SELECT count(*) FROM clinic", [], |r| r.get(0))?;
         if exists > 0 {
@@ -47,14 +48,14 @@ impl Store {
             &tx,
             &actor,
             at,
-            Recorded { entity: "clinic", entity_id: "clinic", version: 1, op: "create", changes: &[], snapshot: &snapshot },
+            Recorded { entity: Entity::Clinic, entity_id: "clinic", version: 1, op: "create", changes: &[], snapshot: &snapshot },
         )?;
         insert_user(&tx, first, at)?;
         tx.commit()?;
         Ok(())
     }
 
-    pub fn add_user(&mut self, actor: &Actor, new: &UserRecord, at: DateTime<Utc>) -> Result<()> {
+    pub fn add_user(&mut self, actor: &Actor, new: &UserRecord, at: Moment) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         insert_user(&tx, new, at)?;
         let snapshot = serde_json::to_value(&new.user)?;
@@ -62,7 +63,7 @@ impl Store {
             &tx,
             actor,
             at,
-            Recorded { entity: "user", entity_id: &new.user.id, version: 1, op: "create", changes: &[], snapshot: &snapshot },
+            Recorded { entity: Entity::User, entity_id: &new.user.id, version: 1, op: "create", changes: &[], snapshot: &snapshot },
         )?;
         tx.commit()?;
         Ok(())
@@ -88,7 +89,7 @@ impl Store {
     }
 }
 
-fn insert_user(tx: &rusqlite::Transaction<'_>, new: &UserRecord, at: DateTime<Utc>) -> Result<()> {
+fn insert_user(tx: &rusqlite::Transaction<'_>, new: &UserRecord, at: Moment) -> Result<()> {
     let taken: i64 = tx.query_row("SELECT count(*) FROM app_user WHERE username = ?1", [&new.user.username], |r| r.get(0))?;
     if taken > 0 {
         return Err(StoreError::DuplicateUser(new.user.username.clone()));

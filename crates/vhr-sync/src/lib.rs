@@ -6,7 +6,8 @@
 //!   clock; its randomness (the backoff jitter) comes from a seed it is given.
 //!   Its tests run without sockets.
 //! - [`transport`] is the only code in the project that touches the network:
-//!   HTTP to a FHIR R4 server, with bearer or OAuth2 client-credentials auth.
+//!   HTTP to a FHIR R4 server, with bearer or OAuth2 client-credentials auth,
+//!   reads tried again, history paged through, statuses classified.
 //! - [`platform`] holds where the platform is and how to sign in to it.
 
 pub mod platform;
@@ -15,4 +16,4 @@ pub mod transport;
 
 pub use platform::{Credentials, PlatformConfig};
 pub use push::{Diagnosis, Event, Outcome, Push, PushConfig, Step};
-pub use transport::{FhirServer, Reply, TransportError};
+pub use transport::{FhirServer, Reply, Retry, TransportError};

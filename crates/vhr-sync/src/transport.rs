@@ -1,14 +1,66 @@
 //! HTTP to a FHIR R4 server: the only code in the project that touches the
-//! network. It knows URLs, headers, tokens and time-outs; what an answer
-//! means for a change is the push machine's business.
+//! network. It knows URLs and their encoding, headers, tokens, time-outs,
+//! retrying reads, paging through history bundles and what a status code
+//! says; what an answer means for a change is the push machine's business.
 
 use std::time::{Duration, Instant};
 
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::blocking::{Client, RequestBuilder};
 use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE, ETAG, IF_MATCH};
 use serde_json::Value;
 
 use crate::platform::{Credentials, PlatformConfig};
+use crate::push::{Outcome, PushConfig};
+
+/// What a query parameter's value may hold unescaped: the unreserved
+/// characters of RFC 3986.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// A value made safe for a URL's query (a `_since` instant has `+` and `:`).
+pub fn query_value(v: &str) -> String {
+    utf8_percent_encode(v, QUERY_VALUE).to_string()
+}
+
+/// The version an ETag names: `W/"3"` is version `3`.
+pub fn version_of_etag(etag: &str) -> Option<String> {
+    let v = etag.trim_start_matches("W/").trim_matches('"');
+    (!v.is_empty()).then(|| v.to_string())
+}
+
+/// What an answer to a transaction (or its absence) means for the push.
+pub fn outcome(reply: &Result<Reply, TransportError>) -> Outcome {
+    match reply {
+        Ok(r) if r.ok() => Outcome::Accepted,
+        Ok(r) if r.status == 413 => Outcome::TooLarge,
+        Ok(r) if r.status == 408 || r.status == 504 => Outcome::TimedOut,
+        Ok(r) if r.unavailable() => Outcome::Unavailable,
+        Ok(_) => Outcome::Rejected,
+        Err(TransportError::TimedOut | TransportError::Cut(_)) => Outcome::TimedOut,
+        Err(_) => Outcome::Unavailable,
+    }
+}
+
+/// How patiently a read is tried again: reads change nothing, so repeating
+/// one is always safe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    /// Tries after the first.
+    pub again: u32,
+    pub first_wait: Duration,
+    pub longest_wait: Duration,
+}
+
+impl Retry {
+    /// The push's backoff, with at most four tries more.
+    pub fn of(cfg: &PushConfig) -> Retry {
+        Retry {
+            again: cfg.max_failures.min(4),
+            first_wait: Duration::from_millis(cfg.backoff_base_ms),
+            longest_wait: Duration::from_millis(cfg.backoff_max_ms),
+        }
+    }
+}
 
 const FHIR_JSON: &str = "application/fhir+json";
 
@@ -27,6 +79,9 @@ pub enum TransportError {
     Auth(String),
     #[error("平台地址无效：{0} / the platform address is not valid: {0}")]
     BadUrl(String),
+    /// The server answered a read with a refusal (a 4xx other than not found).
+    #[error("平台拒绝了读取请求：{0} / the platform refused the read: {0}")]
+    Refused(String),
 }
 
 /// A whole answer: its status, its JSON body (null when empty) and its ETag.
@@ -40,6 +95,16 @@ pub struct Reply {
 impl Reply {
     pub fn ok(&self) -> bool {
         (200..300).contains(&self.status)
+    }
+
+    /// The server is busy or failing (5xx, 429): the request may succeed later.
+    pub fn unavailable(&self) -> bool {
+        self.status == 429 || self.status >= 500
+    }
+
+    /// `meta.versionId` of the resource in the body.
+    pub fn version_id(&self) -> Option<&str> {
+        self.body["meta"]["versionId"].as_str()
     }
 
     /// The server's reasons, from its OperationOutcome, in one line, after the status.
@@ -122,6 +187,50 @@ impl FhirServer {
         let url = self.resolve(path);
         let req = self.client.get(url);
         self.send(req)
+    }
+
+    /// GETs `path` as [`get`](Self::get) does, trying again with growing
+    /// waits while the server fails or does not answer. A missing or deleted
+    /// resource (404, 410) is an answer; another refusal (4xx) is not tried
+    /// again.
+    pub fn read(&mut self, path: &str, retry: Retry) -> Result<Reply, TransportError> {
+        let mut wait = retry.first_wait;
+        let mut last = TransportError::Unreachable(String::new());
+        for _ in 0..=retry.again {
+            match self.get(path) {
+                Ok(r) if r.ok() || r.status == 404 || r.status == 410 => return Ok(r),
+                Ok(r) if !r.unavailable() && r.status != 408 => return Err(TransportError::Refused(r.reasons())),
+                Ok(r) => last = TransportError::Unreachable(r.reasons()),
+                Err(e) => last = e,
+            }
+            std::thread::sleep(wait);
+            wait = (wait * 2).min(retry.longest_wait);
+        }
+        Err(last)
+    }
+
+    /// Every entry of the server's history since `since` (all of it when
+    /// `None`), following the `next` links page by page; newest first, as
+    /// the server pages them.
+    pub fn history_since(&mut self, since: Option<&str>, page_size: usize, retry: Retry) -> Result<Vec<Value>, TransportError> {
+        let mut url = match since {
+            Some(c) => format!("_history?_since={}&_count={page_size}", query_value(c)),
+            None => format!("_history?_count={page_size}"),
+        };
+        let mut entries = Vec::new();
+        loop {
+            let reply = self.read(&url, retry)?;
+            if let Some(page) = reply.body.get("entry").and_then(Value::as_array) {
+                entries.extend(page.iter().cloned());
+            }
+            let next = reply.body.get("link").and_then(Value::as_array).and_then(|links| {
+                links.iter().find(|l| l["relation"].as_str() == Some("next")).and_then(|l| l["url"].as_str()).map(str::to_string)
+            });
+            match next {
+                Some(n) => url = n,
+                None => return Ok(entries),
+            }
+        }
     }
 
     /// POSTs a resource to `[type]/$validate`.
@@ -226,6 +335,33 @@ mod tests {
         let s = server("http://127.0.0.1:18080/fhir/");
         assert_eq!(s.resolve("http://localhost:8080/fhir/_history?_cursor=abc"), "http://127.0.0.1:18080/fhir/_history?_cursor=abc");
         assert_eq!(s.resolve("Patient/p1"), "http://127.0.0.1:18080/fhir/Patient/p1");
+    }
+
+    #[test]
+    fn a_since_instant_is_escaped_for_the_query() {
+        assert_eq!(query_value("2026-11-21T02:00:00.123+08:00"), "2026-11-21T02%3A00%3A00.123%2B08%3A00", "+ and : are escaped");
+        assert_eq!(query_value("a-b_c.d~e"), "a-b_c.d~e", "unreserved characters stay as they are");
+        assert_eq!(query_value("张"), "%E5%BC%A0", "text beyond ASCII is escaped byte by byte");
+    }
+
+    #[test]
+    fn an_etag_names_its_version_weak_or_strong() {
+        assert_eq!(version_of_etag("W/\"3\"").as_deref(), Some("3"));
+        assert_eq!(version_of_etag("\"12\"").as_deref(), Some("12"));
+        assert_eq!(version_of_etag("W/\"\"").as_deref(), None, "an empty tag names no version");
+    }
+
+    #[test]
+    fn statuses_mean_what_the_push_machine_expects() {
+        let reply = |status| Ok(Reply { status, body: Value::Null, etag: None });
+        assert_eq!(outcome(&reply(200)), Outcome::Accepted);
+        assert_eq!(outcome(&reply(413)), Outcome::TooLarge, "too large: the batch is halved");
+        assert_eq!(outcome(&reply(504)), Outcome::TimedOut, "a gateway time-out may have applied the bundle");
+        assert_eq!(outcome(&reply(429)), Outcome::Unavailable, "busy: wait and send again");
+        assert_eq!(outcome(&reply(503)), Outcome::Unavailable);
+        assert_eq!(outcome(&reply(422)), Outcome::Rejected, "a refusal is looked into change by change");
+        assert_eq!(outcome(&Err(TransportError::Cut("reset".into()))), Outcome::TimedOut, "a cut answer may have been applied");
+        assert_eq!(outcome(&Err(TransportError::Unreachable("refused".into()))), Outcome::Unavailable);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { AddServiceRequest } from './bindings/AddServiceRequest';
+import type { Entity } from './bindings/Entity';
 import type { AppState } from './bindings/AppState';
 import type { Proposal } from './bindings/Proposal';
 import type { SavedService } from './bindings/SavedService';
@@ -124,7 +125,7 @@ export const ipc = {
   syncConflicts: () => call<FieldConflict[]>('sync_conflicts'),
   syncOutside: () => call<ResidentSummary[]>('sync_outside'),
   resolveConflicts: (req: ResolveRequest) => call<null>('resolve_conflicts', { req }),
-  retrySync: (entity: string, id: string) => call<null>('retry_sync', { entity, id }),
+  retrySync: (entity: Entity, id: string) => call<null>('retry_sync', { entity, id }),
   platformSetup: () => call<PlatformSetup>('platform_setup'),
   setPlatformSetup: (req: PlatformSetup) => call<PlatformSetup>('set_platform_setup', { req }),
 };

@@ -7,7 +7,6 @@ pub mod proxy;
 
 use std::path::Path;
 
-use chrono::{TimeZone, Utc};
 use serde_json::{json, Value};
 use vhr_app::{Clinic, Env, FixedClock, RandomIds, RegisterRequest, SetupRequest};
 use vhr_domain::clinic::{ClinicProfile, SerialBlock, Village};
@@ -16,7 +15,8 @@ use vhr_domain::resident::ResidentInput;
 pub const PASSWORD: &str = "correct horse";
 
 pub fn env() -> Env {
-    Env { clock: Box::new(FixedClock(Utc.with_ymd_and_hms(2026, 11, 21, 2, 0, 0).unwrap())), ids: Box::new(RandomIds) }
+    // 10:00 in the clinic (02:00 UTC).
+    Env { clock: Box::new(FixedClock::china(2026, 11, 21, 10, 0)), ids: Box::new(RandomIds) }
 }
 
 pub fn profile(block: SerialBlock) -> ClinicProfile {
@@ -81,8 +81,7 @@ pub fn register(c: &mut Clinic, name: &str, id_number: &str) -> vhr_app::Saved {
 
 /// Opens an existing clinic in `dir` on another day, signed in.
 pub fn clinic_on(dir: &Path, day: chrono::NaiveDate) -> Clinic {
-    let at = Utc.from_utc_datetime(&day.and_hms_opt(2, 0, 0).unwrap());
-    let mut c = Clinic::open(dir, Env { clock: Box::new(FixedClock(at)), ids: Box::new(RandomIds) }).expect("opens");
+    let mut c = Clinic::open(dir, Env { clock: Box::new(FixedClock::china_on(day)), ids: Box::new(RandomIds) }).expect("opens");
     c.sign_in("li", PASSWORD).expect("signs in");
     c
 }

@@ -25,5 +25,24 @@ pub use validate::{normalize_date, validate, ValidationContext};
 /// id; coded dates → array of `{code, date, text?}`.
 pub type FormValues = serde_json::Map<String, serde_json::Value>;
 
+/// The day a form's field holds, when it holds a whole day (`YYYY-MM-DD`).
+/// Values come out of validation normalised, so this is the one way a date
+/// is read back from stored values.
+pub fn date_value(values: &FormValues, field: &str) -> Option<chrono::NaiveDate> {
+    values.get(field).and_then(serde_json::Value::as_str).and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+}
+
+impl FormDef {
+    /// The day the service was given, from the form's service-date field.
+    pub fn service_date_in(&self, values: &FormValues) -> Option<chrono::NaiveDate> {
+        self.service_date.as_deref().and_then(|f| date_value(values, f))
+    }
+
+    /// The next visit the form books, from its next-date field.
+    pub fn next_date_in(&self, values: &FormValues) -> Option<chrono::NaiveDate> {
+        self.next_date.as_deref().and_then(|f| date_value(values, f))
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -46,7 +46,7 @@ fn fmt(n: f64) -> String {
 /// age, and the classification of the previous follow-up of the same
 /// programme. `None` until the readings it needs are entered.
 pub fn propose(program: Program, values: &FormValues, age: u32, previous: Option<&str>, cfg: &ProgramConfig) -> Option<Proposal> {
-    let visit = NaiveDate::parse_from_str(code(values, "visit_date")?, "%Y-%m-%d").ok()?;
+    let visit = crate::forms::date_value(values, "visit_date")?;
     match program {
         Program::Hypertension | Program::Diabetes => {}
         Program::SevereMental => return propose_mental(values, visit, cfg),

@@ -228,7 +228,7 @@ pub struct Episode {
 
 impl Episode {
     pub fn detail_date(&self, key: &str) -> Option<NaiveDate> {
-        self.details.get(key).and_then(|v| v.as_str()).and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+        crate::forms::date_value(&self.details, key)
     }
 }
 
@@ -415,7 +415,7 @@ impl VisitOutcome {
 
     /// The outcome recorded in a follow-up's values, if the patient was not seen.
     pub fn of(values: &FormValues, service_date: Option<NaiveDate>) -> Option<VisitOutcome> {
-        let date = |f: &str| values.get(f).and_then(|v| v.as_str()).and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
+        let date = |f: &str| crate::forms::date_value(values, f);
         match values.get(Self::FIELD).and_then(|v| v.as_str())? {
             "2" => Some(VisitOutcome::Lost { on: service_date? }),
             "3" => Some(VisitOutcome::Died { on: date("death_date").or(service_date)? }),
@@ -462,7 +462,7 @@ impl VisitOutcome {
 /// management notice, and the TB closing assessment ends treatment with the
 /// reason it gives.
 pub fn episode_effect(form_id: &str, values: &FormValues, open: Option<&Episode>) -> Option<EpisodeEffect> {
-    let date = |f: &str| values.get(f).and_then(|v| v.as_str()).and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
+    let date = |f: &str| crate::forms::date_value(values, f);
     let pick =
         |keys: &[&str]| -> FormValues { keys.iter().filter_map(|k| values.get(*k).map(|v| ((*k).to_string(), v.clone()))).collect() };
     let noted = |details: FormValues| {

@@ -87,7 +87,7 @@ impl LastService {
         let summary = joined(&parts);
         LastService {
             date,
-            next_date: s("next_date").and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+            next_date: crate::forms::date_value(values, "next_date"),
             next_step: s("next_step"),
             classification: s("classification"),
             summary,

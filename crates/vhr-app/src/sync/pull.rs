@@ -1,0 +1,165 @@
+//! Pulling: the platform's history since the cursor, for this install's
+//! catchment. What others recorded is written with its history but never
+//! queued to be sent back; an entity with local changes waiting is merged
+//! with the pulled copy, never replaced by it.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde_json::Value;
+use vhr_domain::entity::Entity;
+use vhr_domain::resident::RemoteResident;
+use vhr_store::PendingChange;
+use vhr_sync::transport::Retry;
+use vhr_sync::FhirServer;
+
+use super::{sync_actor, SyncProgress, SyncReport, SyncSettings, BASIC_INFO};
+use crate::services::new_service;
+use crate::{Clinic, Error, Result};
+
+/// Resources asked for per history page.
+const PAGE: usize = 200;
+
+impl Clinic {
+    /// A pulled resident: the `Patient` with its personal basic information.
+    pub(super) fn read_remote_resident(&self, patient: &Value, server: &mut FhirServer, settings: &SyncSettings) -> Result<RemoteResident> {
+        let mut resident = vhr_fhir::read_patient(patient, &settings.fhir).map_err(|e| Error::Sync(e.to_string()))?;
+        let form = self.forms.form(BASIC_INFO).ok_or_else(|| Error::Forms(BASIC_INFO.into()))?;
+        let reply = server.read(&format!("QuestionnaireResponse/{}", resident.id), Retry::of(&settings.platform.push))?;
+        if reply.ok() {
+            resident.data.basic_info = vhr_fhir::read_response(form, &reply.body).map_err(|e| Error::Sync(e.to_string()))?;
+        }
+        Ok(resident)
+    }
+
+    /// Pulls what changed on the platform since the cursor, for this install's
+    /// catchment, and applies it without queuing it to be sent back.
+    pub(super) fn pull(
+        &mut self,
+        server: &mut FhirServer,
+        settings: &SyncSettings,
+        source: &str,
+        report: &mut SyncReport,
+        progress: &mut dyn FnMut(SyncProgress),
+    ) -> Result<()> {
+        let cursor = self.store.sync_value("cursor")?;
+        let entries = server.history_since(cursor.as_deref(), PAGE, Retry::of(&settings.platform.push))?;
+        // Newest first: the first copy seen of a resource is its latest.
+        let mut latest: BTreeMap<(String, String), Value> = BTreeMap::new();
+        let mut newest: Option<String> = None;
+        for e in &entries {
+            let modified = e["response"]["lastModified"].as_str().or(e["resource"]["meta"]["lastUpdated"].as_str()).map(str::to_string);
+            if let Some(m) = modified {
+                if newest.as_ref().is_none_or(|n| m > *n) {
+                    newest = Some(m);
+                }
+            }
+            report.scanned += 1;
+            let r = &e["resource"];
+            let (Some(t), Some(id)) = (r["resourceType"].as_str(), r["id"].as_str()) else { continue };
+            latest.entry((t.to_string(), id.to_string())).or_insert_with(|| r.clone());
+        }
+        let catchment: HashSet<String> = self.catchment(settings);
+        let total = latest.len();
+        let mut done = 0;
+        // Households first, then residents, then what hangs off residents.
+        for kind in ["Group", "Patient", "EpisodeOfCare", "QuestionnaireResponse", "Task"] {
+            for ((t, id), resource) in latest.iter().filter(|((t, _), _)| t == kind) {
+                done += 1;
+                progress(SyncProgress { phase: "pull".into(), done, total });
+                if resource["meta"]["source"].as_str() == Some(source) {
+                    continue; // our own write coming back
+                }
+                match self.apply_pulled(t, id, resource, settings, &catchment, server) {
+                    Ok(true) => report.pulled += 1,
+                    Ok(false) => {}
+                    // The platform stopped answering, or the store failed: the
+                    // cursor stays, so the next pass reads these again.
+                    Err(e @ (Error::Platform(_) | Error::Storage(_))) => return Err(e),
+                    Err(e) => {
+                        // A resource this app cannot read or take is left on the platform, not guessed at.
+                        report.error.get_or_insert_with(|| format!("{t}/{id}: {}", e.message(vhr_domain::i18n::Lang::Zh)));
+                    }
+                }
+            }
+        }
+        if let Some(n) = newest {
+            self.store.set_sync_value("cursor", &n)?;
+        }
+        Ok(())
+    }
+
+    /// Applies one pulled resource; whether it changed anything here.
+    fn apply_pulled(
+        &mut self,
+        kind: &str,
+        id: &str,
+        resource: &Value,
+        settings: &SyncSettings,
+        catchment: &HashSet<String>,
+        server: &mut FhirServer,
+    ) -> Result<bool> {
+        if kind == "Task" {
+            return self.apply_notice(resource, settings, server);
+        }
+        let Some(entity) = vhr_fhir::entity_of(kind) else { return Ok(false) };
+        let actor = sync_actor();
+        let now = self.now();
+        let server_version = resource["meta"]["versionId"].as_str().unwrap_or("unknown").to_string();
+        let fhir = &settings.fhir;
+        // The basic information travels as a response under the resident's id.
+        let is_basic_info =
+            entity == Entity::ServiceRecord && vhr_fhir::form_of_response(resource, fhir).is_some_and(|(f, _)| f == BASIC_INFO);
+        let entity = if is_basic_info { Entity::Resident } else { entity };
+        if let Some(b) = self.store.sync_base(entity, id)? {
+            if b.server_version == server_version && !is_basic_info {
+                return Ok(false); // already have this version
+            }
+        }
+        let has_pending = self.store.has_pending(entity, id)?;
+        let pending = PendingChange { entity, entity_id: id.into(), version: 0 };
+        match entity {
+            _ if is_basic_info => Ok(false), // read with its Patient
+            Entity::Resident => {
+                let pulled = self.read_remote_resident(resource, server, settings)?;
+                let local = self.store.resident(&actor, id)?;
+                let inside = catchment.contains(&pulled.data.village_code);
+                if local.is_none() && !inside {
+                    return Ok(false);
+                }
+                if has_pending {
+                    self.merge_remote(&pending, resource, &server_version, settings, server)?;
+                } else {
+                    self.store.batch(|b| b.put_pulled_resident(&actor, pulled, &server_version, now))?;
+                }
+                self.store.flag_outside(id, !inside)?;
+                Ok(true)
+            }
+            Entity::ServiceRecord => {
+                let Some((form_id, _)) = vhr_fhir::form_of_response(resource, fhir) else { return Ok(false) };
+                let Some(resident_id) = vhr_fhir::subject_of(resource).map(str::to_string) else { return Ok(false) };
+                if self.store.resident(&actor, &resident_id)?.is_none() {
+                    return Ok(false); // not one of ours
+                }
+                let form = self.forms.form(&form_id).ok_or_else(|| Error::Forms(format!("unknown form {form_id}")))?;
+                let data = vhr_fhir::read_response(form, resource).map_err(|e| Error::Sync(e.to_string()))?;
+                if has_pending {
+                    self.merge_remote(&pending, resource, &server_version, settings, server)?;
+                    return Ok(true);
+                }
+                let new = new_service(form, id.into(), resident_id, data, now.today());
+                self.store.batch(|b| b.put_pulled_service(&actor, new, &server_version, now))?;
+                Ok(true)
+            }
+            Entity::ProgramEpisode => {
+                let (episode, resident_id) = vhr_fhir::read_episode_of_care(resource, fhir).map_err(|e| Error::Sync(e.to_string()))?;
+                if self.store.resident(&actor, &resident_id)?.is_none() || has_pending {
+                    return Ok(false);
+                }
+                self.store.batch(|b| b.put_pulled_episode(&actor, &resident_id, episode, &server_version, now))?;
+                Ok(true)
+            }
+            // Households arrive through their members' memberships.
+            _ => Ok(false),
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! Set-up (the demo clinic too), signing in and out, and what the window
+//! needs at start.
+
+use tauri::{Emitter, State};
+use vhr_app::{AppState, SessionInfo, SetupRequest};
+
+use super::{with, Reply};
+use crate::Shell;
+
+#[tauri::command]
+pub async fn app_state(shell: State<'_, Shell>) -> Reply<AppState> {
+    with(&shell, |c| c.app_state(env!("CARGO_PKG_VERSION")))
+}
+
+#[tauri::command]
+pub async fn setup(shell: State<'_, Shell>, req: SetupRequest) -> Reply<SessionInfo> {
+    with(&shell, |c| c.setup(req))
+}
+
+/// Sets up the demo clinic and fills it, telling the UI how far it got.
+#[tauri::command]
+pub async fn setup_demo(app: tauri::AppHandle, shell: State<'_, Shell>, residents: usize) -> Reply<SessionInfo> {
+    with(&shell, |c| {
+        let session = c.setup(vhr_app::demo_setup())?;
+        c.load_demo(residents, 20261121, 1, &mut |done, total| {
+            let _ = app.emit("demo-progress", (done, total));
+        })?;
+        Ok(session)
+    })
+}
+
+#[tauri::command]
+pub async fn sign_in(shell: State<'_, Shell>, username: String, password: String) -> Reply<SessionInfo> {
+    with(&shell, |c| c.sign_in(&username, &password))
+}
+
+#[tauri::command]
+pub async fn sign_out(shell: State<'_, Shell>) -> Reply<()> {
+    with(&shell, |c| {
+        c.sign_out();
+        Ok(())
+    })
+}

@@ -1,0 +1,29 @@
+//! The commands the UI invokes, one file per feature as in `vhr-app`. Each
+//! command is a few lines: lock the clinic, call one use case, turn its
+//! error into a `WireError` in the user's language.
+
+pub mod accounts;
+pub mod forms;
+pub mod households;
+pub mod overview;
+pub mod printing;
+pub mod programs;
+pub mod residents;
+pub mod services;
+pub mod settings;
+pub mod sync;
+pub mod worklist;
+
+use tauri::State;
+use vhr_app::{Clinic, Error, WireError};
+
+use crate::Shell;
+
+type Reply<T> = Result<T, WireError>;
+
+/// Runs `f` on the clinic and reports errors in the user's language.
+fn with<T>(shell: &State<'_, Shell>, f: impl FnOnce(&mut Clinic) -> Result<T, Error>) -> Reply<T> {
+    let mut clinic = shell.clinic.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let lang = clinic.language().unwrap_or_default();
+    f(&mut clinic).map_err(|e| e.to_wire(lang))
+}
