@@ -6,8 +6,10 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use chrono::Datelike;
+
 use clap::Args;
-use vhr_app::{Clinic, Env, Error, SearchRequest, SetupRequest, UpdateRequest};
+use vhr_app::{Clinic, Env, Error, FixedClock, RandomIds, SearchRequest, SetupRequest, UpdateRequest};
 use vhr_domain::clinic::{ClinicProfile, SerialBlock, Village};
 use vhr_domain::demo::{self, Rng};
 use vhr_domain::search::pinyin_keys;
@@ -29,6 +31,12 @@ pub struct BenchArgs {
     /// Reuse (or keep) the benchmark clinic in this folder instead of a temporary one.
     #[arg(long)]
     keep: Option<PathBuf>,
+    /// The day the benchmark runs on (the clinic's clock, 10:00 in China):
+    /// the demo histories end on it and the work list is computed for it and
+    /// the first day of each of the twelve months after. A fixed day, so the
+    /// figures do not change with the calendar.
+    #[arg(long, default_value = "2026-11-21")]
+    date: chrono::NaiveDate,
 }
 
 const SEED: u64 = 20261121;
@@ -61,14 +69,21 @@ pub(crate) fn data_dir(keep: Option<&PathBuf>) -> Result<(Option<tempfile::TempD
     }
 }
 
+#[derive(Clone)]
 struct Stats(Vec<Duration>);
 
 impl Stats {
-    fn row(mut self, what: &str) -> String {
-        self.0.sort();
-        let q = |p: f64| self.0[((self.0.len() as f64 * p).ceil() as usize).saturating_sub(1).min(self.0.len() - 1)];
+    /// The `p` quantile (nearest rank) of the timings.
+    fn quantile(&self, p: f64) -> Duration {
+        let mut sorted = self.0.clone();
+        sorted.sort();
+        sorted[((sorted.len() as f64 * p).ceil() as usize).saturating_sub(1).min(sorted.len() - 1)]
+    }
+
+    fn row(self, what: &str) -> String {
         let ms = |d: Duration| format!("{:.2}", d.as_secs_f64() * 1000.0);
-        format!("| {what} | {} | {} | {} | {} |", self.0.len(), ms(q(0.5)), ms(q(0.95)), ms(*self.0.last().unwrap()))
+        let max = self.0.iter().max().copied().unwrap_or_default();
+        format!("| {what} | {} | {} | {} | {} |", self.0.len(), ms(self.quantile(0.5)), ms(self.quantile(0.95)), ms(max))
     }
 }
 
@@ -80,7 +95,8 @@ fn time<T>(f: impl FnOnce() -> T) -> (T, Duration) {
 
 pub fn run(args: &BenchArgs) -> Result<(), Error> {
     let (_tmp, dir) = data_dir(args.keep.as_ref())?;
-    let mut clinic = Clinic::open(&dir, Env::system())?;
+    let env = Env { clock: Box::new(FixedClock::china_on(args.date)), ids: Box::new(RandomIds) };
+    let mut clinic = Clinic::open(&dir, env)?;
     if clinic.profile()?.is_none() {
         clinic.setup(SetupRequest {
             profile: profile(),
@@ -115,6 +131,21 @@ pub fn run(args: &BenchArgs) -> Result<(), Error> {
         let (items, d) = time(|| clinic.worklist(today, None));
         listed = items?.len();
         worklist.push(d);
+    }
+    // The same list on the first of each month of the coming year: how long
+    // it is, and how long it takes, depends on the day (annual checks fall
+    // due in the last months of a year).
+    let mut months = Vec::new();
+    for m in 1..=12u32 {
+        let first = args.date.with_day(1).expect("the first of a month") + chrono::Months::new(m);
+        let mut runs = Vec::new();
+        let mut n = 0;
+        for _ in 0..5 {
+            let (items, d) = time(|| clinic.worklist(first, None));
+            n = items?.len();
+            runs.push(d);
+        }
+        months.push((first, n, Stats(runs)));
     }
     let people: Vec<_> = demo::households(&profile(), args.residents, SEED, clinic.today()).into_iter().flat_map(|h| h.members).collect();
     let mut rng = Rng::new(7);
@@ -224,7 +255,11 @@ pub fn run(args: &BenchArgs) -> Result<(), Error> {
     rows.push(Stats(by_record).row("search: record number"));
     rows.push(Stats(open).row("open a resident"));
     rows.push(Stats(save).row("save an edit (fsync, history, outbox)"));
-    rows.push(Stats(worklist).row(&format!("work list for the catchment ({listed} items)")));
+    rows.push(Stats(worklist).row(&format!("work list for the catchment on {} ({listed} items)", args.date)));
+    let p95 = |s: &Stats| s.quantile(0.95);
+    if let Some(worst) = months.iter().max_by_key(|(_, _, s)| p95(s)) {
+        rows.push(worst.2.clone().row(&format!("work list, worst month of the year after ({}, {} items)", worst.0, worst.1)));
+    }
     let per_timeline = services as f64 / timeline.len().max(1) as f64;
     rows.push(Stats(timeline).row(&format!("open a timeline ({per_timeline:.1} records each)")));
     rows.push(Stats(followup).row("save a follow-up (validate, propose, fsync)"));
@@ -239,6 +274,12 @@ pub fn run(args: &BenchArgs) -> Result<(), Error> {
     println!("|---|---|---|---|---|");
     for r in rows {
         println!("{r}");
+    }
+    println!("\nThe catchment's work list on the first of each month:\n");
+    println!("| day | lines | n | p50 ms | p95 ms | max ms |");
+    println!("|---|---|---|---|---|---|");
+    for (day, n, stats) in months {
+        println!("{}", stats.row(&format!("{day} | {n}")));
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
-#![allow(dead_code)]
-
 //! Shared input and setup for the CLI tests.
+
+#![allow(dead_code)]
 
 use serde_json::{json, Value};
 
