@@ -26,7 +26,7 @@ impl Clinic {
     pub fn overview(&self) -> Result<Overview> {
         let actor = self.actor()?;
         let tags = self.store.tag_counts(actor, self.today())?.into_iter().map(|(tag, count)| TagCount { tag, count }).collect();
-        Ok(Overview { residents: self.store.counts(actor)?.residents, tags })
+        Ok(Overview { residents: self.store.resident_count(actor)?, tags })
     }
 
     /// How much is on file: residents, service records, changes waiting.
