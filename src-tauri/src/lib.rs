@@ -80,7 +80,7 @@ pub fn run() {
             commands::households::get_household,
             commands::households::list_households,
             commands::households::set_membership,
-            commands::worklist::worklist,
+            commands::worklist::worklist_page,
             commands::services::prefill_form,
             commands::services::propose_followup,
             commands::services::add_service,

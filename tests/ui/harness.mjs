@@ -70,7 +70,12 @@ export async function open(browser, url, answers) {
           return args.handler;
         }
         if (cmd.startsWith('plugin:event|')) return callbackId;
-        const answer = window.__answers[cmd];
+        let answer = window.__answers[cmd];
+        // An answer that depends on one argument: { byArg: 'query.view', cases: { today: …, … } }.
+        if (answer && typeof answer === 'object' && 'byArg' in answer) {
+          const key = answer.byArg.split('.').reduce((v, k) => v?.[k], args);
+          answer = answer.cases[key];
+        }
         if (answer === undefined) throw { code: 'not_mocked', message: `no answer for ${cmd}` };
         if (answer && typeof answer === 'object' && 'error' in answer) throw answer.error;
         return structuredClone(answer);

@@ -225,29 +225,65 @@ const workItems = [
   { resident: { ...zhang, id: 'd', name: '老人丁' }, due: { ...due('due', '2026-01-01', '老年人年度健康体检 · 尚未体检'), program: 'elderly', form_id: 'health_exam' } },
 ];
 
-test('the work list filters today, overdue and everything booked', async () => {
-  const page = await open(browser, server.url, app({ worklist: workItems }));
+/** The work list as the core pages it: each view's lines, and every view's count. */
+const counts = { today: 2, week: 2, overdue: 1, annual: 1, all: 4, due: 2, upcoming: 0 };
+const pageOf = (view, items) => ({ date: '2026-11-21', view, counts, offset: 0, items });
+const worklistPages = {
+  byArg: 'query.view',
+  cases: {
+    today: pageOf('today', workItems.slice(0, 2)),
+    week: pageOf('week', workItems.slice(0, 2)),
+    overdue: pageOf('overdue', workItems.slice(0, 1)),
+    annual: pageOf('annual', workItems.slice(3)),
+    all: pageOf('all', workItems),
+  },
+};
+
+test('the work list asks the core for each view and shows its lines and counts', async () => {
+  const page = await open(browser, server.url, app({ worklist_page: worklistPages }));
   await page.locator('button[data-nav="followups"]').click();
   await page.locator('[data-worklist]').waitFor();
   const names = () => page.locator('[data-worklist] tbody button[name="open-resident"]').allTextContents();
+  assert.deepEqual(await names(), ['逾期甲', '到期乙'], "today's view opens first");
+  assert.equal(await page.locator('[data-count="overdue"]').textContent(), '1', 'each tab carries its count');
   await page.locator('button[data-view="overdue"]').click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-worklist] tbody tr').length === 1);
   assert.deepEqual(await names(), ['逾期甲']);
-  await page.locator('button[data-view="today"]').click();
-  assert.deepEqual(await names(), ['逾期甲', '到期乙'], "today's follow-ups; the year-long annual check waits in its own view");
   await page.locator('button[data-view="annual"]').click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-worklist] tbody tr[data-program="elderly"]').length === 1);
   assert.deepEqual(await names(), ['老人丁']);
   await page.locator('button[data-view="all"]').click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-worklist] tbody tr').length === 4);
   assert.deepEqual(await names(), ['逾期甲', '到期乙', '预约丙', '老人丁']);
+  const asked = (await calls(page, 'worklist_page')).map((c) => c.query.view);
+  assert.deepEqual(asked, ['today', 'overdue', 'annual', 'all'], 'one request per view chosen, the filtering is the core\'s');
   assert.match(await page.locator('tr[data-work-item="a"]').textContent(), /逾期/, 'overdue says so in words, not only in red');
   await shot(page, 'worklist-zh.png');
   await page.close();
+});
+
+test('a long view comes a screen at a time', async () => {
+  const many = Array.from({ length: 130 }, (_, i) => ({ ...workItems[0], resident: { ...workItems[0].resident, id: `r${i}`, name: `居民${i}` } }));
+  const screen = (offset, items) => ({ ...pageOf('today', items), offset, counts: { ...counts, today: 130 } });
+  const screens = { byArg: 'query.offset', cases: { 0: screen(0, many.slice(0, 100)), 100: screen(100, many.slice(100)) } };
+  const page_ = await open(browser, server.url, app({ worklist_page: screens }));
+  await page_.locator('button[data-nav="followups"]').click();
+  await page_.locator('[data-worklist]').waitFor();
+  const more = page_.locator('button[name="more"]');
+  assert.equal((await more.textContent()).trim(), '再显示 30 条（共 130 条）', 'says how many more there are');
+  await more.click();
+  await page_.waitForFunction(() => document.querySelectorAll('[data-worklist] tbody tr').length === 130);
+  assert.equal(await more.count(), 0, 'nothing more to show');
+  const asked = await calls(page_, 'worklist_page');
+  assert.equal(asked.at(-1).query.offset, 100, 'the next screen starts after the lines shown');
+  await page_.close();
 });
 
 test('the follow-up form shows the proposal and applies it', async () => {
   const proposal = { classification: '2', next_step: '2', next_date: '2026-12-05', urgent: false,
     reasons: [{ zh: '血压 152/96 mmHg，未达标（<140/90）', en: 'BP 152/96 mmHg misses the target (<140/90)' }] };
   const page = await open(browser, server.url, app({
-    worklist: workItems, get_resident: zhangView, prefill_form: { visit_date: '2026-11-21', method: '1', doctor: '李春华', height: 165 },
+    worklist_page: worklistPages, get_resident: zhangView, prefill_form: { visit_date: '2026-11-21', method: '1', doctor: '李春华', height: 165 },
     propose_followup: proposal, add_service: { record: { next_date: '2026-12-05' }, warnings: [], proposal, ended_programs: [] },
   }));
   await page.evaluate(() => localStorage.clear());
@@ -272,7 +308,7 @@ test('the follow-up form shows the proposal and applies it', async () => {
 
 test('a follow-up that finds the patient lost asks only for the reason, and says the programme ended', async () => {
   const page = await open(browser, server.url, app({
-    worklist: workItems, get_resident: zhangView, prefill_form: { visit_date: '2026-11-21', method: '1', doctor: '李春华' },
+    worklist_page: worklistPages, get_resident: zhangView, prefill_form: { visit_date: '2026-11-21', method: '1', doctor: '李春华' },
     propose_followup: null,
     add_service: { record: { next_date: null }, warnings: [], proposal: null, ended_programs: [{ zh: '高血压随访', en: 'Hypertension follow-up' }] },
   }));
@@ -298,7 +334,7 @@ test('a follow-up that finds the patient lost asks only for the reason, and says
 
 test('a long form has a section index; a doctor who leaves and comes back finds the place they left', async () => {
   const page = await open(browser, server.url, app({
-    worklist: workItems, get_resident: zhangView, prefill_form: { exam_date: '2026-11-21', doctor: '李春华' }, propose_followup: null,
+    worklist_page: worklistPages, get_resident: zhangView, prefill_form: { exam_date: '2026-11-21', doctor: '李春华' }, propose_followup: null,
     add_service: { error: { code: 'invalid', message: '有 1 处需要修改，请查看标红的项目', problems: [
       { field: 'values.fundus', code: 'required', severity: 'error', message: { zh: '请填写「眼底」', en: 'Fill in “Fundus”' } }] } },
   }));

@@ -81,8 +81,10 @@ impl Clinic {
         Ok(SessionInfo { clinic, user: record.user })
     }
 
+    /// Ends the session; nothing read for it stays in memory.
     pub fn sign_out(&mut self) {
         self.actor = None;
+        self.day_lines.take();
     }
 
     /// The signed-in session, if any.

@@ -75,7 +75,7 @@ fn run(data_dir: PathBuf, wake: &(Mutex<bool>, Condvar), stop: &AtomicBool, on_e
     let mut asked = true; // a first look at start
     while !stop.load(Ordering::SeqCst) {
         if clinic.is_none() {
-            clinic = Clinic::open(&data_dir, Env::system()).ok();
+            clinic = Clinic::open_for_sync(&data_dir, Env::system()).ok();
         }
         let Some(c) = clinic.as_mut() else {
             asked = sleep(wake, Duration::from_secs(10));

@@ -44,7 +44,7 @@ pub use programs::{EndProgramRequest, EnrolRequest, ProgramStatus};
 pub use residents::{HouseholdChoice, RegisterRequest, ResidentView, Saved, SearchRequest, UpdateRequest};
 pub use services::{AddServiceRequest, SavedService, TimelineEntry, UpdateServiceRequest};
 pub use sync::{ConflictChoice, PlatformSetup, Prepared, ResolveRequest, SyncCounts, SyncProgress, SyncReport, SyncSettings, SyncStatus};
-pub use worklist::WorkItem;
+pub use worklist::{WorkItem, WorkPage, WorkQuery};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -70,6 +70,8 @@ pub struct Clinic {
     pub(crate) env: Env,
     pub(crate) program_config: vhr_domain::programs::ProgramConfig,
     pub(crate) actor: Option<Actor>,
+    /// The work list's day, kept between requests (see [`worklist::DayLines`]).
+    pub(crate) day_lines: std::cell::RefCell<Option<worklist::DayLines>>,
     data_dir: PathBuf,
 }
 
@@ -82,7 +84,15 @@ impl Clinic {
         let forms = forms::load(Some(&data_dir.join("forms")))?;
         let cfg = settings::program_config(data_dir)?;
         store.apply_program_config(&cfg)?;
-        Ok(Clinic { store, forms, env, program_config: cfg, actor: None, data_dir: data_dir.to_path_buf() })
+        Ok(Clinic { store, forms, env, program_config: cfg, actor: None, day_lines: Default::default(), data_dir: data_dir.to_path_buf() })
+    }
+
+    /// Opens the clinic for the background sync: the same clinic, with a
+    /// small page cache (it streams the outbox and the platform's pages).
+    pub fn open_for_sync(data_dir: &Path, env: Env) -> Result<Clinic> {
+        let clinic = Clinic::open(data_dir, env)?;
+        clinic.store.use_small_cache()?;
+        Ok(clinic)
     }
 
     pub fn data_dir(&self) -> &Path {

@@ -26,6 +26,8 @@ fn export_all(dir: &Path) {
         vhr_app::UpdateServiceRequest,
         vhr_app::SavedService,
         vhr_app::WorkItem,
+        vhr_app::WorkQuery,
+        vhr_app::WorkPage,
         vhr_app::TimelineEntry,
         vhr_app::ProgramStatus,
         vhr_app::CardsRequest,

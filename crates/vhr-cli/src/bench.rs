@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 use chrono::Datelike;
 
 use clap::Args;
-use vhr_app::{Clinic, Env, Error, FixedClock, RandomIds, SearchRequest, SetupRequest, UpdateRequest};
+use vhr_app::{Clinic, Env, Error, FixedClock, RandomIds, SearchRequest, SetupRequest, UpdateRequest, WorkQuery};
 use vhr_domain::clinic::{ClinicProfile, SerialBlock, Village};
 use vhr_domain::demo::{self, Rng};
+use vhr_domain::programs::WorkView;
 use vhr_domain::search::pinyin_keys;
 
 #[derive(Args)]
@@ -93,6 +94,46 @@ fn time<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     (out, t.elapsed())
 }
 
+/// The first screen (100 lines) of a view of the catchment's work list on a day, with every view's count.
+fn screen(clinic: &Clinic, day: chrono::NaiveDate, view: WorkView) -> Result<vhr_app::WorkPage, Error> {
+    clinic.worklist_page(&WorkQuery { date: Some(day.to_string()), village: None, view, offset: 0, limit: None })
+}
+
+/// The first request of a day (the window opening the list): the day's
+/// lines read anew each time, by asking for another day in between.
+fn cold_screens(clinic: &Clinic, day: chrono::NaiveDate, runs: usize) -> Result<Stats, Error> {
+    let mut timings = Vec::new();
+    for _ in 0..runs {
+        screen(clinic, day - chrono::Duration::days(1), WorkView::Today)?;
+        let (page, d) = time(|| screen(clinic, day, WorkView::Today));
+        page?;
+        timings.push(d);
+    }
+    Ok(Stats(timings))
+}
+
+/// The first screen of every view of the catchment's work list on `day`
+/// once the day's lines are kept, `runs` times each: the slowest view, how
+/// many lines it holds, and its timings.
+fn first_screens(clinic: &Clinic, day: chrono::NaiveDate, runs: usize) -> Result<(WorkView, u32, Stats), Error> {
+    let mut slowest: Option<(WorkView, u32, Stats)> = None;
+    screen(clinic, day, WorkView::Today)?;
+    for view in WorkView::ALL {
+        let mut timings = Vec::new();
+        let mut lines = 0;
+        for _ in 0..runs {
+            let (page, d) = time(|| screen(clinic, day, view));
+            lines = page?.counts.of(view);
+            timings.push(d);
+        }
+        let stats = Stats(timings);
+        if slowest.as_ref().is_none_or(|s| stats.quantile(0.95) > s.2.quantile(0.95)) {
+            slowest = Some((view, lines, stats));
+        }
+    }
+    Ok(slowest.expect("five views"))
+}
+
 pub fn run(args: &BenchArgs) -> Result<(), Error> {
     let (_tmp, dir) = data_dir(args.keep.as_ref())?;
     let env = Env { clock: Box::new(FixedClock::china_on(args.date)), ids: Box::new(RandomIds) };
@@ -120,6 +161,9 @@ pub fn run(args: &BenchArgs) -> Result<(), Error> {
             worklist.push(d);
         }
         println!("{}", Stats(worklist).row(&format!("work list for the catchment ({listed} items)")));
+        println!("{}", cold_screens(&clinic, today, args.samples)?.row("first screen, the day's first request"));
+        let (view, lines, screens) = first_screens(&clinic, today, args.samples)?;
+        println!("{}", screens.row(&format!("first screen, slowest view ({view:?}, {lines} lines) with every count")));
         return Ok(());
     }
     // The work list first, before this process holds its own copy of the
@@ -132,6 +176,8 @@ pub fn run(args: &BenchArgs) -> Result<(), Error> {
         listed = items?.len();
         worklist.push(d);
     }
+    let cold_today = cold_screens(&clinic, today, 20)?;
+    let screens_today = first_screens(&clinic, today, 20)?;
     // The same list on the first of each month of the coming year: how long
     // it is, and how long it takes, depends on the day (annual checks fall
     // due in the last months of a year).
@@ -145,7 +191,9 @@ pub fn run(args: &BenchArgs) -> Result<(), Error> {
             n = items?.len();
             runs.push(d);
         }
-        months.push((first, n, Stats(runs)));
+        let cold = cold_screens(&clinic, first, 5)?;
+        let screens = first_screens(&clinic, first, 5)?;
+        months.push((first, n, Stats(runs), screens, cold));
     }
     let people: Vec<_> = demo::households(&profile(), args.residents, SEED, clinic.today()).into_iter().flat_map(|h| h.members).collect();
     let mut rng = Rng::new(7);
@@ -203,6 +251,7 @@ pub fn run(args: &BenchArgs) -> Result<(), Error> {
     })?;
     let mut timeline = Vec::new();
     let mut followup = Vec::new();
+    let mut after_save = Vec::new();
     let mut services = 0;
     for p in patients.iter().take(args.samples) {
         let (t, d) = time(|| clinic.timeline(&p.id));
@@ -232,6 +281,9 @@ pub fn run(args: &BenchArgs) -> Result<(), Error> {
         });
         saved?;
         followup.push(d);
+        let (page, d) = time(|| screen(&clinic, today, WorkView::Today));
+        page?;
+        after_save.push(d);
     }
     // Printing (cards issue): 1,000 information cards in one PDF, five times.
     let mut ids = Vec::new();
@@ -257,9 +309,25 @@ pub fn run(args: &BenchArgs) -> Result<(), Error> {
     rows.push(Stats(save).row("save an edit (fsync, history, outbox)"));
     rows.push(Stats(worklist).row(&format!("work list for the catchment on {} ({listed} items)", args.date)));
     let p95 = |s: &Stats| s.quantile(0.95);
-    if let Some(worst) = months.iter().max_by_key(|(_, _, s)| p95(s)) {
+    if let Some(worst) = months.iter().max_by_key(|m| p95(&m.2)) {
         rows.push(worst.2.clone().row(&format!("work list, worst month of the year after ({}, {} items)", worst.0, worst.1)));
     }
+    rows.push(cold_today.row(&format!("work list, first screen on {}: the day's first request, with every count", args.date)));
+    if let Some((day, n, _, _, cold)) = months.iter().max_by_key(|m| p95(&m.4)) {
+        rows.push(cold.clone().row(&format!("work list, first screen: the day's first request, worst month ({day}, {n} lines)")));
+    }
+    let (view, lines, screens) = screens_today;
+    rows.push(
+        screens.row(&format!("work list, first screen of the slowest view on {} ({view:?}, {lines} lines), day's lines kept", args.date)),
+    );
+    if let Some((day, _, _, (view, lines, screens), _)) = months.iter().max_by_key(|m| p95(&m.3 .2)) {
+        rows.push(
+            screens.clone().row(&format!(
+                "work list, first screen of the slowest view, day's lines kept, worst month ({day}, {view:?}, {lines} lines)"
+            )),
+        );
+    }
+    rows.push(Stats(after_save).row("work list, first screen of today after saving a follow-up"));
     let per_timeline = services as f64 / timeline.len().max(1) as f64;
     rows.push(Stats(timeline).row(&format!("open a timeline ({per_timeline:.1} records each)")));
     rows.push(Stats(followup).row("save a follow-up (validate, propose, fsync)"));
@@ -276,10 +344,11 @@ pub fn run(args: &BenchArgs) -> Result<(), Error> {
         println!("{r}");
     }
     println!("\nThe catchment's work list on the first of each month:\n");
-    println!("| day | lines | n | p50 ms | p95 ms | max ms |");
-    println!("|---|---|---|---|---|---|");
-    for (day, n, stats) in months {
-        println!("{}", stats.row(&format!("{day} | {n}")));
+    println!("| day | lines | n | whole list p50 ms | p95 ms | max ms | first screen, first request p95 ms | slowest view, lines kept | p95 ms |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let ms = |s: &Stats| s.quantile(0.95).as_secs_f64() * 1000.0;
+    for (day, n, stats, (view, lines, screens), cold) in months {
+        println!("{} {:.2} | {view:?} ({lines} lines) | {:.2} |", stats.row(&format!("{day} | {n}")), ms(&cold), ms(&screens));
     }
     Ok(())
 }

@@ -35,7 +35,7 @@ pub use error::StoreError;
 pub use history::{Change, HistoryEntry};
 pub use households::{Household, HouseholdMember, HouseholdSummary};
 pub use prints::{CardSelection, PrintEntry};
-pub use programs::ProgramRow;
+pub use programs::{ProgramChanges, ProgramRow, TimingRow};
 pub use residents::{Counts, DuplicateCandidate, NewResident, ResidentSummary, SearchSpec};
 pub use schema::{latest_version as latest_schema_version, migrate_to};
 pub use services::{NewService, ServiceEdit, ServiceRecord};
@@ -73,7 +73,16 @@ impl Store {
         schema::migrate(&mut conn)?;
         let mut store = Store { conn };
         store.build_program_state_once()?;
+        programs::prune_changes(&store.conn)?;
         Ok(store)
+    }
+
+    /// Shrinks this connection's page cache to 4 MB, for a connection that
+    /// only streams (the background sync): the 32 MB of the window's
+    /// connection were a quarter of the desktop app's own memory twice over.
+    pub fn use_small_cache(&self) -> Result<()> {
+        self.conn.pragma_update(None, "cache_size", -4_096)?;
+        Ok(())
     }
 
     /// Runs `f` in one write transaction: everything it does is committed

@@ -7,7 +7,9 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use vhr_domain::entity::Entity;
 use vhr_domain::forms::FormValues;
 use vhr_domain::i18n::Localized;
-use vhr_domain::programs::{anchor, standing, DoneService, Enrolment, Entry, LastService, MemberFacts, Program, ProgramConfig, Standing};
+use vhr_domain::programs::{
+    anchor, standing, DoneService, Enrolment, Entry, LastService, MemberFacts, PlannedVisit, Program, ProgramConfig, Standing,
+};
 use vhr_domain::resident::{RecordStatus, ResidentInput};
 
 use crate::residents::{summary, ResidentSummary};
@@ -18,6 +20,38 @@ use crate::{Actor, Result, Store, StoreError};
 pub struct ProgramRow {
     pub resident: ResidentSummary,
     pub standing: Standing,
+}
+
+/// A resident's standing in one programme read for counting and ordering
+/// the work list: only the dates, steps and classification the timing needs
+/// ([`vhr_domain::programs::due_timing`]); summaries and visit names are left
+/// empty. The borrowed fields live as long as the scan's row.
+pub struct TimingRow<'a> {
+    pub resident_id: &'a str,
+    pub village_code: &'a str,
+    pub record_no: &'a str,
+    pub standing: Standing,
+}
+
+/// A planned visit's dates, read without its names.
+#[derive(serde::Deserialize)]
+struct VisitDates {
+    #[serde(deserialize_with = "plan_date")]
+    due_on: NaiveDate,
+    #[serde(deserialize_with = "plan_date")]
+    window_end: NaiveDate,
+    #[serde(deserialize_with = "plan_date_or_none")]
+    lost_on: Option<NaiveDate>,
+}
+
+fn plan_date<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<NaiveDate, D::Error> {
+    let s: &str = serde::Deserialize::deserialize(d)?;
+    date(s).map_err(serde::de::Error::custom)
+}
+
+fn plan_date_or_none<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<NaiveDate>, D::Error> {
+    let s: Option<&str> = serde::Deserialize::deserialize(d)?;
+    s.map(date).transpose().map_err(serde::de::Error::custom)
 }
 
 /// Nothing more is owed: the row stays (membership shows) but never enters the list's range.
@@ -172,7 +206,27 @@ pub(crate) fn refresh(tx: &Transaction<'_>, resident_id: &str, as_of: Option<Nai
     }
     tx.prepare_cached("UPDATE program_state SET registered = ?2 WHERE resident_id = ?1")?
         .execute(params![resident_id, registered.join(",")])?;
+    tx.prepare_cached("INSERT INTO program_state_change (resident_id) VALUES (?1)")?.execute([resident_id])?;
     Ok(())
+}
+
+/// The changes a reader follows one by one; beyond this many it reads everything again.
+const FOLLOWED_CHANGES: i64 = 10_000;
+
+/// Drops the change rows no reader follows any more (see migration 0009).
+pub(crate) fn prune_changes(conn: &rusqlite::Connection) -> Result<()> {
+    conn.execute("DELETE FROM program_state_change WHERE seq <= (SELECT max(seq) FROM program_state_change) - ?1", [FOLLOWED_CHANGES])?;
+    Ok(())
+}
+
+/// What changed in programme state after a point a reader last saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgramChanges {
+    /// The point to ask from next time.
+    pub seq: i64,
+    /// The residents whose state changed, each once; `None` when everything
+    /// may have changed (a rebuild, or more changes than are followed).
+    pub residents: Option<Vec<String>>,
 }
 
 /// The programme thresholds and intervals in force: the install's, kept in
@@ -192,6 +246,7 @@ pub(crate) fn rebuild_all(tx: &Transaction<'_>) -> Result<()> {
     for id in ids {
         refresh(tx, &id, None)?;
     }
+    tx.execute("INSERT INTO program_state_change (resident_id) VALUES ('*')", [])?;
     Ok(())
 }
 
@@ -231,6 +286,47 @@ fn decode_row(r: &rusqlite::Row<'_>, today: NaiveDate) -> rusqlite::Result<Progr
     let plan =
         serde_json::from_str(&plan).map_err(|e| rusqlite::Error::FromSqlConversionFailure(17, rusqlite::types::Type::Text, Box::new(e)))?;
     Ok(ProgramRow { resident: summary(r, today)?, standing: Standing { program, enrolment, last, plan, missed } })
+}
+
+/// A [`TimingRow`] from the columns [`Store::each_timing_row`] selects.
+fn decode_timing<'r>(r: &'r rusqlite::Row<'_>) -> rusqlite::Result<TimingRow<'r>> {
+    let code = r.get_ref(3)?.as_str()?;
+    let program = Program::from_code(code)
+        .ok_or_else(|| rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, format!("programme {code:?}").into()))?;
+    let day = |i: usize| -> rusqlite::Result<Option<NaiveDate>> { r.get_ref(i)?.as_str_or_null()?.map(date).transpose() };
+    let enrolment =
+        Enrolment { eligible_from: date(r.get_ref(4)?.as_str()?)?, enrolled_on: date(r.get_ref(5)?.as_str()?)?, until: day(6)? };
+    let last = match day(7)? {
+        Some(d) => Some(LastService {
+            date: d,
+            next_date: day(8)?,
+            next_step: r.get(9)?,
+            classification: r.get(10)?,
+            summary: Localized::default(),
+        }),
+        None => None,
+    };
+    let plan = match r.get_ref(11)?.as_str_or_null()? {
+        Some(json) => serde_json::from_str::<Vec<VisitDates>>(json)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(11, rusqlite::types::Type::Text, Box::new(e)))?
+            .into_iter()
+            .map(|v| PlannedVisit {
+                form_id: String::new(),
+                visit: None,
+                label: Localized::default(),
+                due_on: v.due_on,
+                window_end: v.window_end,
+                lost_on: v.lost_on,
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok(TimingRow {
+        resident_id: r.get_ref(0)?.as_str()?,
+        village_code: r.get_ref(1)?.as_str()?,
+        record_no: r.get_ref(2)?.as_str()?,
+        standing: Standing { program, enrolment, last, plan, missed: Localized::default() },
+    })
 }
 
 impl Store {
@@ -279,11 +375,98 @@ impl Store {
         Ok(())
     }
 
+    /// What changed in programme state after `since` (0: from the start).
+    pub fn program_changes(&self, _actor: &Actor, since: i64) -> Result<ProgramChanges> {
+        let seq: i64 = self.conn.prepare_cached("SELECT coalesce(max(seq), 0) FROM program_state_change")?.query_row([], |r| r.get(0))?;
+        let oldest: i64 =
+            self.conn.prepare_cached("SELECT coalesce(min(seq), 1) FROM program_state_change")?.query_row([], |r| r.get(0))?;
+        if since == seq {
+            return Ok(ProgramChanges { seq, residents: Some(Vec::new()) });
+        }
+        if since == 0 || since < oldest - 1 || since > seq || seq - since > FOLLOWED_CHANGES {
+            return Ok(ProgramChanges { seq, residents: None });
+        }
+        let mut stmt = self.conn.prepare_cached("SELECT DISTINCT resident_id FROM program_state_change WHERE seq > ?1 AND seq <= ?2")?;
+        let ids: Vec<String> = stmt.query_map([since, seq], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        let residents = (!ids.iter().any(|id| id == "*")).then_some(ids);
+        Ok(ProgramChanges { seq, residents })
+    }
+
+    /// The work list's rows on `today` for counting and ordering, handed over
+    /// one at a time: a narrow read of the same range as
+    /// [`Store::each_program_row`], for the catchment or one resident.
+    pub fn each_timing_row(
+        &self,
+        _actor: &Actor,
+        today: NaiveDate,
+        until: NaiveDate,
+        resident: Option<&str>,
+        f: &mut dyn FnMut(TimingRow<'_>),
+    ) -> Result<()> {
+        // Only sequence programmes need their plan, and only its dates.
+        let sequences = Program::ALL.iter().filter(|p| p.is_sequence()).map(|p| format!("'{}'", p.code())).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT p.resident_id, p.village_code, p.record_no, p.program, p.eligible_from, p.enrolled_on, p.until,
+                    p.last_date, p.next_date, p.next_step, p.classification,
+                    CASE WHEN p.program IN ({sequences}) THEN p.plan END
+             FROM program_state p
+             WHERE {} p.anchor <= ?1 AND p.eligible_from <= ?2 AND (p.until IS NULL OR p.until > ?2)",
+            // One resident's rows through their own index, not the range.
+            if resident.is_some() { "p.resident_id = ?3 AND" } else { "" }
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows = match resident {
+            Some(id) => stmt.query(params![until.to_string(), today.to_string(), id])?,
+            None => stmt.query(params![until.to_string(), today.to_string()])?,
+        };
+        while let Some(r) = rows.next()? {
+            f(decode_timing(r)?);
+        }
+        Ok(())
+    }
+
+    /// Whole rows for the members named (resident and programme), in the
+    /// order named; a member no longer in the programme is left out.
+    pub fn program_rows_of(&self, _actor: &Actor, members: &[(&str, Program)], today: NaiveDate) -> Result<Vec<ProgramRow>> {
+        let sql = format!("{ROW_SELECT} WHERE p.resident_id = ?1 AND p.program = ?2");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut out = Vec::with_capacity(members.len());
+        for (id, program) in members {
+            if let Some(row) = stmt.query_row(params![id, program.code()], |r| decode_row(r, today)).optional()? {
+                out.push(row);
+            }
+        }
+        Ok(out)
+    }
+
     /// Every programme a resident is in, with their standing.
     pub fn standings_of(&self, _actor: &Actor, resident_id: &str, today: NaiveDate) -> Result<Vec<ProgramRow>> {
         let sql = format!("{ROW_SELECT} WHERE p.resident_id = ?1");
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([resident_id], |r| decode_row(r, today))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod changes {
+    use super::*;
+
+    /// A reader that saw nothing yet, or whose point was pruned away, reads
+    /// everything; one up to date learns nothing changed; a rebuild of every
+    /// resident's state (new thresholds) tells every reader to read again.
+    #[test]
+    fn readers_learn_what_changed_or_to_read_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let actor = Actor { user_id: "u".into(), name: "李".into() };
+        let first = store.program_changes(&actor, 0).unwrap();
+        assert_eq!(first.residents, None, "a reader with nothing reads everything");
+        assert_eq!(store.program_changes(&actor, first.seq).unwrap().residents, Some(Vec::new()), "nothing changed since");
+        assert_eq!(store.program_changes(&actor, first.seq + 5).unwrap().residents, None, "a point from another database: read everything");
+        let stricter = ProgramConfig { horizon_days: ProgramConfig::default().horizon_days + 10, ..ProgramConfig::default() };
+        assert!(store.apply_program_config(&stricter).unwrap(), "new thresholds rebuild every resident's state");
+        let after = store.program_changes(&actor, first.seq).unwrap();
+        assert_eq!((after.seq > first.seq, after.residents), (true, None), "a rebuild means read everything again");
     }
 }

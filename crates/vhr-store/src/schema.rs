@@ -15,6 +15,9 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0006_print_log.sql")),
         M::up(include_str!("../migrations/0007_sync.sql")),
         M::up(include_str!("../migrations/0008_conflict_notices.sql")),
+        M::up(include_str!("../migrations/0009_program_state_change.sql")),
+        M::up(include_str!("../migrations/0010_outbox_by_state_entity.sql")),
+        M::up(include_str!("../migrations/0011_resident_population.sql")),
     ])
 }
 
@@ -25,7 +28,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
 
 /// How many migrations exist; a fully migrated database has this user_version.
 pub fn latest_version() -> usize {
-    8
+    11
 }
 
 /// Brings a database to exactly `version` migrations, for tests of upgrades
@@ -203,5 +206,27 @@ mod upgrade_from_6 {
         assert_eq!(waiting, vec![Entity::Resident, Entity::ServiceRecord], "only the record's changes wait to be sent");
         assert_eq!(store.outbox_counts().unwrap().waiting, 2);
         assert!(store.sync_base(Entity::Resident, "r1").unwrap().is_none(), "nothing is on the platform yet");
+    }
+}
+
+#[cfg(test)]
+mod upgrade_from_every_version {
+    use super::*;
+
+    /// A database of every older schema opens with today's; its work-list
+    /// readers start from scratch, since the change log begins with the upgrade.
+    #[test]
+    fn every_older_schema_upgrades_and_starts_the_change_log() {
+        for version in 1..latest_version() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(format!("v{version}.db"));
+            migrate_to(&mut Connection::open(&path).unwrap(), version).unwrap();
+            let store = crate::Store::open(&path).unwrap();
+            assert_eq!(store.schema_version().unwrap() as usize, latest_version(), "schema {version} upgrades");
+            let actor = crate::Actor { user_id: "u".into(), name: "李".into() };
+            let changes = store.program_changes(&actor, 0).unwrap();
+            assert_eq!(changes.residents, None, "a reader of a database upgraded from {version} reads everything first");
+            assert_eq!(store.program_changes(&actor, changes.seq).unwrap().residents, Some(Vec::new()), "then follows changes");
+        }
     }
 }

@@ -177,7 +177,8 @@ impl Store {
         let count = |state: &str| -> Result<i64> {
             Ok(self
                 .conn
-                .prepare_cached("SELECT count(DISTINCT entity || '/' || entity_id) FROM outbox WHERE state = ?1")?
+                // Records, not changes; grouped along the outbox_state_entity index.
+                .prepare_cached("SELECT count(*) FROM (SELECT 1 FROM outbox WHERE state = ?1 GROUP BY entity, entity_id)")?
                 .query_row([state], |r| r.get(0))?)
         };
         let conflicted: i64 = self.conn.query_row(

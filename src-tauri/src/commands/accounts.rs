@@ -31,7 +31,11 @@ pub async fn setup_demo(app: tauri::AppHandle, shell: State<'_, Shell>, resident
 
 #[tauri::command]
 pub async fn sign_in(shell: State<'_, Shell>, username: String, password: String) -> Reply<SessionInfo> {
-    with(&shell, |c| c.sign_in(&username, &password))
+    with(&shell, |c| {
+        let session = c.sign_in(&username, &password)?;
+        c.prepare_worklist();
+        Ok(session)
+    })
 }
 
 #[tauri::command]

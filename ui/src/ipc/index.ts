@@ -11,7 +11,8 @@ import type { SavedService } from './bindings/SavedService';
 import type { ServiceRecord } from './bindings/ServiceRecord';
 import type { TimelineEntry } from './bindings/TimelineEntry';
 import type { UpdateServiceRequest } from './bindings/UpdateServiceRequest';
-import type { WorkItem } from './bindings/WorkItem';
+import type { WorkPage } from './bindings/WorkPage';
+import type { WorkQuery } from './bindings/WorkQuery';
 import type { EndProgramRequest } from './bindings/EndProgramRequest';
 import type { EnrolRequest } from './bindings/EnrolRequest';
 import type { EpisodeRecord } from './bindings/EpisodeRecord';
@@ -95,7 +96,7 @@ export const ipc = {
   listHouseholds: (village: string | null, query: string) => call<HouseholdSummary[]>('list_households', { village, query }),
   setMembership: (residentId: string, expectedVersion: number, membership: Membership | null) =>
     call<ResidentView>('set_membership', { residentId, expectedVersion, membership }),
-  worklist: (date: string | null, village: string | null) => call<WorkItem[]>('worklist', { date, village }),
+  worklistPage: (query: WorkQuery) => call<WorkPage>('worklist_page', { query }),
   prefillForm: (residentId: string, formId: string) => call<Record<string, unknown>>('prefill_form', { residentId, formId }),
   proposeFollowup: (residentId: string, formId: string, values: Record<string, unknown>) =>
     call<Proposal | null>('propose_followup', { residentId, formId, values }),

@@ -10,10 +10,12 @@ mod plan;
 mod schedule;
 #[cfg(test)]
 mod tests;
+mod view;
 
 pub use followup::{propose, Proposal};
 pub use plan::{plan, visit_field, DoneService, PlannedVisit};
-pub use schedule::{anchor, due_item, standing, DueItem, DueState, LastService, Standing};
+pub use schedule::{anchor, due_item, due_timing, standing, DueItem, DueState, DueTiming, LastService, Standing};
+pub use view::{ViewCounts, WorkView};
 
 use chrono::{Months, NaiveDate};
 

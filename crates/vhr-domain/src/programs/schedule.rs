@@ -257,18 +257,84 @@ fn joined(parts: &[Localized]) -> Localized {
     r.0
 }
 
-/// The programme's next service for one resident, if it shows on `today`'s list.
-pub fn due_item(standing: &Standing, today: NaiveDate, cfg: &ProgramConfig) -> Option<DueItem> {
-    let program = standing.program;
-    if standing.enrolment.until.is_some_and(|u| today >= u) || today < standing.enrolment.eligible_from {
+/// When a programme's next service falls and how urgent it is on a day: a
+/// work-list line without its words. The list counts and orders its lines by
+/// this alone, and words only the lines it shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueTiming {
+    pub due_on: NaiveDate,
+    pub window_end: NaiveDate,
+    pub state: DueState,
+}
+
+/// How a follow-up programme's next service is owed, and when.
+struct Routine<'a> {
+    timing: DueTiming,
+    last: Option<&'a LastService>,
+    short: bool,
+    first_tb_visit: bool,
+}
+
+/// The programme's next service for one resident, if it shows on `today`'s
+/// list, without its reason. Needs only the standing's dates, steps and
+/// classification (the store reads no more than that to count a list).
+pub fn due_timing(standing: &Standing, today: NaiveDate, cfg: &ProgramConfig) -> Option<DueTiming> {
+    if !in_force(standing, today) {
         return None;
     }
+    let program = standing.program;
     if program.is_annual() {
-        return annual_item(program, standing.enrolment.enrolled_on, standing.last.as_ref(), today, cfg);
+        return annual_timing(standing.enrolment.enrolled_on, standing.last.as_ref(), today, cfg);
     }
     if program.is_sequence() {
-        return sequence_item(program, &standing.plan, &standing.missed, today, cfg);
+        return sequence_timing(&standing.plan, today, cfg).map(|(t, _)| t);
     }
+    routine(standing, today, cfg).map(|r| r.timing)
+}
+
+/// The programme's next service for one resident, if it shows on `today`'s list.
+pub fn due_item(standing: &Standing, today: NaiveDate, cfg: &ProgramConfig) -> Option<DueItem> {
+    if !in_force(standing, today) {
+        return None;
+    }
+    let program = standing.program;
+    if program.is_annual() {
+        let timing = annual_timing(standing.enrolment.enrolled_on, standing.last.as_ref(), today, cfg)?;
+        return Some(annual_item(program, standing.last.as_ref(), today, timing));
+    }
+    if program.is_sequence() {
+        let (timing, lost) = sequence_timing(&standing.plan, today, cfg)?;
+        return Some(sequence_item(program, &standing.plan, &standing.missed, lost, timing));
+    }
+    let r = routine(standing, today, cfg)?;
+    let mut reason = Reason::new((program.label_zh(), program.label_en()));
+    match r.last {
+        Some(l) => {
+            reason.add((&l.summary.zh, &l.summary.en));
+            if r.short {
+                reason.add(("两周内随访", "2-week follow-up"));
+            }
+        }
+        None if r.first_tb_visit => {
+            reason.add(("收到管理通知72小时内首次入户", "first home visit within 72 hours of the notice"));
+        }
+        None => {
+            reason.add(("纳入管理后尚未随访", "not followed up since enrolment"));
+        }
+    }
+    let form_id = if r.first_tb_visit { "tb_first_visit" } else { program.followup_form() };
+    let DueTiming { due_on, window_end, state } = r.timing;
+    Some(DueItem { program, form_id: form_id.to_string(), visit: None, due_on, window_end, state, reason: reason.0 })
+}
+
+/// Whether the resident is in the programme on `today` at all.
+fn in_force(standing: &Standing, today: NaiveDate) -> bool {
+    standing.enrolment.until.is_none_or(|u| today < u) && today >= standing.enrolment.eligible_from
+}
+
+/// A follow-up programme's next visit: booked by the last one, or owed since enrolment.
+fn routine<'a>(standing: &'a Standing, today: NaiveDate, cfg: &ProgramConfig) -> Option<Routine<'a>> {
+    let program = standing.program;
     let last = standing.last.as_ref();
     let short = last.is_some_and(|l| l.is_short(program));
     let due_on = anchor(standing, cfg)?;
@@ -281,30 +347,20 @@ pub fn due_item(standing: &Standing, today: NaiveDate, cfg: &ProgramConfig) -> O
         due_on + Duration::days(cfg.grace_days)
     };
     let state = state_on(today, due_on, window_end, Some(cfg.missed_after_days), cfg)?;
-    let mut reason = Reason::new((program.label_zh(), program.label_en()));
-    match last {
-        Some(l) => {
-            reason.add((&l.summary.zh, &l.summary.en));
-            if short {
-                reason.add(("两周内随访", "2-week follow-up"));
-            }
-        }
-        None if first_tb_visit => {
-            reason.add(("收到管理通知72小时内首次入户", "first home visit within 72 hours of the notice"));
-        }
-        None => {
-            reason.add(("纳入管理后尚未随访", "not followed up since enrolment"));
-        }
-    }
-    let form_id = if first_tb_visit { "tb_first_visit" } else { program.followup_form() };
-    Some(DueItem { program, form_id: form_id.to_string(), visit: None, due_on, window_end, state, reason: reason.0 })
+    Some(Routine { timing: DueTiming { due_on, window_end, state }, last, short, first_tb_visit })
 }
 
-/// The first visit of a sequence not yet lost, naming the ones missed before it.
-fn sequence_item(program: Program, plan: &[PlannedVisit], missed: &Localized, today: NaiveDate, cfg: &ProgramConfig) -> Option<DueItem> {
+/// The first visit of a sequence not yet lost on `today`, and how many before it are.
+fn sequence_timing(plan: &[PlannedVisit], today: NaiveDate, cfg: &ProgramConfig) -> Option<(DueTiming, usize)> {
     let lost = plan.iter().take_while(|v| v.lost_on.is_some_and(|l| today >= l)).count();
     let v = plan.get(lost)?;
     let state = state_on(today, v.due_on, v.window_end, None, cfg)?;
+    Some((DueTiming { due_on: v.due_on, window_end: v.window_end, state }, lost))
+}
+
+/// The first visit of a sequence not yet lost, naming the ones missed before it.
+fn sequence_item(program: Program, plan: &[PlannedVisit], missed: &Localized, lost: usize, timing: DueTiming) -> DueItem {
+    let v = &plan[lost];
     let mut parts = vec![program.label(), v.label.clone()];
     let names = |before: &str, later: Vec<&str>, sep: &str| {
         [before].into_iter().filter(|s| !s.is_empty()).chain(later).collect::<Vec<_>>().join(sep)
@@ -314,28 +370,21 @@ fn sequence_item(program: Program, plan: &[PlannedVisit], missed: &Localized, to
         let en = names(&missed.en, plan[..lost].iter().map(|n| n.label.en.as_str()).collect(), ", ");
         parts.push(Localized::new(format!("已错过：{zh}"), format!("missed: {en}")));
     }
-    Some(DueItem {
+    DueItem {
         program,
         form_id: v.form_id.clone(),
         visit: v.visit.clone(),
-        due_on: v.due_on,
-        window_end: v.window_end,
-        state,
+        due_on: timing.due_on,
+        window_end: timing.window_end,
+        state: timing.state,
         reason: joined(&parts),
-    })
+    }
 }
 
 /// Once per calendar year (§11): due from 1 January (or the day the resident
 /// joins), overdue in December, and booked for next year once done.
-fn annual_item(
-    program: Program,
-    enrolled_on: NaiveDate,
-    last: Option<&LastService>,
-    today: NaiveDate,
-    cfg: &ProgramConfig,
-) -> Option<DueItem> {
+fn annual_timing(enrolled_on: NaiveDate, last: Option<&LastService>, today: NaiveDate, cfg: &ProgramConfig) -> Option<DueTiming> {
     let year = today.year();
-    let done_this_year = last.is_some_and(|l| l.date.year() == year);
     // Owed since an earlier year means owed this year: the list shows this year's check.
     let owed_from = match last {
         Some(l) => jan1(l.date.year() + 1).max(enrolled_on),
@@ -346,20 +395,25 @@ fn annual_item(
     let overdue_from = NaiveDate::from_ymd_opt(due_on.year(), 12, cfg.annual_overdue_from_december.clamp(1, 31)).expect("a December day");
     // The year's check can still be done until 31 December: late, never missed.
     let state = state_on(today, due_on, overdue_from - Duration::days(1), None, cfg)?;
+    Some(DueTiming { due_on, window_end, state })
+}
+
+fn annual_item(program: Program, last: Option<&LastService>, today: NaiveDate, timing: DueTiming) -> DueItem {
+    let done_this_year = last.is_some_and(|l| l.date.year() == today.year());
     let (zh, en) = match last {
         Some(l) if done_this_year => (format!("今年已体检（{}）", l.date), format!("checked this year ({})", l.date)),
         Some(l) => (format!("今年尚未体检（上次 {}）", l.date), format!("not checked this year (last {})", l.date)),
         None => ("尚未体检".to_string(), "never checked".to_string()),
     };
-    Some(DueItem {
+    DueItem {
         program,
         form_id: program.followup_form().to_string(),
         visit: None,
-        due_on,
-        window_end,
-        state,
+        due_on: timing.due_on,
+        window_end: timing.window_end,
+        state: timing.state,
         reason: Localized::new(format!("{} · {zh}", program.label_zh()), format!("{} · {en}", program.label_en())),
-    })
+    }
 }
 
 #[cfg(test)]
