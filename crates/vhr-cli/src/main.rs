@@ -280,8 +280,25 @@ fn signed_in(cli: &Cli, lang: Lang) -> Result<Clinic, Failure> {
     Ok(clinic)
 }
 
-fn print_json(v: &impl serde::Serialize) {
-    println!("{}", serde_json::to_string_pretty(v).expect("serialisable"));
+/// Writes a line to standard output. When the reader has gone away (the
+/// output piped into `head`), the command ends there, quietly and
+/// successfully, as `cat` would: a failure with code 0 and no message.
+fn say(line: std::fmt::Arguments<'_>) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_fmt(line).and_then(|()| stdout.write_all(b"\n")) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure { code: 0, message: String::new(), wire: None }),
+        Err(e) => Err(Failure { code: 1, message: format!("stdout: {e}"), wire: None }),
+    }
+}
+
+/// `println!` that ends the command quietly when the reader has gone (see [`say`]).
+macro_rules! out {
+    ($($arg:tt)*) => { say(format_args!($($arg)*))? };
+}
+
+fn print_json(v: &impl serde::Serialize) -> Result<(), Failure> {
+    say(format_args!("{}", serde_json::to_string_pretty(v).expect("serialisable")))
 }
 
 fn parse_input(text: &str) -> Result<ResidentInput, Failure> {
@@ -324,7 +341,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             let resident = parse_input(&read_source(json)?)?;
             let mut clinic = signed_in(cli, lang)?;
             let saved = clinic.register(RegisterRequest { resident, household: None, confirm: *confirm }).map_err(|e| fail(e, lang))?;
-            print_json(&saved.resident);
+            print_json(&saved.resident)?;
             Ok(())
         }
         Command::Resident(ResidentCommand::Import { jsonl, confirm }) => {
@@ -377,11 +394,11 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             let clinic = signed_in(cli, lang)?;
             let v = clinic.resident(key).map_err(|e| fail(e, lang))?;
             if *json {
-                print_json(&v);
+                print_json(&v)?;
             } else {
                 let r = &v.resident;
-                println!("{}  {}  {}岁  {}", r.data.name, v.record_no_grouped, v.age, v.village_name);
-                println!("{}", r.data.id_document.citizen_number().unwrap_or("-"));
+                out!("{}  {}  {}岁  {}", r.data.name, v.record_no_grouped, v.age, v.village_name);
+                out!("{}", r.data.id_document.citizen_number().unwrap_or("-"));
             }
             Ok(())
         }
@@ -398,10 +415,10 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                 .search(&SearchRequest { query: query.clone(), village: village.clone(), tag, limit: Some(*limit) })
                 .map_err(|e| fail(e, lang))?;
             if *json {
-                print_json(&found);
+                print_json(&found)?;
             } else {
                 for r in found {
-                    println!("{}  {}  {}  {}岁", r.record_no, r.name, r.sex.label_zh(), r.age);
+                    out!("{}  {}  {}  {}岁", r.record_no, r.name, r.sex.label_zh(), r.age);
                 }
             }
             Ok(())
@@ -410,12 +427,12 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             let clinic = signed_in(cli, lang)?;
             let history = clinic.history(key).map_err(|e| fail(e, lang))?;
             if *json {
-                print_json(&history);
+                print_json(&history)?;
             } else {
                 for h in history {
-                    println!("v{} {} {} {}", h.version, h.at.format("%Y-%m-%d %H:%M"), h.user_name, h.op);
+                    out!("v{} {} {} {}", h.version, h.at.format("%Y-%m-%d %H:%M"), h.user_name, h.op);
                     for c in h.changes {
-                        println!("    {}: {} → {}", c.field, c.old, c.new);
+                        out!("    {}: {} → {}", c.field, c.old, c.new);
                     }
                 }
             }
@@ -449,7 +466,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Form(FormCommand::List) => {
             let forms = vhr_app::forms::load(Some(&paths::data_dir(cli.data_dir.clone()).join("forms"))).map_err(|e| fail(e, lang))?;
             for f in forms.forms.values() {
-                println!("{}\tv{}\t{}\t{}", f.id, f.version, f.title.get(lang), f.document_type.as_deref().unwrap_or("-"));
+                out!("{}\tv{}\t{}\t{}", f.id, f.version, f.title.get(lang), f.document_type.as_deref().unwrap_or("-"));
             }
             Ok(())
         }
@@ -460,7 +477,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             let saved = clinic
                 .add_service(vhr_app::AddServiceRequest { resident_id: resident.clone(), form_id: form.clone(), values, confirm: *confirm })
                 .map_err(|e| fail(e, lang))?;
-            print_json(&saved);
+            print_json(&saved)?;
             Ok(())
         }
         Command::Worklist { date, village, json } => {
@@ -473,10 +490,10 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             };
             let items = clinic.worklist(day, village.as_deref()).map_err(|e| fail(e, lang))?;
             if *json {
-                print_json(&items);
+                print_json(&items)?;
             } else {
                 for i in items {
-                    println!(
+                    out!(
                         "{}  {}  {}  {}  {}",
                         i.due.state.label().get(lang),
                         i.due.due_on,
@@ -538,7 +555,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         }
         Command::Form(FormCommand::Registry) => {
             let forms = vhr_app::forms::load(Some(&paths::data_dir(cli.data_dir.clone()).join("forms"))).map_err(|e| fail(e, lang))?;
-            println!("{}", serde_json::to_string(&forms).expect("serialisable"));
+            out!("{}", serde_json::to_string(&forms).expect("serialisable"));
             Ok(())
         }
         Command::Bench(args) => bench::run(args).map_err(|e| fail(e, lang)),
@@ -560,14 +577,18 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                 .map_err(|e| fail(e, lang))?;
             eprintln!();
             if *json {
-                print_json(&report);
+                print_json(&report)?;
             } else {
-                println!(
+                out!(
                     "接收 pulled {} · 发送 pushed {} · 待发送 waiting {} · 被拒收 quarantined {} · 冲突 conflicts {}",
-                    report.pulled, report.pushed, report.counts.waiting, report.counts.quarantined, report.counts.conflicted
+                    report.pulled,
+                    report.pushed,
+                    report.counts.waiting,
+                    report.counts.quarantined,
+                    report.counts.conflicted
                 );
                 if let Some(e) = &report.error {
-                    println!("{e}");
+                    out!("{e}");
                 }
             }
             if report.offline {
@@ -587,7 +608,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             let summary = clinic.export_fhir(out, &mut |done, total| eprint!("\r{done}/{total}   ")).map_err(|e| fail(e, lang))?;
             eprintln!();
             for f in &summary.files {
-                println!("{}\t{}", f.count, f.path);
+                out!("{}\t{}", f.count, f.path);
             }
             Ok(())
         }
@@ -610,7 +631,7 @@ fn main() -> ExitCode {
         Err(f) => {
             if let Some(w) = f.wire {
                 if matches!(&cli.command, Command::Resident(ResidentCommand::Add { .. }) | Command::Form(FormCommand::Add { .. })) {
-                    println!("{}", serde_json::to_string_pretty(&w).unwrap_or_default());
+                    let _ = say(format_args!("{}", serde_json::to_string_pretty(&w).unwrap_or_default()));
                 }
             }
             if !f.message.is_empty() {

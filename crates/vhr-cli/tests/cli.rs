@@ -169,3 +169,32 @@ fn cards_and_forms_print_to_pdf() {
     assert_eq!(too_big.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&too_big.stderr).contains("放不进 A4 纸"), "{}", String::from_utf8_lossy(&too_big.stderr));
 }
+
+/// `village-health form list | head -1`: when the reader goes away, every
+/// command that writes to standard output ends quietly and successfully,
+/// never with a panic on the closed pipe.
+#[test]
+fn a_reader_that_goes_away_ends_the_command_quietly() {
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    for args in [&["form", "list"][..], &["resident", "search", "", "--json"][..], &["worklist", "--json"][..]] {
+        let mut child = Command::new(BIN)
+            .args(["--data-dir", dir.path().to_str().unwrap()])
+            .args(args)
+            .env("VHR_PASSWORD", "correct horse")
+            .env("VHR_LANG", "zh-CN")
+            .env_remove("VHR_USER")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the CLI starts");
+        // The reader is gone before the command writes its first line.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?} does not panic on a closed pipe: {stderr}");
+        assert!(out.status.success(), "{args:?} ends successfully when its reader has gone: {:?} {stderr}", out.status);
+    }
+}
