@@ -80,3 +80,21 @@ fn the_card_size_is_a_setting_and_must_fit_the_sheet() {
     let refused = c.set_card_size(300.0, 74.0).unwrap_err();
     assert!(matches!(&refused, Error::Invalid(p) if p[0].code == "print.card_size"), "{refused:?}");
 }
+
+/// The card's 其他疾病 box names what the doctor wrote under 13 其他 on the
+/// basic information form, as the form saves it (the text on the row), and
+/// asthma written there ticks 哮喘 instead.
+#[test]
+fn the_other_disease_on_the_card_is_the_one_written_under_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = clinic(dir.path());
+    let gout = resident(&mut c, "印卡丁", 11, json!([{"code": "13", "date": "2019-06", "text": "痛风"}]));
+    let tumour =
+        resident(&mut c, "印卡戊", 13, json!([{"code": "6", "date": "2020-05", "text": "肺癌"}, {"code": "5", "date": "2012-01"}]));
+    let asthma = resident(&mut c, "印卡己", 15, json!([{"code": "13", "date": "2001-01", "text": "支气管哮喘"}]));
+    let card = c.card(&gout).unwrap();
+    assert_eq!((card.chronic.other, card.chronic.other_text.as_str()), (true, "痛风"), "the disease written, not the word 其他");
+    assert_eq!(c.card(&tumour).unwrap().chronic.other_text, "恶性肿瘤（肺癌）、慢性阻塞性肺疾病", "the tumour's kind goes with it");
+    let card = c.card(&asthma).unwrap();
+    assert!(card.chronic.asthma && !card.chronic.other, "asthma written under 其他 ticks 哮喘");
+}

@@ -75,6 +75,8 @@ pub fn chronic_ticks(basic_info: &FormValues, exam: Option<&FormValues>) -> Chro
     let rows = basic_info.get("past_diseases").and_then(Value::as_array).cloned().unwrap_or_default();
     for row in &rows {
         let code = row.get("code").and_then(Value::as_str).unwrap_or("");
+        // What the form's "text_for" codes (6 tumour, 12 occupational, 13 other) carry on their row.
+        let written = row.get("text").and_then(Value::as_str).map(str::trim).filter(|t| !t.is_empty());
         match code {
             "2" => t.hypertension = true,
             "3" => t.diabetes = true,
@@ -85,12 +87,12 @@ pub fn chronic_ticks(basic_info: &FormValues, exam: Option<&FormValues>) -> Chro
             _ => {
                 let name = match code {
                     "5" => "慢性阻塞性肺疾病".to_string(),
-                    "6" => "恶性肿瘤".to_string(),
+                    "6" => written.map_or_else(|| "恶性肿瘤".to_string(), |w| format!("恶性肿瘤（{w}）")),
                     "8" => "严重精神障碍".to_string(),
                     "9" => "结核病".to_string(),
                     "10" => "肝炎".to_string(),
                     "11" => "其他法定传染病".to_string(),
-                    _ => s(basic_info, "past_diseases_text").unwrap_or_else(|| "其他".into()),
+                    _ => written.map_or_else(|| "其他".to_string(), str::to_string),
                 };
                 // Asthma has no code of its own: written under 其他, it is ticked as asthma.
                 if name.contains("哮喘") {
@@ -215,7 +217,7 @@ mod tests {
     fn nothing_on_record_ticks_none_and_asthma_is_read_from_the_text() {
         let t = chronic_ticks(&obj(json!({"past_diseases": [{"code": "1"}]})), None);
         assert!(t.none && !t.other);
-        let asthma = obj(json!({"past_diseases": [{"code": "13", "date": "2001-01"}], "past_diseases_text": "支气管哮喘"}));
+        let asthma = obj(json!({"past_diseases": [{"code": "13", "date": "2001-01", "text": "支气管哮喘"}]}));
         let t = chronic_ticks(&asthma, None);
         assert!(t.asthma && !t.other && !t.none, "asthma has no code: written under 其他, it is ticked");
     }

@@ -175,3 +175,17 @@ fn a_row_rule_naming_an_unknown_column_is_refused() {
     let err = FormRegistry::load(SETS, &[("t.json", &bad)]).unwrap_err();
     assert_eq!(err.to_string(), "form t: a rule of drugs refers to unknown column taken");
 }
+
+#[test]
+fn a_date_box_holding_words_is_not_a_date() {
+    // Eight bytes, as 19580315 is, but words: they used to be cut mid-character.
+    for typed in ["不详12", "ab不详", "去年三月", "２０２０年１月", "1958年3月15日🙂", "\u{0}\u{7}19580315"] {
+        assert_eq!(normalize_date(typed, DatePrecision::Day), None, "{typed:?} is no day");
+    }
+    assert_eq!(normalize_date("不详", DatePrecision::Month), None);
+    assert_eq!(
+        normalize_date("２０２０年１月", DatePrecision::Month).as_deref(),
+        Some("2020-01"),
+        "full-width digits with 年月 are a month"
+    );
+}

@@ -425,9 +425,11 @@ fn fmt(v: Option<f64>) -> String {
 pub fn normalize_date(input: &str, precision: DatePrecision) -> Option<String> {
     let s = normalize_ascii(input);
     let parts: Vec<&str> = s.split(['-', '/', '.', '年', '月', '日']).filter(|p| !p.is_empty()).collect();
+    // Sliced by position only once it is known to be ASCII digits ("不详12" is 8 bytes too).
+    let digits = |one: &str, n: usize| one.len() == n && one.bytes().all(|b| b.is_ascii_digit());
     let (y, m, d) = match (parts.as_slice(), precision) {
-        ([one], DatePrecision::Day) if one.len() == 8 => (&one[..4], &one[4..6], Some(&one[6..])),
-        ([one], DatePrecision::Month) if one.len() == 6 => (&one[..4], &one[4..], None),
+        ([one], DatePrecision::Day) if digits(one, 8) => (&one[..4], &one[4..6], Some(&one[6..])),
+        ([one], DatePrecision::Month) if digits(one, 6) => (&one[..4], &one[4..], None),
         ([y, m, d], DatePrecision::Day) => (*y, *m, Some(*d)),
         ([y, m], DatePrecision::Month) => (*y, *m, None),
         _ => return None,
