@@ -38,9 +38,11 @@ fn data_dir_arg() -> Option<PathBuf> {
 
 pub fn run() {
     let dir = paths::data_dir(data_dir_arg());
+    let _log = vhr_app::log::start(&dir, "desktop");
     let clinic = match Clinic::open(&dir, Env::system()) {
         Ok(c) => c,
         Err(e) => {
+            tracing::error!(code = e.code(), problem = %e, "cannot open the data folder");
             eprintln!("无法打开数据文件夹 / cannot open the data folder {}: {e}", dir.display());
             std::process::exit(3);
         }
@@ -68,6 +70,8 @@ pub fn run() {
             commands::accounts::sign_in,
             commands::accounts::sign_out,
             commands::settings::set_language,
+            commands::settings::recent_log,
+            commands::settings::export_log,
             commands::forms::form_registry,
             commands::residents::parse_id_number,
             commands::residents::register_resident,

@@ -122,8 +122,15 @@ test('set up, register in Chinese, restart, find by initials, edit, see history'
     assert.match(row, /李春华/, 'who made the change is shown');
     await s.screenshot('05-history-zh.png');
 
-    // The same window in English.
+    // The settings page shows the support log: how the app ran, nothing personal.
     await s.click('button[data-nav="settings"]');
+    const log = await s.waitForText('[data-log]', 'program="desktop"');
+    assert.doesNotMatch(log, /张三|13800138000|13900000000/, 'no name or phone in the log');
+    await s.click('button[name="export-log"]');
+    await s.waitForText('[data-log-message]', 'village-health-log-');
+    await s.screenshot('05b-settings-log-zh.png');
+
+    // The same window in English.
     await s.select('select[name="language"]', 'en');
     await s.waitForText('nav', 'Residents');
     await s.click('button[data-nav="residents"]');

@@ -279,6 +279,27 @@ test('a long view comes a screen at a time', async () => {
   await page_.close();
 });
 
+test('a fault in the program keeps what was typed and lets the doctor save again', async () => {
+  const internal = { code: 'internal', message: '程序出错，本次操作未完成，已填写的内容仍保留。问题已记入日志（设置 → 日志），可导出后发给技术支持。' };
+  const page = await open(browser, server.url, app({
+    worklist_page: worklistPages, get_resident: zhangView, prefill_form: { visit_date: '2026-11-21', method: '1', doctor: '李春华' },
+    propose_followup: null, add_service: { error: internal },
+  }));
+  await page.evaluate(() => localStorage.clear());
+  await page.locator('button[data-nav="followups"]').click();
+  await page.locator('tr[data-work-item="a"] button[name="start"]').click();
+  await page.locator('input[name="values.sbp"]').fill('152');
+  await page.locator('input[name="values.dbp"]').fill('96');
+  await page.locator('button[name="save"]').click();
+  await page.getByText('已填写的内容仍保留').waitFor();
+  assert.equal(await page.locator('input[name="values.sbp"]').inputValue(), '152', 'the typing is still there');
+  assert.equal(await page.locator('button[name="save"]').isEnabled(), true, 'never stuck saving: the doctor can save again');
+  await page.locator('button[name="save"]').click();
+  await page.waitForFunction(() => window.__calls.filter((c) => c[0] === 'add_service').length === 2);
+  await shot(page, 'internal-error-zh.png');
+  await page.close();
+});
+
 test('the follow-up form shows the proposal and applies it', async () => {
   const proposal = { classification: '2', next_step: '2', next_date: '2026-12-05', urgent: false,
     reasons: [{ zh: '血压 152/96 mmHg，未达标（<140/90）', en: 'BP 152/96 mmHg misses the target (<140/90)' }] };

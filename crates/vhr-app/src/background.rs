@@ -103,8 +103,20 @@ fn run(data_dir: PathBuf, wake: &(Mutex<bool>, Condvar), stop: &AtomicBool, on_e
         if run_pass {
             let report = c.sync_once(&mut |p| on_event(SyncEvent::Progress(p)));
             last_pass = Some(Instant::now());
-            if let Ok(r) = report {
-                on_event(SyncEvent::Finished(r));
+            match report {
+                Ok(r) => {
+                    tracing::info!(
+                        pushed = r.pushed,
+                        pulled = r.pulled,
+                        quarantined = r.quarantined,
+                        conflicted = r.conflicted,
+                        offline = r.offline,
+                        waiting = r.counts.waiting,
+                        "sync pass"
+                    );
+                    on_event(SyncEvent::Finished(r));
+                }
+                Err(e) => tracing::warn!(code = e.code(), "sync pass failed"),
             }
         }
         if let Ok(s) = c.sync_status() {

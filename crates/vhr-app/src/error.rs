@@ -43,6 +43,10 @@ pub enum Error {
     /// The platform did not answer, or not whole: what waits is kept for the next pass.
     #[error("the platform cannot be reached: {0}")]
     Platform(#[from] TransportError),
+    /// A fault in the program itself (a panic caught at the edge): logged by
+    /// where it happened; what the user typed is kept by the window.
+    #[error("an internal error")]
+    Internal,
 }
 
 /// An error as the UI and the CLI's JSON output receive it.
@@ -77,6 +81,7 @@ impl Error {
             Error::Print(_) => "print",
             Error::Sync(_) => "sync",
             Error::Platform(_) => "platform_unreachable",
+            Error::Internal => "internal",
         }
     }
 
@@ -198,6 +203,13 @@ impl Error {
                     format!("暂时无法连接平台，已保存的内容留在本机，下次同步时上传：{e}")
                 } else {
                     format!("The platform cannot be reached now; what was saved stays here and goes up on the next sync: {e}")
+                }
+            }
+            Error::Internal => {
+                if zh {
+                    "程序出错，本次操作未完成，已填写的内容仍保留。问题已记入日志（设置 → 日志），可导出后发给技术支持。".into()
+                } else {
+                    "Something went wrong in the program and this was not done; what you filled in is kept. It is in the log (Settings → Log), which you can export for support.".into()
                 }
             }
         }

@@ -15,6 +15,7 @@ mod error;
 mod export;
 pub mod forms;
 mod households;
+pub mod log;
 mod overview;
 pub mod paths;
 mod printing;
@@ -43,6 +44,7 @@ pub use printing::{CardSize, CardsRequest, Printed, SavedPrint};
 pub use programs::{EndProgramRequest, EnrolRequest, ProgramStatus};
 pub use residents::{HouseholdChoice, RegisterRequest, ResidentView, Saved, SearchRequest, UpdateRequest};
 pub use services::{AddServiceRequest, SavedService, TimelineEntry, UpdateServiceRequest};
+pub use settings::LogView;
 pub use sync::{ConflictChoice, PlatformSetup, Prepared, ResolveRequest, SyncCounts, SyncProgress, SyncReport, SyncSettings, SyncStatus};
 pub use worklist::{WorkItem, WorkPage, WorkQuery};
 

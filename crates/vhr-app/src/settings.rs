@@ -1,5 +1,6 @@
-//! The install's settings that are not a feature's own: the language, and
-//! the programme thresholds and intervals read from `programs.json`.
+//! The install's settings that are not a feature's own: the language, the
+//! programme thresholds and intervals read from `programs.json`, and the
+//! support log as the settings page shows it.
 
 use std::path::Path;
 
@@ -20,6 +21,28 @@ impl Clinic {
         };
         Ok(self.store.set_setting("language", tag)?)
     }
+
+    /// The support log's last `lines` lines, for the settings page (it holds
+    /// no personal data, but only someone signed in reads it).
+    pub fn recent_log(&self, lines: usize) -> Result<LogView> {
+        self.actor()?;
+        Ok(LogView { folder: crate::log::folder(&self.data_dir).display().to_string(), lines: crate::log::recent(&self.data_dir, lines)? })
+    }
+
+    /// Writes the kept days of the support log into one file in the data
+    /// folder's `exports/`, to send to support; returns where it is.
+    pub fn export_log(&self) -> Result<String> {
+        self.actor()?;
+        let path = crate::log::export(&self.data_dir, &self.data_dir.join("exports"), self.today())?;
+        Ok(path.display().to_string())
+    }
+}
+
+/// The support log as the settings page shows it.
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+pub struct LogView {
+    pub folder: String,
+    pub lines: Vec<String>,
 }
 
 /// An install's programme thresholds and intervals (`<data dir>/programs.json`,

@@ -28,6 +28,7 @@ fn export_all(dir: &Path) {
         vhr_app::WorkItem,
         vhr_app::WorkQuery,
         vhr_app::WorkPage,
+        vhr_app::LogView,
         vhr_app::TimelineEntry,
         vhr_app::ProgramStatus,
         vhr_app::CardsRequest,

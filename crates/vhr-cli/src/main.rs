@@ -234,6 +234,8 @@ fn lang_of(cli: &Cli) -> Lang {
 }
 
 fn fail(e: Error, lang: Lang) -> Failure {
+    // By code only: a message may repeat what was typed.
+    tracing::warn!(code = e.code(), "command failed");
     let code = match e {
         Error::Storage(_) | Error::Forms(_) | Error::NotSetUp | Error::AlreadySetUp => 3,
         _ => 1,
@@ -626,6 +628,7 @@ enum ExportCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let _log = vhr_app::log::start(&paths::data_dir(cli.data_dir.clone()), "cli");
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {

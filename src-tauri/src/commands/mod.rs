@@ -21,9 +21,13 @@ use crate::Shell;
 
 type Reply<T> = Result<T, WireError>;
 
-/// Runs `f` on the clinic and reports errors in the user's language.
+/// Runs `f` on the clinic and reports errors in the user's language; a
+/// panic inside becomes an `internal` error (logged by where it happened),
+/// never a window left waiting.
+#[track_caller]
 fn with<T>(shell: &State<'_, Shell>, f: impl FnOnce(&mut Clinic) -> Result<T, Error>) -> Reply<T> {
+    let caller = std::panic::Location::caller();
     let mut clinic = shell.clinic.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let lang = clinic.language().unwrap_or_default();
-    f(&mut clinic).map_err(|e| e.to_wire(lang))
+    vhr_app::log::guarded(caller, || f(&mut clinic)).map_err(|e| e.to_wire(lang))
 }

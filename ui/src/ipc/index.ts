@@ -11,6 +11,7 @@ import type { SavedService } from './bindings/SavedService';
 import type { ServiceRecord } from './bindings/ServiceRecord';
 import type { TimelineEntry } from './bindings/TimelineEntry';
 import type { UpdateServiceRequest } from './bindings/UpdateServiceRequest';
+import type { LogView } from './bindings/LogView';
 import type { WorkPage } from './bindings/WorkPage';
 import type { WorkQuery } from './bindings/WorkQuery';
 import type { EndProgramRequest } from './bindings/EndProgramRequest';
@@ -97,6 +98,8 @@ export const ipc = {
   setMembership: (residentId: string, expectedVersion: number, membership: Membership | null) =>
     call<ResidentView>('set_membership', { residentId, expectedVersion, membership }),
   worklistPage: (query: WorkQuery) => call<WorkPage>('worklist_page', { query }),
+  recentLog: () => call<LogView>('recent_log'),
+  exportLog: () => call<string>('export_log'),
   prefillForm: (residentId: string, formId: string) => call<Record<string, unknown>>('prefill_form', { residentId, formId }),
   proposeFollowup: (residentId: string, formId: string, values: Record<string, unknown>) =>
     call<Proposal | null>('propose_followup', { residentId, formId, values }),
