@@ -20,7 +20,7 @@ const clinic = {
   serial_block: { start: 1, end: 99999 },
 };
 const signedIn = (lang = 'zh-CN') => ({
-  set_up: true, lang, data_dir: '/data', version: '0.1.0', outbox_pending: 3,
+  set_up: true, lang, data_dir: '/data', version: '0.1.0', outbox_pending: 3, startup_problems: [],
   session: { clinic, user: { id: 'u1', username: 'li', display_name: '李春华', role: 'admin' } },
 });
 const zhang = {
@@ -50,9 +50,27 @@ const app = (extra = {}) => ({
   ...extra,
 });
 
+test('a configuration file refused at start is shown with what to fix, and the clinic runs on', async () => {
+  const problem = {
+    code: 'configuration',
+    message: '配置文件 /data/programs.json 有 2 处错误，暂按上次的设置运行。请改正后重新启动：routine_months 为 0，应在 1 到 12 之间',
+    problems: [
+      { field: 'routine_months', code: 'config.range', severity: 'error', message: { zh: 'routine_months 为 0，应在 1 到 12 之间', en: 'routine_months is 0; it must be from 1 to 12' } },
+      { field: 'grace_days', code: 'config.range', severity: 'error', message: { zh: 'grace_days 为 -7，应在 0 到 90 之间', en: 'grace_days is -7; it must be from 0 to 90' } },
+    ],
+  };
+  const page = await open(browser, server.url, app({ app_state: { ...signedIn(), startup_problems: [problem] }, overview: { residents: 1, tags: [] } }));
+  const banner = page.locator('[data-startup-problem="configuration"]');
+  await banner.waitFor();
+  assert.match(await banner.textContent(), /programs\.json[\s\S]*grace_days 为 -7/, 'the file, and every key to fix');
+  assert.equal(await page.locator('button[data-nav="followups"]').count(), 1, 'the clinic is open behind the warning');
+  await shot(page, 'startup-problem-zh.png');
+  await page.close();
+});
+
 test('setup problems appear beside their fields, in Chinese', async () => {
   const page = await open(browser, server.url, {
-    app_state: { set_up: false, session: null, lang: 'zh-CN', data_dir: '/data', version: '0.1.0', outbox_pending: 0 },
+    app_state: { set_up: false, session: null, lang: 'zh-CN', data_dir: '/data', version: '0.1.0', outbox_pending: 0, startup_problems: [] },
     setup: {
       error: {
         code: 'invalid', message: '有 1 处需要修改，请查看标红的项目',

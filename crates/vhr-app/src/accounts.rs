@@ -12,7 +12,7 @@ use vhr_domain::i18n::Lang;
 use vhr_domain::problem::{has_errors, Problem};
 use vhr_store::{Actor, User, UserRecord};
 
-use crate::{Clinic, Error, Result};
+use crate::{Clinic, Error, Result, WireError};
 
 /// First-start setup: the clinic and its first user.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -40,6 +40,8 @@ pub struct AppState {
     pub version: String,
     /// Changes saved here and waiting to be uploaded.
     pub outbox_pending: i64,
+    /// What was wrong in the configuration at start, and what to fix where.
+    pub startup_problems: Vec<WireError>,
 }
 
 impl Clinic {
@@ -104,6 +106,7 @@ impl Clinic {
             data_dir: self.data_dir.display().to_string(),
             version: version.to_string(),
             outbox_pending: self.store.outbox_pending()?,
+            startup_problems: self.startup_problems.iter().map(|e| e.to_wire(self.language().unwrap_or_default())).collect(),
         })
     }
 }

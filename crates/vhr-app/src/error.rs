@@ -43,6 +43,10 @@ pub enum Error {
     /// The platform did not answer, or not whole: what waits is kept for the next pass.
     #[error("the platform cannot be reached: {0}")]
     Platform(#[from] TransportError),
+    /// A configuration file the install's staff edit is wrong; the clinic
+    /// runs on without it and says what to fix, in which file.
+    #[error("{file} is refused")]
+    Config { file: String, problems: Vec<Problem> },
     /// A fault in the program itself (a panic caught at the edge): logged by
     /// where it happened; what the user typed is kept by the window.
     #[error("an internal error")]
@@ -81,6 +85,7 @@ impl Error {
             Error::Print(_) => "print",
             Error::Sync(_) => "sync",
             Error::Platform(_) => "platform_unreachable",
+            Error::Config { .. } => "configuration",
             Error::Internal => "internal",
         }
     }
@@ -205,6 +210,15 @@ impl Error {
                     format!("The platform cannot be reached now; what was saved stays here and goes up on the next sync: {e}")
                 }
             }
+            Error::Config { file, problems } => {
+                let first = problems.first().map(|p| p.text(lang).to_string()).unwrap_or_default();
+                let n = problems.len();
+                if zh {
+                    format!("配置文件 {file} 有 {n} 处错误，暂按上次的设置运行。请改正后重新启动：{first}")
+                } else {
+                    format!("The configuration file {file} has {n} error(s); the last settings in force are used meanwhile. Correct it and restart: {first}")
+                }
+            }
             Error::Internal => {
                 if zh {
                     "程序出错，本次操作未完成，已填写的内容仍保留。问题已记入日志（设置 → 日志），可导出后发给技术支持。".into()
@@ -220,7 +234,7 @@ impl Error {
             code: self.code().to_string(),
             message: self.message(lang),
             problems: match self {
-                Error::Invalid(p) | Error::NeedsConfirmation(p) => p.clone(),
+                Error::Invalid(p) | Error::NeedsConfirmation(p) | Error::Config { problems: p, .. } => p.clone(),
                 _ => vec![],
             },
             resident_id: match self {

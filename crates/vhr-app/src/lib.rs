@@ -74,6 +74,9 @@ pub struct Clinic {
     pub(crate) actor: Option<Actor>,
     /// The work list's day, kept between requests (see [`worklist::DayLines`]).
     pub(crate) day_lines: std::cell::RefCell<Option<worklist::DayLines>>,
+    /// What was wrong in the install's configuration when it opened, and
+    /// what the clinic does instead (it keeps running).
+    pub(crate) startup_problems: Vec<Error>,
     data_dir: PathBuf,
 }
 
@@ -84,9 +87,37 @@ impl Clinic {
         std::fs::create_dir_all(data_dir).map_err(|e| Error::Storage(format!("{}: {e}", data_dir.display())))?;
         let mut store = Store::open(&data_dir.join(DB_FILE))?;
         let forms = forms::load(Some(&data_dir.join("forms")))?;
-        let cfg = settings::program_config(data_dir)?;
-        store.apply_program_config(&cfg)?;
-        Ok(Clinic { store, forms, env, program_config: cfg, actor: None, day_lines: Default::default(), data_dir: data_dir.to_path_buf() })
+        let mut startup_problems = Vec::new();
+        let cfg = match settings::program_config(data_dir) {
+            Ok(cfg) => {
+                store.apply_program_config(&cfg)?;
+                cfg
+            }
+            // A hand-edited programs.json that is wrong: the clinic keeps the
+            // thresholds last in force (or the spec's) and says what to fix.
+            Err(e @ Error::Config { .. }) => {
+                tracing::warn!(code = e.code(), problem = %e, "configuration refused");
+                startup_problems.push(e);
+                settings::program_config_in_force(&store)?
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(Clinic {
+            store,
+            forms,
+            env,
+            program_config: cfg,
+            actor: None,
+            day_lines: Default::default(),
+            startup_problems,
+            data_dir: data_dir.to_path_buf(),
+        })
+    }
+
+    /// What was wrong in the configuration when the clinic opened (shown at
+    /// the top of the window and by the CLI), each saying what to fix and where.
+    pub fn startup_problems(&self) -> &[Error] {
+        &self.startup_problems
     }
 
     /// Opens the clinic for the background sync: the same clinic, with a

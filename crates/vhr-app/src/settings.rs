@@ -47,11 +47,38 @@ pub struct LogView {
 
 /// An install's programme thresholds and intervals (`<data dir>/programs.json`,
 /// docs/configuration.md), or the spec's when there is no such file.
+/// A file that is not JSON of the right shape, or values out of range, are
+/// refused as [`Error::Config`], naming the file and each key.
 pub(crate) fn program_config(data_dir: &Path) -> Result<ProgramConfig> {
     let config_file = data_dir.join("programs.json");
-    match std::fs::read_to_string(&config_file) {
-        Ok(text) => serde_json::from_str(&text).map_err(|e| Error::Storage(format!("{}: {e}", config_file.display()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ProgramConfig::default()),
-        Err(e) => Err(Error::Storage(format!("{}: {e}", config_file.display()))),
+    let file = config_file.display().to_string();
+    let text = match std::fs::read_to_string(&config_file) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ProgramConfig::default()),
+        Err(e) => return Err(Error::Storage(format!("{file}: {e}"))),
+    };
+    let cfg: ProgramConfig = serde_json::from_str(&text).map_err(|e| Error::Config {
+        file: file.clone(),
+        problems: vec![vhr_domain::problem::Problem::error(
+            "programs.json",
+            "config.json",
+            format!("第 {} 行第 {} 列：{e}", e.line(), e.column()),
+            format!("line {}, column {}: {e}", e.line(), e.column()),
+        )],
+    })?;
+    let problems = cfg.problems();
+    if problems.is_empty() {
+        Ok(cfg)
+    } else {
+        Err(Error::Config { file, problems })
     }
+}
+
+/// The thresholds and intervals the clinic's programme state was last built
+/// with (kept in the database), or the spec's.
+pub(crate) fn program_config_in_force(store: &vhr_store::Store) -> Result<ProgramConfig> {
+    Ok(match store.setting("programs.config")? {
+        Some(json) => serde_json::from_str(&json).map_err(|e| Error::Storage(format!("programs.config: {e}")))?,
+        None => ProgramConfig::default(),
+    })
 }

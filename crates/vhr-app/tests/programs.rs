@@ -248,9 +248,29 @@ fn an_install_sets_its_own_intervals_and_the_schedule_follows() {
     assert_eq!((item.due_on, item.window_end), (d("2026-11-15"), d("2026-11-25")), "the kept schedule was recomputed with ± 5 days");
     drop(c);
 
+    // A misspelt key, then absurd values: refused, named, and the clinic runs
+    // on the thresholds last in force (± 5 days), never on half a file.
     std::fs::write(dir.path().join("programs.json"), r#"{"child_tolerence_days": 5}"#).unwrap();
-    let err = Clinic::open(dir.path(), env()).err().expect("a misspelt setting is refused, not ignored");
-    assert!(err.to_string().contains("programs.json") && err.to_string().contains("child_tolerence_days"), "{err}");
+    let mut c = Clinic::open(dir.path(), env()).expect("a wrong programs.json does not stop the clinic");
+    c.sign_in("li", PASSWORD).unwrap();
+    let wire = c.startup_problems()[0].to_wire(vhr_domain::i18n::Lang::Zh);
+    assert_eq!(wire.code, "configuration");
+    assert!(
+        wire.message.contains("programs.json") && wire.problems[0].message.zh.contains("child_tolerence_days"),
+        "names the file and the key: {wire:?}"
+    );
+    let item = due_for(&c, &baby, Program::Child, today()).unwrap();
+    assert_eq!(item.window_end, d("2026-11-25"), "the last thresholds in force stay");
+    drop(c);
+
+    std::fs::write(dir.path().join("programs.json"), r#"{"routine_months": 0, "grace_days": -7, "fbg_urgent_low": 9}"#).unwrap();
+    let mut c = Clinic::open(dir.path(), env()).unwrap();
+    c.sign_in("li", PASSWORD).unwrap();
+    let fields: Vec<String> = c.startup_problems()[0].to_wire(vhr_domain::i18n::Lang::En).problems.into_iter().map(|p| p.field).collect();
+    assert_eq!(fields, ["grace_days", "routine_months", "fbg_target"], "every value out of range, by its key");
+    let item = due_for(&c, &baby, Program::Child, today()).unwrap();
+    assert_eq!(item.window_end, d("2026-11-25"), "nothing of the refused file is applied");
+    assert_eq!(c.app_state("test").unwrap().startup_problems.len(), 1, "the window is told at start");
 }
 
 #[test]

@@ -267,6 +267,14 @@ fn password(prompt: &str) -> Result<String, Failure> {
 
 fn signed_in(cli: &Cli, lang: Lang) -> Result<Clinic, Failure> {
     let mut clinic = Clinic::open(&paths::data_dir(cli.data_dir.clone()), Env::system()).map_err(|e| fail(e, lang))?;
+    // A configuration file refused at start: the command runs on, and says what to fix.
+    for problem in clinic.startup_problems() {
+        let wire = problem.to_wire(lang);
+        eprintln!("{}", wire.message);
+        for p in &wire.problems {
+            eprintln!("  - {}", p.text(lang));
+        }
+    }
     if clinic.profile().map_err(|e| fail(e, lang))?.is_none() {
         return Err(fail(Error::NotSetUp, lang));
     }

@@ -198,3 +198,20 @@ fn a_reader_that_goes_away_ends_the_command_quietly() {
         assert!(out.status.success(), "{args:?} ends successfully when its reader has gone: {:?} {stderr}", out.status);
     }
 }
+
+/// A wrong `programs.json` does not stop the command line: it says what to
+/// fix on standard error and runs on the thresholds last in force.
+#[test]
+fn a_wrong_programs_file_is_reported_and_the_command_runs_on() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    std::fs::write(dir.path().join("programs.json"), r#"{"horizon_days": -1}"#).unwrap();
+    let out = cli(dir.path(), &["worklist", "--json"], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the work list is still printed: {stderr}");
+    assert!(
+        stderr.contains("programs.json") && stderr.contains("horizon_days 为 -1，应在 1 到 366 之间"),
+        "what to fix and where: {stderr}"
+    );
+    assert_eq!(stdout_json(&out), json!([]), "an empty clinic's list, from the thresholds in force");
+}

@@ -22,6 +22,7 @@ use chrono::{Months, NaiveDate};
 use crate::forms::FormValues;
 use crate::i18n::Localized;
 use crate::population::{Diagnoses, CHILD_UNTIL, CHRONIC_FROM, ELDERLY_FROM};
+use crate::problem::Problem;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -385,6 +386,75 @@ impl Default for ProgramConfig {
             tb_intensive_days: 10,
             tb_intensive_months: 2,
         }
+    }
+}
+
+impl ProgramConfig {
+    /// What is wrong with these values, each problem naming its key as it is
+    /// written in `programs.json`: no negative or absurd interval, targets
+    /// below the urgent thresholds, the glucose bounds in order.
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        let mut days = |key: &str, v: i64, lo: i64, hi: i64| {
+            if !(lo..=hi).contains(&v) {
+                out.push(Problem::error(
+                    key,
+                    "config.range",
+                    format!("{key} 为 {v}，应在 {lo} 到 {hi} 之间"),
+                    format!("{key} is {v}; it must be from {lo} to {hi}"),
+                ));
+            }
+        };
+        days("short_days", self.short_days, 1, 90);
+        days("horizon_days", self.horizon_days, 1, 366);
+        days("upcoming_days", self.upcoming_days, 0, self.horizon_days.max(0));
+        days("grace_days", self.grace_days, 0, 90);
+        days("missed_after_days", self.missed_after_days, self.grace_days.max(0) + 1, 730);
+        days("assumed_stay_days", self.assumed_stay_days, 0, 60);
+        days("home_visit_days", self.home_visit_days, 1, 60);
+        days("child_tolerance_days", self.child_tolerance_days, 0, 90);
+        days("postpartum_check_tolerance_days", self.postpartum_check_tolerance_days, 0, 90);
+        days("mental_unstable_days", self.mental_unstable_days, 1, 90);
+        days("mental_basic_days", self.mental_basic_days, 1, 180);
+        days("tb_first_visit_days", self.tb_first_visit_days, 1, 30);
+        days("tb_intensive_days", self.tb_intensive_days, 1, 60);
+        days("routine_months", i64::from(self.routine_months), 1, 12);
+        days("mental_stable_months", i64::from(self.mental_stable_months), 1, 12);
+        days("tb_intensive_months", i64::from(self.tb_intensive_months), 1, 12);
+        days("annual_overdue_from_december", i64::from(self.annual_overdue_from_december), 1, 31);
+        let mut order = |key: &str, ok: bool, zh: &str, en: &str| {
+            if !ok {
+                out.push(Problem::error(key, "config.order", format!("{key}：{zh}"), format!("{key}: {en}")));
+            }
+        };
+        let bp = |(s, d): (f64, f64)| (60.0..=300.0).contains(&s) && (30.0..=200.0).contains(&d) && d < s;
+        for (key, v) in [("bp_target", self.bp_target), ("bp_target_elderly", self.bp_target_elderly), ("bp_urgent", self.bp_urgent)] {
+            order(
+                key,
+                bp(v),
+                "收缩压应在 60–300、舒张压在 30–200 之间，且舒张压低于收缩压",
+                "systolic 60–300, diastolic 30–200 and below the systolic",
+            );
+        }
+        let below = |a: (f64, f64), b: (f64, f64)| a.0 < b.0 && a.1 < b.1;
+        order("bp_target", below(self.bp_target, self.bp_urgent), "控制目标应低于 bp_urgent", "the target must be below bp_urgent");
+        order(
+            "bp_target_elderly",
+            below(self.bp_target_elderly, self.bp_urgent),
+            "控制目标应低于 bp_urgent",
+            "the target must be below bp_urgent",
+        );
+        let glucose = (1.0..=40.0).contains(&self.fbg_urgent_low)
+            && self.fbg_urgent_low < self.fbg_target
+            && self.fbg_target < self.fbg_urgent_high
+            && self.fbg_urgent_high <= 40.0;
+        order(
+            "fbg_target",
+            glucose,
+            "应满足 1 ≤ fbg_urgent_low < fbg_target < fbg_urgent_high ≤ 40（mmol/L）",
+            "must be 1 ≤ fbg_urgent_low < fbg_target < fbg_urgent_high ≤ 40 (mmol/L)",
+        );
+        out
     }
 }
 

@@ -229,3 +229,26 @@ fn visits_lost_when_the_state_is_kept_stay_named() {
     let item = due_item(&kept, d("2026-03-20"), &ProgramConfig::default()).unwrap();
     assert_eq!(item, child.due(Program::Child, "2026-03-20").unwrap(), "the same line as from the whole plan");
 }
+
+#[test]
+fn the_spec_s_thresholds_pass_their_own_checks_and_absurd_ones_are_named() {
+    assert_eq!(ProgramConfig::default().problems(), Vec::new(), "the defaults are sane");
+    let bad = ProgramConfig {
+        routine_months: 0,
+        grace_days: -3,
+        missed_after_days: 5,
+        horizon_days: 10,
+        upcoming_days: 20,
+        bp_target: (190.0, 90.0),
+        fbg_urgent_low: 8.0,
+        ..ProgramConfig::default()
+    };
+    let keys: Vec<String> = bad.problems().into_iter().map(|p| p.field).collect();
+    assert_eq!(
+        keys,
+        ["upcoming_days", "grace_days", "routine_months", "bp_target", "fbg_target"].map(String::from),
+        "each wrong value named by its key in programs.json (a horizon of 10 days is allowed; upcoming beyond it is not)"
+    );
+    let p = &bad.problems()[0];
+    assert_eq!(p.message.zh, "upcoming_days 为 20，应在 0 到 10 之间", "the message names the key, the value and the range");
+}
