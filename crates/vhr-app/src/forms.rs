@@ -46,6 +46,14 @@ pub fn load(override_dir: Option<&Path>) -> Result<FormRegistry, Error> {
     };
     let code_sets = read("code-sets.json", CODE_SETS)?;
     let forms: Vec<(String, String)> = FORMS.iter().map(|(n, j)| Ok((n.to_string(), read(n, j)?))).collect::<Result<_, Error>>()?;
+    // A replacement file holds the form it is named for (personal_basic_info.json, id personal_basic_info).
+    for (name, json) in &forms {
+        let id = serde_json::from_str::<serde_json::Value>(json).ok().and_then(|v| v.get("id")?.as_str().map(str::to_string));
+        let stem = name.trim_end_matches(".json");
+        if let Some(id) = id.filter(|id| id != stem) {
+            return Err(Error::Forms(format!("{name} holds the form `{id}`; a form file is named after the form it holds ({stem})")));
+        }
+    }
     let refs: Vec<(&str, &str)> = forms.iter().map(|(n, j)| (n.as_str(), j.as_str())).collect();
     FormRegistry::load(&code_sets, &refs).map_err(|e| Error::Forms(e.to_string()))
 }

@@ -86,8 +86,26 @@ impl Clinic {
     pub fn open(data_dir: &Path, env: Env) -> Result<Clinic> {
         std::fs::create_dir_all(data_dir).map_err(|e| Error::Storage(format!("{}: {e}", data_dir.display())))?;
         let mut store = Store::open(&data_dir.join(DB_FILE))?;
-        let forms = forms::load(Some(&data_dir.join("forms")))?;
         let mut startup_problems = Vec::new();
+        let forms_dir = data_dir.join("forms");
+        let forms = match forms::load(Some(&forms_dir)) {
+            Ok(forms) => forms,
+            // A province's replacement form file that is wrong: the national
+            // forms stand in, and the window says which file to fix.
+            Err(Error::Forms(why)) => {
+                let problem = vhr_domain::problem::Problem::error(
+                    "forms",
+                    "config.form",
+                    format!("表单文件有错误，暂用国家标准表单：{why}"),
+                    format!("A form file is wrong; the national forms are used meanwhile: {why}"),
+                );
+                let e = Error::Config { file: forms_dir.display().to_string(), problems: vec![problem] };
+                tracing::warn!(code = e.code(), problem = %why, "form files refused");
+                startup_problems.push(e);
+                forms::load(None)?
+            }
+            Err(e) => return Err(e),
+        };
         let cfg = match settings::program_config(data_dir) {
             Ok(cfg) => {
                 store.apply_program_config(&cfg)?;

@@ -337,3 +337,36 @@ fn every_demo_service_validates() {
         assert!(forms_seen.contains(form), "the demo fills the key-population forms too: {form} missing from {forms_seen:?}");
     }
 }
+
+/// A province's replacement form must keep the fields the program reads and
+/// be named after the form it holds; one that does not is refused naming
+/// the field or the file, and the clinic opens on the national forms and
+/// says so.
+#[test]
+fn a_replacement_form_keeps_what_the_program_reads_or_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let forms = dir.path().join("forms");
+    std::fs::create_dir_all(&forms).unwrap();
+    let mut first: serde_json::Value = serde_json::from_str(include_str!("../../../assets/forms/prenatal_first.json")).unwrap();
+    for section in first["sections"].as_array_mut().unwrap() {
+        section["fields"].as_array_mut().unwrap().retain(|f| f["id"] != "lmp");
+    }
+    std::fs::write(forms.join("prenatal_first.json"), first.to_string()).unwrap();
+    let err = vhr_app::forms::load(Some(&forms)).unwrap_err();
+    assert!(
+        err.to_string().contains("prenatal_first") && err.to_string().contains("`lmp` is missing"),
+        "names the form and the field: {err}"
+    );
+
+    std::fs::remove_file(forms.join("prenatal_first.json")).unwrap();
+    std::fs::write(forms.join("tb_closing.json"), include_str!("../../../assets/forms/tb_followup.json")).unwrap();
+    let err = vhr_app::forms::load(Some(&forms)).unwrap_err();
+    assert!(err.to_string().contains("tb_closing.json holds the form `tb_followup`"), "a file holds the form it is named for: {err}");
+
+    let mut c = common::clinic(dir.path());
+    let wire = c.startup_problems()[0].to_wire(vhr_domain::i18n::Lang::Zh);
+    assert_eq!(wire.code, "configuration");
+    assert!(wire.problems[0].message.zh.contains("暂用国家标准表单") && wire.message.contains("forms"), "{wire:?}");
+    assert_eq!(c.forms().form("tb_closing").unwrap().title.zh, "肺结核患者结案评估", "the national form stands in");
+    common::register(&mut c, "孕妇庚", "110105199001010029");
+}

@@ -369,9 +369,35 @@ pub struct FormRegistry {
     pub forms: BTreeMap<String, FormDef>,
 }
 
+/// The fields the program itself reads, by form: a province's replacement
+/// of one of these forms must keep them, or the schedules, proposals, the
+/// card and the platform's copy would silently go wrong.
+pub const RELIED_ON: &[(&str, &[&str])] = &[
+    ("personal_basic_info", &["past_diseases", "drug_allergy", "blood_abo", "blood_rh", "contact_name", "contact_phone"]),
+    ("health_exam", &["cerebrovascular", "cardiac", "renal", "vascular", "eye", "self_care"]),
+    (
+        "hypertension_followup",
+        &["visit_date", "sbp", "dbp", "symptoms", "emergency", "classification", "next_step", "next_date", "outcome_status"],
+    ),
+    (
+        "diabetes_followup",
+        &["visit_date", "fbg", "sbp", "dbp", "symptoms", "emergency", "classification", "next_step", "next_date", "outcome_status"],
+    ),
+    ("mental_followup", &["visit_date", "risk", "insight", "classification", "next_date", "outcome_status"]),
+    ("tb_followup", &["visit_date", "treatment_month", "supervisor", "next_date"]),
+    ("prenatal_first", &["lmp"]),
+    ("prenatal_followup", &["visit_no"]),
+    ("postpartum_visit", &["delivery_date", "discharge_date"]),
+    ("postpartum_42day", &["delivery_date"]),
+    ("child_check_infant", &["visit_age"]),
+    ("child_check_toddler", &["visit_age"]),
+    ("child_check_preschool", &["visit_age"]),
+];
+
 impl FormRegistry {
     /// Loads code sets (a JSON array) and forms (one JSON document each), and
-    /// checks that every form only uses codes and fields that exist.
+    /// checks that every form only uses codes and fields that exist, and
+    /// keeps the fields the program reads ([`RELIED_ON`]).
     pub fn load(code_sets_json: &str, forms_json: &[(&str, &str)]) -> Result<FormRegistry, RegistryError> {
         let sets: Vec<CodeSet> =
             serde_json::from_str(code_sets_json).map_err(|e| RegistryError::Json("code sets".into(), "code set list", e.to_string()))?;
@@ -383,6 +409,14 @@ impl FormRegistry {
             let form: FormDef =
                 serde_json::from_str(json).map_err(|e| RegistryError::Json((*name).into(), "form definition", e.to_string()))?;
             registry.check(&form)?;
+            if let Some((_, ids)) = RELIED_ON.iter().find(|(id, _)| *id == form.id) {
+                if let Some(missing) = ids.iter().find(|id| !form.fields().any(|f| f.id == **id)) {
+                    return Err(RegistryError::Inconsistent {
+                        form: form.id.clone(),
+                        problem: format!("the field `{missing}` is missing; the program reads it (schedules, proposals, the card or the platform's copy)"),
+                    });
+                }
+            }
             registry.forms.insert(form.id.clone(), form);
         }
         Ok(registry)

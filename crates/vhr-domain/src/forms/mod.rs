@@ -13,7 +13,7 @@ mod validate;
 
 pub use def::{
     Band, CodeEntry, CodeSet, Condition, DatePrecision, Derivation, Field, FieldKind, FormDef, FormRegistry, RegistryError, Requirement,
-    Rule, Section,
+    Rule, Section, RELIED_ON,
 };
 pub use validate::{normalize_date, validate, ValidationContext};
 
