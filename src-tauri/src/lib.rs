@@ -17,8 +17,10 @@ use vhr_app::{paths, Clinic, Env};
 
 /// The one open clinic, shared by every command, and the flag that stops a
 /// batch print (set without waiting for the clinic, which the batch holds).
+/// When the data folder cannot be opened the window still starts, and every
+/// command answers with why (`startup_failed`), so the doctor sees it.
 pub struct Shell {
-    clinic: Mutex<Clinic>,
+    clinic: Mutex<Result<Clinic, vhr_app::WireError>>,
     cancel_print: AtomicBool,
 }
 
@@ -39,17 +41,18 @@ fn data_dir_arg() -> Option<PathBuf> {
 pub fn run() {
     let dir = paths::data_dir(data_dir_arg());
     let _log = vhr_app::log::start(&dir, "desktop");
-    let clinic = match Clinic::open(&dir, Env::system()) {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(code = e.code(), problem = %e, "cannot open the data folder");
-            eprintln!("无法打开数据文件夹 / cannot open the data folder {}: {e}", dir.display());
-            std::process::exit(3);
-        }
-    };
+    let clinic = Clinic::open(&dir, Env::system()).map_err(|e| {
+        tracing::error!(code = e.code(), problem = %e, "cannot open the data folder");
+        eprintln!("无法打开数据文件夹 / cannot open the data folder {}: {e}", dir.display());
+        vhr_app::startup_failure(&dir, &e)
+    });
+    let opened = clinic.is_ok();
     tauri::Builder::default()
         .manage(Shell { clinic: Mutex::new(clinic), cancel_print: AtomicBool::new(false) })
         .setup(move |app| {
+            if !opened {
+                return Ok(());
+            }
             // Sync runs beside the window on its own connection, so a slow
             // platform never holds up the doctor.
             let handle = app.handle().clone();

@@ -3,7 +3,7 @@
 // find them by pinyin initials, edit, and see the change in the history.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, existsSync } from 'node:fs';
+import { mkdtempSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,6 +136,22 @@ test('set up, register in Chinese, restart, find by initials, edit, see history'
     await s.click('button[data-nav="residents"]');
     await s.screenshot('06-residents-en.png');
   });
+});
+
+test('a data folder that cannot be opened is explained in the window, and left as it was', async () => {
+  const broken = mkdtempSync(join(tmpdir(), 'vhr-e2e-broken-'));
+  const garbage = Buffer.from('这不是数据库 / not a database '.repeat(200));
+  writeFileSync(join(broken, 'village-health.db'), garbage);
+  const s = await Session.open(driver.base, app, ['--data-dir', broken]);
+  try {
+    const why = await s.waitForText('[data-startup-failed]', '无法打开数据文件夹', 20000);
+    assert.ok(why.includes(broken), 'it names the folder');
+    assert.match(why, /未被改动/, 'and says nothing in it was changed');
+    await s.screenshot('00-startup-failed-zh.png');
+  } finally {
+    await s.close();
+  }
+  assert.deepEqual(readFileSync(join(broken, 'village-health.db')), garbage, 'the file is left exactly as it was');
 });
 
 test('the demo clinic: workbench, a household, a new member', async () => {

@@ -273,3 +273,19 @@ impl From<StoreError> for Error {
         }
     }
 }
+
+/// What the window shows when the data folder cannot be opened at all: in
+/// both languages (the language setting is inside what failed to open),
+/// naming the folder, and saying that nothing in it was changed.
+pub fn startup_failure(data_dir: &std::path::Path, e: &Error) -> WireError {
+    let dir = data_dir.display();
+    WireError {
+        code: "startup_failed".into(),
+        message: format!(
+            "无法打开数据文件夹 {dir}（{e}）。请检查该文件夹是否存在、是否可写、磁盘是否已满；文件夹中的数据未被改动，处理后重新启动本程序。\n\
+             The data folder {dir} cannot be opened ({e}). Check that it exists, can be written and that the disk is not full; nothing in it was changed. Start the program again once it is fixed.",
+        ),
+        problems: vec![],
+        resident_id: None,
+    }
+}

@@ -37,7 +37,7 @@ use vhr_store::{Actor, Store};
 pub use accounts::{AppState, SessionInfo, SetupRequest};
 pub use demo::demo_setup;
 pub use env::{Clock, FixedClock, IdSource, RandomIds, SequentialIds, SystemClock};
-pub use error::{Error, WireError};
+pub use error::{startup_failure, Error, WireError};
 pub use export::{ExportFile, ExportSummary};
 pub use overview::{Overview, TagCount};
 pub use printing::{CardSize, CardsRequest, Printed, SavedPrint};

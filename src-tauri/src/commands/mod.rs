@@ -27,7 +27,8 @@ type Reply<T> = Result<T, WireError>;
 #[track_caller]
 fn with<T>(shell: &State<'_, Shell>, f: impl FnOnce(&mut Clinic) -> Result<T, Error>) -> Reply<T> {
     let caller = std::panic::Location::caller();
-    let mut clinic = shell.clinic.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut opened = shell.clinic.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let clinic = opened.as_mut().map_err(|why| why.clone())?;
     let lang = clinic.language().unwrap_or_default();
-    vhr_app::log::guarded(caller, || f(&mut clinic)).map_err(|e| e.to_wire(lang))
+    vhr_app::log::guarded(caller, || f(clinic)).map_err(|e| e.to_wire(lang))
 }
