@@ -179,17 +179,7 @@ fn a_reader_that_goes_away_ends_the_command_quietly() {
     let dir = tempfile::tempdir().unwrap();
     init(dir.path());
     for args in [&["form", "list"][..], &["resident", "search", "", "--json"][..], &["worklist", "--json"][..]] {
-        let mut child = Command::new(BIN)
-            .args(["--data-dir", dir.path().to_str().unwrap()])
-            .args(args)
-            .env("VHR_PASSWORD", "correct horse")
-            .env("VHR_LANG", "zh-CN")
-            .env_remove("VHR_USER")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the CLI starts");
+        let mut child = common::command(BIN, dir.path(), args).stdin(Stdio::null()).spawn().expect("the CLI starts");
         // The reader is gone before the command writes its first line.
         drop(child.stdout.take());
         let out = child.wait_with_output().unwrap();

@@ -21,13 +21,12 @@ pub fn resident_json(name: &str, id: &str) -> Value {
     })
 }
 
-/// Runs the CLI on the test clinic in `dir` as its user would (password from
-/// the environment, Chinese messages), feeding `stdin` if given.
-pub fn run(bin: &str, dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> std::process::Output {
-    use std::io::Write;
+/// The CLI on the test clinic in `dir` as its user starts it (password from
+/// the environment, Chinese messages), every stream piped.
+pub fn command(bin: &str, dir: &std::path::Path, args: &[&str]) -> std::process::Command {
     use std::process::Stdio;
-    let mut child = std::process::Command::new(bin)
-        .args(["--data-dir", dir.to_str().unwrap()])
+    let mut cmd = std::process::Command::new(bin);
+    cmd.args(["--data-dir", dir.to_str().unwrap()])
         .args(args)
         .env("VHR_PASSWORD", "correct horse")
         .env("VHR_LANG", "zh-CN")
@@ -36,9 +35,14 @@ pub fn run(bin: &str, dir: &std::path::Path, args: &[&str], stdin: Option<&str>)
         .env_remove("VHR_PLATFORM_TOKEN")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the CLI starts");
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Runs the CLI on the test clinic in `dir` as its user would, feeding `stdin` if given.
+pub fn run(bin: &str, dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    use std::io::Write;
+    let mut child = command(bin, dir, args).spawn().expect("the CLI starts");
     if let Some(text) = stdin {
         child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
     }
