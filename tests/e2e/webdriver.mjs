@@ -7,9 +7,24 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
-/** Starts tauri-driver on a port and waits until it answers. */
+/**
+ * Starts tauri-driver on a port and waits until it answers. It runs in a
+ * process group of its own, and stopping it stops the whole group:
+ * WebKitWebDriver and any app window a session left open, which would
+ * otherwise outlive the suite and keep the test runner waiting on its pipes.
+ */
 export async function startDriver(port) {
-  const proc = spawn('tauri-driver', ['--port', String(port), '--native-port', String(port + 1)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn('tauri-driver', ['--port', String(port), '--native-port', String(port + 1)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const stopAll = (signal) => {
+    try {
+      process.kill(-proc.pid, signal);
+    } catch {
+      /* already gone */
+    }
+  };
   let log = '';
   proc.stdout.on('data', (d) => (log += d));
   proc.stderr.on('data', (d) => (log += d));
@@ -17,13 +32,13 @@ export async function startDriver(port) {
   for (let i = 0; i < 100; i++) {
     try {
       const r = await fetch(`${base}/status`);
-      if (r.ok) return { base, stop: () => proc.kill('SIGTERM'), log: () => log };
+      if (r.ok) return { base, stop: () => stopAll('SIGTERM'), log: () => log };
     } catch {
       /* not up yet */
     }
     await sleep(100);
   }
-  proc.kill('SIGKILL');
+  stopAll('SIGKILL');
   throw new Error(`tauri-driver did not start on ${port}:\n${log}`);
 }
 
