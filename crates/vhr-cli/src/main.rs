@@ -248,14 +248,26 @@ fn fail(e: Error, lang: Lang) -> Failure {
     Failure { code, message, wire: serde_json::to_value(&wire).ok() }
 }
 
+/// The text of a JSON input, from a file or standard input (`-`). Bytes
+/// that are not UTF-8 (a file saved as GBK) are refused input (exit 1),
+/// saying so; a file that cannot be read is a usage error (exit 2).
 fn read_source(source: &str) -> Result<String, Failure> {
+    let mut bytes = Vec::new();
     if source == "-" {
-        let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).map_err(|e| Failure::usage(format!("stdin: {e}")))?;
-        Ok(s)
+        std::io::stdin().read_to_end(&mut bytes).map_err(|e| Failure::usage(format!("stdin: {e}")))?;
     } else {
-        std::fs::read_to_string(source).map_err(|e| Failure::usage(format!("{source}: {e}")))
+        bytes = std::fs::read(source).map_err(|e| Failure::usage(format!("{source}: {e}")))?;
     }
+    String::from_utf8(bytes).map_err(|e| Failure {
+        code: 1,
+        message: format!(
+            "{source}：输入不是 UTF-8 编码的文本（第 {} 个字节起），可能保存成了 GBK；请另存为 UTF-8 后再试，未保存任何内容。\n\
+             {source}: the input is not UTF-8 text (from byte {}); it may have been saved as GBK. Save it as UTF-8 and try again; nothing was stored.",
+            e.utf8_error().valid_up_to() + 1,
+            e.utf8_error().valid_up_to() + 1
+        ),
+        wire: None,
+    })
 }
 
 fn password(prompt: &str) -> Result<String, Failure> {
