@@ -99,14 +99,15 @@ impl Clinic {
     }
 
     pub fn app_state(&self, version: &str) -> Result<AppState> {
+        let lang = self.language()?;
         Ok(AppState {
             set_up: self.profile()?.is_some(),
             session: self.session()?,
-            lang: self.language()?,
+            lang,
             data_dir: self.data_dir.display().to_string(),
             version: version.to_string(),
             outbox_pending: self.store.outbox_pending()?,
-            startup_problems: self.startup_problems.iter().map(|e| e.to_wire(self.language().unwrap_or_default())).collect(),
+            startup_problems: self.startup_problems.iter().map(|e| e.to_wire(lang)).collect(),
         })
     }
 }

@@ -377,9 +377,11 @@ impl Store {
 
     /// What changed in programme state after `since` (0: from the start).
     pub fn program_changes(&self, _actor: &Actor, since: i64) -> Result<ProgramChanges> {
-        let seq: i64 = self.conn.prepare_cached("SELECT coalesce(max(seq), 0) FROM program_state_change")?.query_row([], |r| r.get(0))?;
-        let oldest: i64 =
-            self.conn.prepare_cached("SELECT coalesce(min(seq), 1) FROM program_state_change")?.query_row([], |r| r.get(0))?;
+        // Asked on every work-list request: one look at both ends of the log.
+        let (seq, oldest): (i64, i64) = self
+            .conn
+            .prepare_cached("SELECT coalesce(max(seq), 0), coalesce(min(seq), 1) FROM program_state_change")?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         if since == seq {
             return Ok(ProgramChanges { seq, residents: Some(Vec::new()) });
         }
