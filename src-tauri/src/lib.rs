@@ -114,6 +114,7 @@ pub fn run() {
             commands::sync::sync_now,
             commands::sync::sync_attention,
             commands::sync::sync_conflicts,
+            commands::sync::sync_set_aside,
             commands::sync::sync_outside,
             commands::sync::resolve_conflicts,
             commands::sync::retry_sync,

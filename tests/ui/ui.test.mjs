@@ -504,9 +504,14 @@ test('the card size is set in Settings, and a size that does not fit A4 is refus
 });
 
 test('the sync indicator follows the background sync, and the sync page retries a refused record and settles a conflict field by field', async () => {
-  const status = { state: 'attention', waiting: 2, quarantined: 1, conflicted: 1, last_success: '2026-11-21T01:00:00Z', last_error: null };
+  const status = { state: 'attention', waiting: 2, quarantined: 1, conflicted: 1, set_aside: 1, last_success: '2026-11-21T01:00:00Z', last_error: null };
   const page = await open(browser, server.url, app({
     sync_status: status, sync_now: null, retry_sync: null, resolve_conflicts: null, sync_outside: [zhang],
+    sync_set_aside: [
+      { resource_type: 'Patient', resource_id: 'r9', server_version: '4', resident_id: null, tries: 3,
+        reason_zh: '身份证号中的出生日期为 1956-03-10，与所填出生日期不一致', reason_en: 'The ID number gives the birth date 1956-03-10, which differs from the one entered',
+        first_seen: '2026-11-20T01:00:00Z', last_tried: '2026-11-21T01:00:00Z' },
+    ],
     sync_attention: [
       { entity: 'service_record', entity_id: 's1', version: 1, state: 'quarantined', at: '2026-11-21T01:00:00Z',
         reason: "Observation/s1-heart-rate: 平台校验未通过 / refused by the platform's validator: value '8867-4 ' is not a valid code" },
@@ -516,10 +521,14 @@ test('the sync indicator follows the background sync, and the sync page retries 
   }));
   const indicator = page.locator('[data-sync-status]');
   await page.locator('[data-sync-status="attention"]').waitFor();
-  assert.equal((await indicator.textContent()).trim(), '2 条需处理 · 2 条待上传');
+  assert.equal((await indicator.textContent()).trim(), '3 条需处理 · 2 条待上传', 'what the platform sent and was not taken counts too');
 
   await indicator.click();
   await page.getByText('is not a valid code').waitFor();
+  const setAside = page.locator('[data-set-aside-row="Patient/r9"]');
+  await setAside.getByText('与所填出生日期不一致').waitFor();
+  assert.match(await setAside.textContent(), /居民档案.*已尝试 3/, 'what it is and how often it was tried');
+  assert.equal(await setAside.locator('button').count(), 0, 'a resident not on this computer has no page to open');
   await page.locator('[data-outside]').getByText('张三').waitFor();
   await page.click('button[name="retry"]');
   assert.deepEqual((await calls(page, 'retry_sync'))[0], { entity: 'service_record', id: 's1' });

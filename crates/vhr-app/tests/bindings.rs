@@ -21,6 +21,7 @@ fn export_all(dir: &Path) {
         vhr_app::ResolveRequest,
         vhr_store::AttentionItem,
         vhr_store::FieldConflict,
+        vhr_store::SetAside,
         vhr_app::Overview,
         vhr_app::AddServiceRequest,
         vhr_app::UpdateServiceRequest,

@@ -482,3 +482,99 @@ fn a_resident_moved_outside_the_catchment_is_flagged_not_dropped_and_strangers_s
     let flagged = village.outside_catchment().unwrap();
     assert_eq!(flagged.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), vec![id.as_str()], "and flagged for the doctor");
 }
+
+/// Sets the first answer of the item `link_id` anywhere in a response.
+fn set_answer(item: &mut Value, link_id: &str, answer: Value) -> bool {
+    if item["linkId"] == link_id {
+        item["answer"] = serde_json::json!([answer]);
+        return true;
+    }
+    item.get_mut("item").and_then(Value::as_array_mut).is_some_and(|items| items.iter_mut().any(|i| set_answer(i, link_id, answer.clone())))
+}
+
+/// Writes a resource to the platform as another system would: a new version
+/// under the same id, from a source that is neither install.
+fn written_elsewhere(peer: &Peer, mut resource: Value) {
+    resource["meta"] = serde_json::json!({ "source": "urn:uuid:another-system" });
+    let reply = peer.client().put(&resource, None).expect("the peer answers");
+    assert!(reply.ok(), "the platform takes what another system wrote: {}", reply.reasons());
+}
+
+#[test]
+fn a_pulled_page_with_broken_resources_lands_the_good_ones_lists_the_broken_with_why_and_takes_them_once_corrected() {
+    let peer = Peer::start();
+    let (_dirs, mut village, mut town) = two_installs(&peer);
+    village.load_demo(10, 5, 1, &mut |_, _| {}).unwrap();
+    synced(&mut village);
+
+    // Another system writes two broken copies among the good ones: resident
+    // A's Patient with a birth date the ID number contradicts, and resident
+    // B's hypertension follow-up with a systolic pressure no one has.
+    let responses = every_entry(&peer, "QuestionnaireResponse");
+    let subject = |r: &Value| r["subject"]["reference"].as_str().unwrap().trim_start_matches("Patient/").to_string();
+    let is_form = |r: &Value, form: &str| r["questionnaire"].as_str().is_some_and(|q| q.contains(&format!("/Questionnaire/{form}|")));
+    let response = responses.iter().find(|r| is_form(r, "hypertension_followup")).expect("the demo has hypertension follow-ups").clone();
+    let followup = response["id"].as_str().unwrap().to_string();
+    let resident_b = subject(&response);
+    let sbp_before = village.service(&followup).unwrap().data["sbp"].as_f64();
+    let resident_a = responses
+        .iter()
+        .filter(|r| !is_form(r, "personal_basic_info") && subject(r) != resident_b)
+        .map(subject)
+        .find(|id| village.resident(id).unwrap().resident.data.id_document.citizen_number().is_some())
+        .expect("another demo resident with forms and an ID number");
+    let forms_of_a = village.timeline(&resident_a).unwrap().len();
+    assert!(forms_of_a > 0);
+    let birth_a = village.resident(&resident_a).unwrap().resident.data.birth_date.unwrap();
+    let patient_a = peer.get(&format!("Patient/{resident_a}"));
+    let mut broken_patient = patient_a.clone();
+    broken_patient["birthDate"] = (birth_a + chrono::Days::new(400)).to_string().into();
+    written_elsewhere(&peer, broken_patient);
+    let mut broken_response = response.clone();
+    assert!(
+        set_answer(&mut broken_response, "sbp", serde_json::json!({ "valueDecimal": 900 })),
+        "the follow-up carries a systolic pressure"
+    );
+    written_elsewhere(&peer, broken_response);
+
+    let report = synced(&mut town);
+    assert_eq!(report.set_aside, 2 + forms_of_a, "the two broken ones, and A's forms, which wait for A: {report:?}");
+    assert_eq!(town.counts().unwrap().residents, village.counts().unwrap().residents - 1, "every good resident landed");
+    assert_eq!(town.counts().unwrap().services, village.counts().unwrap().services - 1 - forms_of_a as i64, "every good form landed");
+    assert!(matches!(town.resident(&resident_a), Err(vhr_app::Error::NotFound { .. })), "nothing of the broken resident is stored");
+    let page_b = town.resident(&resident_b).expect("the resident's page opens although one of the forms was refused");
+    assert_eq!(page_b.resident.data.name, village.resident(&resident_b).unwrap().resident.data.name);
+    let timeline_b = town.timeline(&resident_b).expect("and so does his list of forms");
+    assert!(timeline_b.iter().all(|e| e.record.id != followup), "without the broken follow-up");
+
+    let listed = town.sync_set_aside().unwrap();
+    let patient = listed.iter().find(|s| s.resource_type == "Patient").expect("the Patient is listed");
+    assert_eq!(patient.resource_id, resident_a);
+    assert!(patient.reason_zh.contains("出生日期") && patient.reason_en.contains("birth date"), "with why, in both languages: {patient:?}");
+    let form = listed.iter().find(|s| s.resource_id == followup).expect("the follow-up is listed");
+    assert!(form.reason_zh.contains("收缩压") || form.reason_zh.contains("350"), "naming the value's limits: {form:?}");
+    assert_eq!(form.resident_id.as_deref(), Some(resident_b.as_str()), "and whose it is, to open the resident from the list");
+    let waiting = listed.iter().filter(|s| s.reason_en.contains("waits")).count();
+    assert_eq!(waiting, forms_of_a, "resident A's forms say they wait for the resident");
+    let status = town.sync_status().unwrap();
+    assert_eq!((status.state.as_str(), status.set_aside), ("attention", listed.len() as i64), "the indicator asks for attention");
+
+    // A pass with nothing new tries them again and still refuses them: the
+    // cursor moved on, the list did not forget.
+    let again = synced(&mut town);
+    assert_eq!((again.pulled, again.set_aside), (0, listed.len()), "{again:?}");
+    assert_eq!(town.sync_set_aside().unwrap()[0].tries, 2);
+
+    // Corrected on the platform, both land, and A's forms with A.
+    written_elsewhere(&peer, patient_a);
+    written_elsewhere(&peer, response);
+    let fixed = synced(&mut town);
+    assert_eq!(fixed.set_aside, 0, "{fixed:?}");
+    assert_eq!(town.sync_set_aside().unwrap(), vec![], "the list is empty once every one landed");
+    assert_eq!(town.counts().unwrap().residents, village.counts().unwrap().residents);
+    assert_eq!(town.counts().unwrap().services, village.counts().unwrap().services);
+    assert_eq!(town.resident(&resident_a).unwrap().resident.data.birth_date, Some(birth_a));
+    let sbp = town.service(&followup).unwrap().data["sbp"].as_f64();
+    assert_eq!(sbp, sbp_before, "the corrected follow-up is the one stored");
+    assert_eq!(town.sync_status().unwrap().state, "up_to_date");
+}

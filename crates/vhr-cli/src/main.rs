@@ -602,20 +602,26 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                 print_json(&report)?;
             } else {
                 out!(
-                    "接收 pulled {} · 发送 pushed {} · 待发送 waiting {} · 被拒收 quarantined {} · 冲突 conflicts {}",
+                    "接收 pulled {} · 发送 pushed {} · 待发送 waiting {} · 被拒收 quarantined {} · 冲突 conflicts {} · 搁置 set aside {}",
                     report.pulled,
                     report.pushed,
                     report.counts.waiting,
                     report.counts.quarantined,
-                    report.counts.conflicted
+                    report.counts.conflicted,
+                    report.counts.set_aside
                 );
                 if let Some(e) = &report.error {
                     out!("{e}");
                 }
+                // What the platform sent that could not be taken, each with why.
+                for s in clinic.sync_set_aside().map_err(|e| fail(e, lang))? {
+                    let reason = if lang == Lang::Zh { &s.reason_zh } else { &s.reason_en };
+                    out!("搁置 set aside\t{}/{}\t{}", s.resource_type, s.resource_id, reason);
+                }
             }
             if report.offline {
                 Err(Failure { code: 5, message: report.error.unwrap_or_else(|| "offline".into()), wire: None })
-            } else if report.counts.quarantined + report.counts.conflicted > 0 {
+            } else if report.counts.quarantined + report.counts.conflicted + report.counts.set_aside > 0 {
                 Err(Failure {
                     code: 4,
                     message: "有记录需要处理（见同步页）/ changes need attention (see the sync page)".into(),

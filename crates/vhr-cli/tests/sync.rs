@@ -62,3 +62,30 @@ fn export_fhir_writes_one_ndjson_file_per_resource_type() {
     assert!(lines("Questionnaire").len() >= 22, "every form's questionnaire is exported");
     assert!(!lines("Encounter").is_empty() && !lines("Observation").is_empty());
 }
+
+#[test]
+fn the_sync_report_lists_what_the_platform_sent_that_could_not_be_taken_with_why_and_exits_4() {
+    let peer = peer::Peer::start();
+    let (village, town) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    for d in [village.path(), town.path()] {
+        common::init(BIN, d);
+    }
+    assert!(cli(village.path(), &["demo", "--residents", "6"]).status.success());
+    assert!(cli(village.path(), &["sync", "--url", &peer.base]).status.success());
+
+    // Another system rewrites one Patient with a birth date of the year 2999.
+    let page = peer.get("Patient?_count=1");
+    let mut patient = page["entry"][0]["resource"].clone();
+    let id = patient["id"].as_str().unwrap().to_string();
+    patient["birthDate"] = "2999-01-01".into();
+    patient["meta"] = serde_json::json!({ "source": "urn:uuid:another-system" });
+    assert!(peer.client().put(&patient, None).unwrap().ok());
+
+    let o = cli(town.path(), &["sync", "--url", &peer.base]);
+    assert_eq!(o.status.code(), Some(4), "something needs attention: {}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let line = out.lines().find(|l| l.contains(&format!("Patient/{id}"))).unwrap_or_else(|| panic!("the Patient is listed: {out}"));
+    assert!(line.starts_with("搁置 set aside\t") && line.contains("出生日期"), "with why, in the user's language: {line}");
+    let listed = out.lines().filter(|l| l.starts_with("搁置 set aside\t")).count();
+    assert!(out.contains(&format!("搁置 set aside {listed}")), "the summary counts every listed one: {out}");
+}

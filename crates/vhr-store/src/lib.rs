@@ -20,6 +20,7 @@ mod programs;
 mod residents;
 mod schema;
 mod services;
+mod set_aside;
 mod settings;
 mod sync;
 mod users;
@@ -39,6 +40,7 @@ pub use programs::{ProgramChanges, ProgramRow, TimingRow};
 pub use residents::{Counts, DuplicateCandidate, NewResident, ResidentSummary, SearchSpec};
 pub use schema::{latest_version as latest_schema_version, migrate_to};
 pub use services::{NewService, ServiceEdit, ServiceRecord};
+pub use set_aside::{SetAside, SetAsideReason};
 pub use sync::{AttentionItem, FieldConflict, NoticeDraft, NoticeField, OutboxCounts, PendingChange, SyncBase};
 pub use users::{User, UserRecord};
 

@@ -18,6 +18,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0009_program_state_change.sql")),
         M::up(include_str!("../migrations/0010_outbox_by_state_entity.sql")),
         M::up(include_str!("../migrations/0011_resident_population.sql")),
+        M::up(include_str!("../migrations/0012_sync_set_aside.sql")),
     ])
 }
 
@@ -28,7 +29,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
 
 /// How many migrations exist; a fully migrated database has this user_version.
 pub fn latest_version() -> usize {
-    11
+    12
 }
 
 /// Brings a database to exactly `version` migrations, for tests of upgrades
@@ -227,6 +228,7 @@ mod upgrade_from_every_version {
             let changes = store.program_changes(&actor, 0).unwrap();
             assert_eq!(changes.residents, None, "a reader of a database upgraded from {version} reads everything first");
             assert_eq!(store.program_changes(&actor, changes.seq).unwrap().residents, Some(Vec::new()), "then follows changes");
+            assert_eq!(store.set_aside_open().unwrap(), vec![], "schema {version} gains an empty list of set-aside resources");
         }
     }
 }

@@ -5,7 +5,7 @@ use tauri::State;
 use vhr_app::background::SyncWorker;
 use vhr_app::{PlatformSetup, ResolveRequest, SyncStatus};
 use vhr_domain::entity::Entity;
-use vhr_store::{AttentionItem, FieldConflict, ResidentSummary};
+use vhr_store::{AttentionItem, FieldConflict, ResidentSummary, SetAside};
 
 use super::{with, Reply};
 use crate::Shell;
@@ -26,6 +26,11 @@ pub async fn sync_now(worker: State<'_, SyncWorker>) -> Reply<()> {
 #[tauri::command]
 pub async fn sync_attention(shell: State<'_, Shell>) -> Reply<Vec<AttentionItem>> {
     with(&shell, |c| c.sync_attention())
+}
+
+#[tauri::command]
+pub async fn sync_set_aside(shell: State<'_, Shell>) -> Reply<Vec<SetAside>> {
+    with(&shell, |c| c.sync_set_aside())
 }
 
 #[tauri::command]

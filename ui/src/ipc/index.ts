@@ -42,6 +42,7 @@ import type { SetupRequest } from './bindings/SetupRequest';
 import type { UpdateRequest } from './bindings/UpdateRequest';
 import type { WireError } from './bindings/WireError';
 import type { AttentionItem } from './bindings/AttentionItem';
+import type { SetAside } from './bindings/SetAside';
 import type { FieldConflict } from './bindings/FieldConflict';
 import type { PlatformSetup } from './bindings/PlatformSetup';
 import type { ResolveRequest } from './bindings/ResolveRequest';
@@ -126,6 +127,7 @@ export const ipc = {
   syncStatus: () => call<SyncStatus>('sync_status'),
   syncNow: () => call<null>('sync_now'),
   syncAttention: () => call<AttentionItem[]>('sync_attention'),
+  syncSetAside: () => call<SetAside[]>('sync_set_aside'),
   syncConflicts: () => call<FieldConflict[]>('sync_conflicts'),
   syncOutside: () => call<ResidentSummary[]>('sync_outside'),
   resolveConflicts: (req: ResolveRequest) => call<null>('resolve_conflicts', { req }),

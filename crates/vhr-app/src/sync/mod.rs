@@ -13,11 +13,14 @@
 //! - `push` — draining the outbox through the push machine, and diagnosing
 //!   a change the platform refused;
 //! - `pull` — reading the platform's history since the cursor and writing
-//!   what others recorded, never to be sent back;
+//!   what others recorded, never to be sent back; setting aside, with the
+//!   reason, what cannot be taken, and trying it again on later passes;
+//! - `check` — what the platform sends, checked by the rules of typing;
 //! - `merge` — a change whose platform copy moved on, merged field by field;
 //!   the doctor's choices for what conflicts;
 //! - `notices` — conflicts announced to, and settled by, the other install.
 
+mod check;
 mod merge;
 mod notices;
 mod pull;
@@ -58,6 +61,8 @@ pub struct SyncStatus {
     pub waiting: i64,
     pub quarantined: i64,
     pub conflicted: i64,
+    /// Resources from the platform set aside, each with its reason.
+    pub set_aside: i64,
     pub last_success: Option<DateTime<Utc>>,
     /// Why the last pass could not reach the platform, in words.
     pub last_error: Option<String>,
@@ -73,6 +78,9 @@ pub struct SyncReport {
     pub pushed: usize,
     pub quarantined: usize,
     pub conflicted: usize,
+    /// Resources pulled this pass that could not be taken (see the sync
+    /// page's list for each one's reason).
+    pub set_aside: usize,
     /// The platform could not be reached; changes wait for the next pass.
     pub offline: bool,
     pub error: Option<String>,
@@ -85,11 +93,13 @@ pub struct SyncCounts {
     pub waiting: i64,
     pub quarantined: i64,
     pub conflicted: i64,
+    /// Resources from the platform set aside and not yet taken.
+    pub set_aside: i64,
 }
 
-impl From<OutboxCounts> for SyncCounts {
-    fn from(c: OutboxCounts) -> Self {
-        SyncCounts { waiting: c.waiting, quarantined: c.quarantined, conflicted: c.conflicted }
+impl SyncCounts {
+    fn of(c: OutboxCounts, set_aside: usize) -> Self {
+        SyncCounts { waiting: c.waiting, quarantined: c.quarantined, conflicted: c.conflicted, set_aside: set_aside as i64 }
     }
 }
 
@@ -189,7 +199,7 @@ impl Clinic {
             self.store.set_sync_value("last_error", "")?;
             self.store.set_sync_value("last_success", &now.to_rfc3339())?;
         }
-        report.counts = self.store.outbox_counts()?.into();
+        report.counts = SyncCounts::of(self.store.outbox_counts()?, self.store.set_aside_open()?.len());
         Ok(report)
     }
 }

@@ -1,23 +1,31 @@
 //! Pulling: the platform's history since the cursor, for this install's
-//! catchment. What others recorded is written with its history but never
-//! queued to be sent back; an entity with local changes waiting is merged
-//! with the pulled copy, never replaced by it.
+//! catchment. What others recorded is checked as if typed (`check`) and
+//! written with its history but never queued to be sent back; an entity
+//! with local changes waiting is merged with the pulled copy, never replaced
+//! by it. A resource that cannot be taken is set aside with its reason and
+//! read again on every later pass until a version of it lands.
 
 use std::collections::{BTreeMap, HashSet};
 
 use serde_json::Value;
 use vhr_domain::entity::Entity;
+use vhr_domain::i18n::Lang;
+use vhr_domain::problem::Problem;
 use vhr_domain::resident::RemoteResident;
-use vhr_store::PendingChange;
+use vhr_store::{PendingChange, SetAsideReason};
 use vhr_sync::transport::Retry;
 use vhr_sync::FhirServer;
 
+use super::check::set_aside_reason;
 use super::{sync_actor, SyncProgress, SyncReport, SyncSettings, BASIC_INFO};
 use crate::services::new_service;
 use crate::{Clinic, Error, Result};
 
 /// Resources asked for per history page.
 const PAGE: usize = 200;
+
+/// Set-aside resources read again per pass, the longest waiting first.
+const RETRIES_PER_PASS: usize = 100;
 
 impl Clinic {
     /// A pulled resident: the `Patient` with its personal basic information.
@@ -58,6 +66,18 @@ impl Clinic {
             let (Some(t), Some(id)) = (r["resourceType"].as_str(), r["id"].as_str()) else { continue };
             latest.entry((t.to_string(), id.to_string())).or_insert_with(|| r.clone());
         }
+        // What was set aside before and is not in this history is read
+        // again: the cursor moves on, the resource is not passed by for good.
+        for s in self.store.set_aside_open()?.into_iter().take(RETRIES_PER_PASS) {
+            let key = (s.resource_type, s.resource_id);
+            if latest.contains_key(&key) {
+                continue;
+            }
+            let reply = server.read(&format!("{}/{}", key.0, key.1), Retry::of(&settings.platform.push))?;
+            if reply.ok() {
+                latest.insert(key, reply.body);
+            }
+        }
         let catchment: HashSet<String> = self.catchment(settings);
         let total = latest.len();
         let mut done = 0;
@@ -70,14 +90,18 @@ impl Clinic {
                     continue; // our own write coming back
                 }
                 match self.apply_pulled(t, id, resource, settings, &catchment, server) {
-                    Ok(true) => report.pulled += 1,
-                    Ok(false) => {}
+                    Ok(changed) => {
+                        report.pulled += usize::from(changed);
+                        self.store.settle_set_aside(t, id, self.now().at())?;
+                    }
                     // The platform stopped answering, or the store failed: the
                     // cursor stays, so the next pass reads these again.
                     Err(e @ (Error::Platform(_) | Error::Storage(_))) => return Err(e),
                     Err(e) => {
-                        // A resource this app cannot read or take is left on the platform, not guessed at.
-                        report.error.get_or_insert_with(|| format!("{t}/{id}: {}", e.message(vhr_domain::i18n::Lang::Zh)));
+                        // A resource this app cannot read or take is left on
+                        // the platform, not guessed at, and listed with why.
+                        self.set_aside(t, id, resource, &e)?;
+                        report.set_aside += 1;
                     }
                 }
             }
@@ -86,6 +110,38 @@ impl Clinic {
             self.store.set_sync_value("cursor", &n)?;
         }
         Ok(())
+    }
+
+    /// Keeps a resource that could not be taken, with the reason in both languages.
+    fn set_aside(&mut self, kind: &str, id: &str, resource: &Value, e: &Error) -> Result<()> {
+        let resident = match kind {
+            "Patient" => Some(id),
+            "EpisodeOfCare" => resource.get("patient").and_then(|p| p["reference"].as_str()).and_then(|r| r.strip_prefix("Patient/")),
+            _ => vhr_fhir::subject_of(resource),
+        };
+        let resident = match resident {
+            Some(r) if self.store.resident(&sync_actor(), r)?.is_some() => Some(r.to_string()),
+            _ => None,
+        };
+        let version = resource["meta"]["versionId"].as_str().unwrap_or("unknown");
+        let (zh, en) = (set_aside_reason(e, Lang::Zh), set_aside_reason(e, Lang::En));
+        let why = SetAsideReason { resident_id: resident.as_deref(), zh: &zh, en: &en };
+        self.store.set_aside(kind, id, version, why, self.now().at())?;
+        Ok(())
+    }
+
+    /// A record about a resident who is not here: refused (to be tried
+    /// again) when the resident itself was set aside, else not ours.
+    fn waits_for_resident(&self, resident_id: &str) -> Result<bool> {
+        if self.store.is_set_aside("Patient", resident_id)? {
+            return Err(Error::Invalid(vec![Problem::error(
+                "subject",
+                "pulled.resident_set_aside",
+                "所属居民的档案被搁置，待其接收后再接收本记录",
+                "Its resident's record is set aside; this one waits until that one is taken",
+            )]));
+        }
+        Ok(false)
     }
 
     /// Applies one pulled resource; whether it changed anything here.
@@ -121,6 +177,7 @@ impl Clinic {
             _ if is_basic_info => Ok(false), // read with its Patient
             Entity::Resident => {
                 let pulled = self.read_remote_resident(resource, server, settings)?;
+                let pulled = self.check_pulled_resident(pulled)?;
                 let local = self.store.resident(&actor, id)?;
                 let inside = catchment.contains(&pulled.data.village_code);
                 if local.is_none() && !inside {
@@ -137,11 +194,12 @@ impl Clinic {
             Entity::ServiceRecord => {
                 let Some((form_id, _)) = vhr_fhir::form_of_response(resource, fhir) else { return Ok(false) };
                 let Some(resident_id) = vhr_fhir::subject_of(resource).map(str::to_string) else { return Ok(false) };
-                if self.store.resident(&actor, &resident_id)?.is_none() {
-                    return Ok(false); // not one of ours
-                }
+                let Some(resident) = self.store.resident(&actor, &resident_id)? else {
+                    return self.waits_for_resident(&resident_id); // not one of ours, or not yet
+                };
                 let form = self.forms.form(&form_id).ok_or_else(|| Error::Forms(format!("unknown form {form_id}")))?;
                 let data = vhr_fhir::read_response(form, resource).map_err(|e| Error::Sync(e.to_string()))?;
+                let data = self.check_pulled_service(form, &data, resident.data.birth_date)?;
                 if has_pending {
                     self.merge_remote(&pending, resource, &server_version, settings, server)?;
                     return Ok(true);
@@ -152,7 +210,11 @@ impl Clinic {
             }
             Entity::ProgramEpisode => {
                 let (episode, resident_id) = vhr_fhir::read_episode_of_care(resource, fhir).map_err(|e| Error::Sync(e.to_string()))?;
-                if self.store.resident(&actor, &resident_id)?.is_none() || has_pending {
+                if self.store.resident(&actor, &resident_id)?.is_none() {
+                    return self.waits_for_resident(&resident_id);
+                }
+                self.check_pulled_episode(&episode)?;
+                if has_pending {
                     return Ok(false);
                 }
                 self.store.batch(|b| b.put_pulled_episode(&actor, &resident_id, episode, &server_version, now))?;

@@ -1,13 +1,14 @@
 //! Where the platform is and how to sign in to it, which villages this
 //! install keeps, the status the indicator shows, and what the 同步 page
-//! lists: refused changes, conflicting fields, residents moved away.
+//! lists: refused changes, conflicting fields, what the platform sent that
+//! could not be taken, residents moved away.
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use vhr_domain::entity::Entity;
 use vhr_domain::problem::Problem;
-use vhr_store::{AttentionItem, FieldConflict, ResidentSummary, SearchSpec};
+use vhr_store::{AttentionItem, FieldConflict, ResidentSummary, SearchSpec, SetAside};
 use vhr_sync::{Credentials, FhirServer};
 
 use super::{PlatformSetup, SyncSettings, SyncStatus};
@@ -132,12 +133,13 @@ impl Clinic {
     pub fn sync_status(&self) -> Result<SyncStatus> {
         let settings = self.sync_settings()?;
         let c = self.store.outbox_counts()?;
+        let set_aside = self.store.set_aside_open()?.len() as i64;
         let last_success =
             self.store.sync_value("last_success")?.and_then(|s| DateTime::parse_from_rfc3339(&s).ok()).map(|d| d.with_timezone(&Utc));
         let last_error = self.store.sync_value("last_error")?.filter(|s| !s.is_empty());
         let state = if settings.platform.base_url.is_empty() {
             "off"
-        } else if c.quarantined + c.conflicted > 0 {
+        } else if c.quarantined + c.conflicted + set_aside > 0 {
             "attention"
         } else if last_error.is_some() {
             "offline"
@@ -151,6 +153,7 @@ impl Clinic {
             waiting: c.waiting,
             quarantined: c.quarantined,
             conflicted: c.conflicted,
+            set_aside,
             last_success,
             last_error,
         })
@@ -160,6 +163,13 @@ impl Clinic {
     pub fn sync_attention(&self) -> Result<Vec<AttentionItem>> {
         self.actor()?;
         Ok(self.store.attention_items()?)
+    }
+
+    /// What the platform sent that could not be taken, each with its reason;
+    /// every pass tries them again.
+    pub fn sync_set_aside(&self) -> Result<Vec<SetAside>> {
+        self.actor()?;
+        Ok(self.store.set_aside_open()?)
     }
 
     /// The fields changed both here and on the platform, waiting for a choice.

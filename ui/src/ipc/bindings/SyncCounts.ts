@@ -3,4 +3,8 @@
 /**
  * The outbox after a pass.
  */
-export type SyncCounts = { waiting: number, quarantined: number, conflicted: number, };
+export type SyncCounts = { waiting: number, quarantined: number, conflicted: number, 
+/**
+ * Resources from the platform set aside and not yet taken.
+ */
+set_aside: number, };

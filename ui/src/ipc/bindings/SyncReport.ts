@@ -11,6 +11,11 @@ export type SyncReport = {
  */
 scanned: number, pulled: number, pushed: number, quarantined: number, conflicted: number, 
 /**
+ * Resources pulled this pass that could not be taken (see the sync
+ * page's list for each one's reason).
+ */
+set_aside: number, 
+/**
  * The platform could not be reached; changes wait for the next pass.
  */
 offline: boolean, error: string | null, counts: SyncCounts, };

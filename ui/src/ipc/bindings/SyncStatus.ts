@@ -7,7 +7,11 @@ export type SyncStatus = {
 /**
  * `off` (no platform set), `offline`, `up_to_date`, `waiting`, `attention`.
  */
-state: string, waiting: number, quarantined: number, conflicted: number, last_success: string | null, 
+state: string, waiting: number, quarantined: number, conflicted: number, 
+/**
+ * Resources from the platform set aside, each with its reason.
+ */
+set_aside: number, last_success: string | null, 
 /**
  * Why the last pass could not reach the platform, in words.
  */
