@@ -503,6 +503,40 @@ test('the card size is set in Settings, and a size that does not fit A4 is refus
   await page.close();
 });
 
+test('a village short of record numbers is warned about on the workbench, and a block from the township is added in Settings', async () => {
+  const v101 = {
+    village_code: '101', village_name: '石桥村', left: 0, total: 2, warn: true, provisional: 1, arrived_inside: 1,
+    blocks: [{ start: 500, end: 501, source: 'setup', note: '', added_by: '李春华', added_at: '2025-01-10T00:00:00Z' }],
+  };
+  const v102 = { village_code: '102', village_name: '河口村', left: 2, total: 2, warn: false, provisional: 0, arrived_inside: 0, blocks: [] };
+  const page = await open(browser, server.url, app({
+    overview: { residents: 3, tags: [] }, serial_warnings: [v101], village_serials: [v101, v102], card_size: { width_mm: 85.6, height_mm: 53.98 },
+    add_serial_block: [{ resident_id: 'r3', name: '丙', provisional: '450102101101L0001', record_no: '45010210110101000' }],
+  }));
+  await page.locator('button[data-nav="workbench"]').click();
+  const banner = page.locator('[data-serial-warning="101"]');
+  await banner.getByText('石桥村有 1 份档案暂用临时编号').waitFor();
+  await banner.locator('button').click();
+
+  const row = page.locator('[data-village-serials="101"]');
+  await row.waitFor();
+  assert.match(await row.locator('[data-left]').textContent(), /0 \/ 2.*请尽快申请新号段/);
+  assert.equal((await row.locator('[data-provisional]').textContent()).trim(), '1');
+  assert.match(await row.locator('[data-arrived]').textContent(), /1.*核对号段/, 'numbers from another install are reported');
+  assert.match(await page.locator('[data-village-serials="102"]').textContent(), /尚未建档/);
+  await page.fill('input[name="block_start"]', '０１０００');
+  await page.fill('input[name="block_end"]', '1999');
+  await page.fill('input[name="block_note"]', '青卫字〔2026〕12号');
+  await row.scrollIntoViewIfNeeded();
+  await shot(page, 'serial-blocks-zh.png');
+  await page.click('button[name="add-block"]');
+  await page.locator('[data-block-message]').getByText('1 份临时编号档案已换为正式编号').waitFor();
+  assert.deepEqual((await calls(page, 'add_serial_block'))[0], {
+    req: { village_code: '101', start: '０１０００', end: '1999', note: '青卫字〔2026〕12号' },
+  }, 'what was typed goes to the core as typed');
+  await page.close();
+});
+
 test('the sync indicator follows the background sync, and the sync page retries a refused record and settles a conflict field by field', async () => {
   const status = { state: 'attention', waiting: 2, quarantined: 1, conflicted: 1, set_aside: 1, last_success: '2026-11-21T01:00:00Z', last_error: null };
   const page = await open(browser, server.url, app({

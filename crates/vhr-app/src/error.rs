@@ -263,6 +263,12 @@ impl From<StoreError> for Error {
                 "该项管理已经结束",
                 "This programme episode has ended already",
             )]),
+            StoreError::RecordNumberTaken { record_no, name, .. } => Error::Invalid(vec![Problem::error(
+                "record_no",
+                "record_no.taken",
+                format!("健康档案编号 {record_no} 在本机已属于 {name} 的档案：两家机构发了同一个编号，请与乡镇卫生院核对号段"),
+                format!("The record number {record_no} belongs to {name}'s record here: two institutions issued the same number; check the serial blocks with the township hospital"),
+            )]),
             StoreError::DuplicateUser(name) => Error::Invalid(vec![Problem::error(
                 "username",
                 "user.duplicate",

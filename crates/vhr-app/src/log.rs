@@ -41,6 +41,9 @@ impl tracing_subscriber::fmt::time::FormatTime for LocalTime {
 /// and records panics in it. Best effort: when the folder cannot be written
 /// the program runs without a log, and says so on standard error.
 pub fn start(data_dir: &Path, program: &str) -> Option<LogGuard> {
+    // The folder first: the appender's clean-up of old files complains on
+    // standard error about a folder it cannot list (the first start).
+    let _ = std::fs::create_dir_all(folder(data_dir));
     let appender = RollingFileAppender::builder()
         .rotation(Rotation::DAILY)
         .filename_prefix(format!("village-health-{program}"))

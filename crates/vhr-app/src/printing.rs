@@ -7,7 +7,6 @@ use ts_rs::TS;
 use vhr_domain::card::{card_of, CardData};
 use vhr_domain::forms::FormValues;
 use vhr_domain::problem::Problem;
-use vhr_domain::record_number::RecordNumber;
 use vhr_domain::resident::{ResidenceType, Resident};
 use vhr_print::{CardLayout, FormHeader, PrintError};
 use vhr_store::{CardSelection, PrintEntry};
@@ -103,9 +102,8 @@ impl Clinic {
 
     fn card_data(&self, r: &Resident) -> Result<CardData> {
         let clinic = self.profile_required()?;
-        let no = RecordNumber::parse(&r.record_no).map_err(Error::Storage)?;
         let exam = self.store.last_service(self.actor()?, &r.id, "health_exam")?;
-        Ok(card_of(&r.id, &no, &r.data, &clinic, exam.as_ref().map(|e| &e.data)))
+        Ok(card_of(&r.id, &r.record_no, &r.data, &clinic, exam.as_ref().map(|e| &e.data)))
     }
 
     /// What one resident's card says (for the preview on screen).

@@ -9,8 +9,8 @@ use vhr_domain::forms::{validate, ValidationContext};
 use vhr_domain::id_card::{self, CitizenId};
 use vhr_domain::population::{self, Diagnoses, Tag};
 use vhr_domain::problem::{has_errors, Problem};
-use vhr_domain::record_number::RecordNumber;
 use vhr_domain::resident::{age_on, prepare, Membership, Resident, ResidentInput};
+use vhr_domain::serial_blocks::{is_provisional, shown};
 use vhr_store::{HistoryEntry, NewResident, ResidentSummary, SearchSpec};
 
 use crate::{Clinic, Error, Result};
@@ -67,6 +67,8 @@ pub struct ResidentView {
     pub record_no_grouped: String,
     /// The last 8 digits as other forms print them.
     pub record_no_short: String,
+    /// A provisional local number, to be replaced once the village has a block again.
+    pub record_no_provisional: bool,
     pub village_name: String,
 }
 
@@ -148,6 +150,21 @@ impl Clinic {
             };
             b.insert_resident(&actor, NewResident { id, data: ready, household }, now)
         })?;
+        let mut warnings = warnings;
+        if is_provisional(&resident.record_no) {
+            warnings.push(Problem::warning(
+                "record_no",
+                "record_no.provisional",
+                format!(
+                    "村代码 {village} 的个人序号段已用完：本档案已保存，暂用临时编号 {}。请向乡镇卫生院申请新号段，在“设置”中添加后自动换为正式编号。",
+                    resident.record_no
+                ),
+                format!(
+                    "Village {village} has no serials left: the record is saved under the provisional number {}. Ask the township hospital for a new block; once it is added in Settings the record gets its final number.",
+                    resident.record_no
+                ),
+            ));
+        }
         Ok(Saved { resident: self.view(resident)?, warnings })
     }
 
@@ -178,15 +195,16 @@ impl Clinic {
         let today = self.today();
         let clinic = self.profile_required()?;
         let birth = resident.data.birth_date.unwrap_or(today);
-        let no = RecordNumber::parse(&resident.record_no).map_err(Error::Storage)?;
+        let no = shown(&resident.record_no).ok_or_else(|| Error::Storage(format!("record number {:?}", resident.record_no)))?;
         let standings = self.store.standings_of(self.actor()?, &resident.id, today)?;
         let codes = standings.iter().map(|r| r.standing.program.code()).collect::<Vec<_>>().join(",");
         let registered = population::Registered::from_codes(&codes);
         Ok(ResidentView {
             age: age_on(birth, today),
             tags: population::tags(birth, Diagnoses::from_basic_info(&resident.data.basic_info), registered, today),
-            record_no_grouped: no.grouped(),
-            record_no_short: no.last8(),
+            record_no_grouped: no.grouped,
+            record_no_short: no.short,
+            record_no_provisional: no.provisional,
             village_name: clinic.village(&resident.data.village_code).map(|v| v.name.clone()).unwrap_or_default(),
             resident,
         })

@@ -5,7 +5,7 @@ mod common;
 use chrono::NaiveDate;
 use common::*;
 use serde_json::json;
-use vhr_app::{Error, HouseholdChoice, RegisterRequest, SearchRequest, UpdateRequest};
+use vhr_app::{AddBlockRequest, Error, HouseholdChoice, RegisterRequest, SearchRequest, UpdateRequest};
 use vhr_domain::clinic::SerialBlock;
 use vhr_domain::i18n::Lang;
 use vhr_domain::id_card::compose;
@@ -161,24 +161,78 @@ fn numbers_continue_after_a_restart_and_are_never_reused() {
 }
 
 #[test]
-fn an_exhausted_block_gives_a_clear_error() {
+fn a_village_without_serials_left_still_registers_under_a_provisional_number_that_a_new_block_replaces_with_history() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = clinic_with_block(dir.path(), SerialBlock { start: 500, end: 501 });
+    let born = |day| compose("450102", NaiveDate::from_ymd_opt(1970, 1, day).unwrap(), 11);
+    assert_eq!(register(&mut c, "甲", &born(1)).resident.resident.record_no, "45010210110100500");
+    register(&mut c, "乙", &born(2));
+
+    // The block is used up: the record is saved all the same, clearly marked.
+    let saved = c
+        .register(RegisterRequest { resident: input("丙", &born(3)), household: None, confirm: false })
+        .expect("registration is never blocked");
+    let third = saved.resident.resident.id.clone();
+    assert_eq!(saved.resident.resident.record_no, "450102101101L0001");
+    assert!(saved.resident.record_no_provisional);
+    assert_eq!(saved.resident.record_no_grouped, "450102 101 101 L0001");
+    let warning = saved.warnings.iter().find(|w| w.code == "record_no.provisional").expect("the doctor is told");
+    assert!(warning.message.zh.contains("临时编号 450102101101L0001") && warning.message.zh.contains("设置"), "{warning:?}");
+    assert!(c.card(&third).unwrap().provisional, "the card says so too");
+
+    // The other village has its own serials, untouched.
+    let mut other = input("丁", &born(4));
+    other.village_code = "102".into();
+    let d = c.register(RegisterRequest { resident: other, household: None, confirm: false }).unwrap();
+    assert_eq!(d.resident.resident.record_no, "45010210110200500");
+
+    let serials = c.village_serials().unwrap();
+    let (v101, v102) = (&serials[0], &serials[1]);
+    assert_eq!((v101.village_code.as_str(), v101.left, v101.warn, v101.provisional), ("101", 0, true, 1));
+    assert_eq!((v102.village_code.as_str(), v102.left, v102.provisional), ("102", 1, 0));
+    assert_eq!(c.serial_warnings().unwrap().len(), 2, "both villages are short of serials");
+
+    // A block that overlaps the village's own is refused in words.
+    let overlapping = AddBlockRequest { village_code: "101".into(), start: "501".into(), end: "600".into(), note: String::new() };
+    let err = c.add_serial_block(overlapping).unwrap_err();
+    assert_eq!(err.code(), "invalid");
+    let Error::Invalid(problems) = err else { unreachable!() };
+    assert_eq!(problems[0].message.zh, "与本村已有号段 00500–00501 重叠");
+
+    // Words where a number belongs are refused in words.
+    let words = AddBlockRequest { village_code: "101".into(), start: "一千".into(), end: "1999".into(), note: String::new() };
+    assert_eq!(c.add_serial_block(words).unwrap_err().code(), "invalid");
+
+    // The township's letter gives village 101 serials 01000–01999 (typed
+    // with the IME's full-width digits).
+    let letter =
+        AddBlockRequest {
+            village_code: "101".into(), start: "０１０００".into(), end: "1999".into(), note: "青卫字〔2026〕12号".into()
+        };
+    let renumbered = c.add_serial_block(letter).unwrap();
+    assert_eq!(renumbered.len(), 1);
+    assert_eq!((renumbered[0].provisional.as_str(), renumbered[0].record_no.as_str()), ("450102101101L0001", "45010210110101000"));
+    let view = c.resident(&third).unwrap();
+    assert_eq!((view.resident.record_no.as_str(), view.record_no_provisional), ("45010210110101000", false));
+    let history = c.history(&third).unwrap();
+    let entry = history.iter().find(|h| h.changes.iter().any(|ch| ch.field == "record_no")).expect("the change is in the history");
+    assert_eq!((entry.version, entry.user_name.as_str()), (2, "李春华"), "as a new version, by who added the block");
+    let change = entry.changes.iter().find(|ch| ch.field == "record_no").cloned().unwrap();
+    assert_eq!((change.old, change.new), (serde_json::json!("450102101101L0001"), serde_json::json!("45010210110101000")));
     assert_eq!(
-        register(&mut c, "甲", &compose("450102", NaiveDate::from_ymd_opt(1970, 1, 1).unwrap(), 11)).resident.resident.record_no,
-        "45010210110100500"
+        c.resident("450102101101L0001").unwrap().resident.id,
+        third,
+        "a card printed with the provisional number still finds the record"
     );
-    register(&mut c, "乙", &compose("450102", NaiveDate::from_ymd_opt(1970, 1, 2).unwrap(), 11));
-    let err = c
-        .register(RegisterRequest {
-            resident: input("丙", &compose("450102", NaiveDate::from_ymd_opt(1970, 1, 3).unwrap(), 11)),
-            household: None,
-            confirm: false,
-        })
-        .unwrap_err();
-    assert_eq!(err.code(), "serial_block_exhausted");
-    assert_eq!(err.message(Lang::Zh), "村代码 101 的个人序号段 00500–00501 已用完，请向乡镇卫生院申请新的号段");
-    assert_eq!(c.counts().unwrap().residents, 2);
+    assert_eq!(register(&mut c, "戊", &born(5)).resident.resident.record_no, "45010210110101001", "and the next one follows");
+
+    let v101 = &c.village_serials().unwrap()[0];
+    assert_eq!((v101.left, v101.total, v101.provisional, v101.warn), (998, 1002, 0, false));
+    assert_eq!(
+        v101.blocks.iter().map(|b| (b.source.as_str(), b.note.as_str())).collect::<Vec<_>>(),
+        vec![("setup", ""), ("letter", "青卫字〔2026〕12号")]
+    );
+    assert!(!c.resident(&third).unwrap().resident.record_no.contains('L'));
 }
 
 #[test]

@@ -578,3 +578,62 @@ fn a_pulled_page_with_broken_resources_lands_the_good_ones_lists_the_broken_with
     assert_eq!(sbp, sbp_before, "the corrected follow-up is the one stored");
     assert_eq!(town.sync_status().unwrap().state, "up_to_date");
 }
+
+#[test]
+fn numbers_another_install_issued_from_the_same_block_are_reserved_and_reported_and_registration_goes_on() {
+    let peer = Peer::start();
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // The township gave both installs the same block by mistake.
+    let (mut here, mut there) = (common::clinic(da.path()), common::clinic(db.path()));
+    here.set_sync_settings(&settings(&peer)).unwrap();
+    there.set_sync_settings(&settings(&peer)).unwrap();
+    let mine = common::register(&mut here, "张三", ID_NUMBERS[0]).resident.resident;
+    let clash = common::register(&mut there, "李四", ID_NUMBERS[1]).resident.resident;
+    let inside = common::register(&mut there, "王五", ID_NUMBERS[2]).resident.resident;
+    assert_eq!((mine.record_no.as_str(), clash.record_no.as_str()), ("45010210110100001", "45010210110100001"));
+    synced(&mut there);
+
+    let report = synced(&mut here);
+    assert_eq!(report.set_aside, 1, "{report:?}");
+    let listed = here.sync_set_aside().unwrap();
+    assert_eq!(listed[0].resource_id, clash.id, "李四 cannot take a number 张三 holds here");
+    assert!(listed[0].reason_zh.contains("45010210110100001") && listed[0].reason_zh.contains("张三"), "{:?}", listed[0]);
+    assert_eq!(here.resident(&inside.id).unwrap().resident.record_no, "45010210110100002", "王五 arrives with the number given there");
+    let v101 = &here.village_serials().unwrap()[0];
+    assert_eq!(v101.arrived_inside, 1, "and the overlap is reported");
+
+    // Registration goes on, stepping over the number that arrived.
+    let next = common::register(&mut here, "赵六", ID_NUMBERS[3]).resident.resident;
+    assert_eq!(next.record_no, "45010210110100003");
+}
+
+#[test]
+fn a_provisional_number_stays_on_its_install_until_the_final_one_and_then_the_record_reaches_the_other() {
+    let peer = Peer::start();
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // A village clinic whose block for village 101 holds one serial.
+    let mut village = common::clinic_with_block(da.path(), SerialBlock { start: 7, end: 7 });
+    let mut town = township(db.path());
+    village.set_sync_settings(&settings(&peer)).unwrap();
+    town.set_sync_settings(&settings(&peer)).unwrap();
+    common::register(&mut village, "张三", ID_NUMBERS[0]);
+    let waiting = common::register(&mut village, "李四", ID_NUMBERS[1]).resident.resident;
+    assert_eq!(waiting.record_no, "450102101101L0001");
+    synced(&mut village);
+    let sent = every_entry(&peer, &format!("Patient?_id={}", waiting.id));
+    assert_eq!(sent[0]["identifier"][0]["use"], "temp", "the platform is told the number is not final");
+
+    let first = synced(&mut town);
+    assert_eq!(first.set_aside, 1, "{first:?}");
+    assert!(town.sync_set_aside().unwrap()[0].reason_zh.contains("临时编号"));
+
+    let letter =
+        vhr_app::AddBlockRequest {
+            village_code: "101".into(), start: "100".into(), end: "199".into(), note: "乡镇卫生院补发".into()
+        };
+    assert_eq!(village.add_serial_block(letter).unwrap()[0].record_no, "45010210110100100");
+    synced(&mut village);
+    let second = synced(&mut town);
+    assert_eq!(second.set_aside, 0, "{second:?}");
+    assert_eq!(town.resident(&waiting.id).unwrap().resident.record_no, "45010210110100100", "it lands with its final number");
+}

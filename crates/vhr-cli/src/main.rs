@@ -55,6 +55,9 @@ enum Command {
     /// Lists the form definitions, or prints them all as JSON.
     #[command(subcommand)]
     Form(FormCommand),
+    /// Record number blocks per village: what is left, and a new block from the township.
+    #[command(subcommand)]
+    Blocks(BlocksCommand),
     /// Who is due for a follow-up on a date: missed and overdue first.
     Worklist {
         /// The day to plan for, YYYY-MM-DD (default: today).
@@ -147,6 +150,29 @@ struct InitArgs {
     /// Full name of the first user (shown as 建档人).
     #[arg(long)]
     display_name: String,
+}
+
+#[derive(Subcommand)]
+enum BlocksCommand {
+    /// Each village's blocks, serials left, provisional records and numbers from elsewhere.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Adds a block the township hospital gave a village; records waiting under
+    /// a provisional number get their final ones.
+    Add {
+        /// The village's 3-digit code.
+        #[arg(long)]
+        village: String,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        /// Where the block comes from, e.g. the letter's reference.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -363,6 +389,10 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             let resident = parse_input(&read_source(json)?)?;
             let mut clinic = signed_in(cli, lang)?;
             let saved = clinic.register(RegisterRequest { resident, household: None, confirm: *confirm }).map_err(|e| fail(e, lang))?;
+            // What the save says besides the record (a provisional number) goes beside it.
+            for w in &saved.warnings {
+                eprintln!("{}", w.text(lang));
+            }
             print_json(&saved.resident)?;
             Ok(())
         }
@@ -489,6 +519,54 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             let forms = vhr_app::forms::load(Some(&paths::data_dir(cli.data_dir.clone()).join("forms"))).map_err(|e| fail(e, lang))?;
             for f in forms.forms.values() {
                 out!("{}\tv{}\t{}\t{}", f.id, f.version, f.title.get(lang), f.document_type.as_deref().unwrap_or("-"));
+            }
+            Ok(())
+        }
+        Command::Blocks(BlocksCommand::List { json }) => {
+            let clinic = signed_in(cli, lang)?;
+            let villages = clinic.village_serials().map_err(|e| fail(e, lang))?;
+            if *json {
+                print_json(&villages)?;
+            } else {
+                let zh = lang == Lang::Zh;
+                for v in villages {
+                    let blocks: Vec<String> = v.blocks.iter().map(|b| format!("{:05}-{:05}", b.start, b.end)).collect();
+                    let blocks = if blocks.is_empty() {
+                        if zh {
+                            "（未开始）".to_string()
+                        } else {
+                            "(not started)".to_string()
+                        }
+                    } else {
+                        blocks.join(",")
+                    };
+                    let warn = match (v.warn, zh) {
+                        (false, _) => "",
+                        (true, true) => "\t请尽快申请新号段",
+                        (true, false) => "\task for a new block now",
+                    };
+                    out!(
+                        "{}\t{}\t{}\t{} {}/{}\t{} {}\t{} {}{warn}",
+                        v.village_code,
+                        v.village_name,
+                        blocks,
+                        if zh { "剩余" } else { "left" },
+                        v.left,
+                        v.total,
+                        if zh { "临时编号" } else { "provisional" },
+                        v.provisional,
+                        if zh { "外来号码" } else { "from elsewhere" },
+                        v.arrived_inside
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Blocks(BlocksCommand::Add { village, from, to, note }) => {
+            let mut clinic = signed_in(cli, lang)?;
+            let req = vhr_app::AddBlockRequest { village_code: village.clone(), start: from.clone(), end: to.clone(), note: note.clone() };
+            for r in clinic.add_serial_block(req).map_err(|e| fail(e, lang))? {
+                out!("{}\t{} -> {}", r.name, r.provisional, r.record_no);
             }
             Ok(())
         }

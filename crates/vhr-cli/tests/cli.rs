@@ -205,3 +205,40 @@ fn a_wrong_programs_file_is_reported_and_the_command_runs_on() {
     );
     assert_eq!(stdout_json(&out), json!([]), "an empty clinic's list, from the thresholds in force");
 }
+
+#[test]
+fn a_village_out_of_serials_registers_provisionally_and_a_block_added_from_the_command_line_gives_the_final_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let init = std::process::Command::new(BIN)
+        .args(["--data-dir", dir.path().to_str().unwrap()])
+        .args(["init", "--institution", "石桥村卫生室", "--county", "450102", "--township", "101", "--township-name", "青山镇"])
+        .args(["--village", "101=石桥村", "--username", "li", "--display-name", "李春华", "--serial-start", "1", "--serial-end", "1"])
+        .env("VHR_PASSWORD", "correct horse")
+        .env_remove("VHR_DATA_DIR")
+        .output()
+        .unwrap();
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let said = String::from_utf8_lossy(&init.stderr);
+    assert!(!said.contains("log directory"), "a first start has no complaint about the log folder (it is made first): {said}");
+    assert!(cli(dir.path(), &["resident", "add", "--json", "-"], Some(&resident_json("张三", "11010519491231002x").to_string()))
+        .status
+        .success());
+    let second = cli(dir.path(), &["resident", "add", "--json", "-"], Some(&resident_json("李四", "450102195603100110").to_string()));
+    assert!(second.status.success(), "a record is saved without a serial left: {}", String::from_utf8_lossy(&second.stderr));
+    let saved: serde_json::Value = serde_json::from_slice(&second.stdout).unwrap();
+    assert_eq!(saved["resident"]["record_no"], "450102101101L0001");
+    assert_eq!(saved["record_no_provisional"], true);
+    assert!(String::from_utf8_lossy(&second.stderr).contains("暂用临时编号 450102101101L0001"), "and says so");
+
+    let list = cli(dir.path(), &["blocks", "list"], None);
+    let text = String::from_utf8_lossy(&list.stdout);
+    assert!(text.starts_with("101\t石桥村\t00001-00001\t剩余 0/1\t临时编号 1\t外来号码 0\t请尽快申请新号段"), "{text}");
+
+    let words = cli(dir.path(), &["blocks", "add", "--village", "101", "--from", "一百", "--to", "200"], None);
+    assert_eq!(words.status.code(), Some(1), "words where a number belongs are refused: {}", String::from_utf8_lossy(&words.stderr));
+    let add = cli(dir.path(), &["blocks", "add", "--village", "101", "--from", "100", "--to", "199", "--note", "青卫字〔2026〕12号"], None);
+    assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+    assert_eq!(String::from_utf8_lossy(&add.stdout).trim(), "李四\t450102101101L0001 -> 45010210110100100");
+    let shown = cli(dir.path(), &["resident", "show", "450102101101L0001"], None);
+    assert!(String::from_utf8_lossy(&shown.stdout).contains("450102 101 101 00100"), "the old number still finds the record");
+}

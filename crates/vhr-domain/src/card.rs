@@ -10,7 +10,6 @@ use ts_rs::TS;
 
 use crate::clinic::ClinicProfile;
 use crate::forms::FormValues;
-use crate::record_number::RecordNumber;
 use crate::resident::{ResidentInput, Sex};
 
 /// The tick boxes of 慢性病患病情况, in the card's order.
@@ -38,6 +37,9 @@ pub struct CardData {
     pub birth_date: String,
     /// The full 17 digits (also what the QR code holds).
     pub record_no: String,
+    /// A provisional local number: the card says so, and is printed again
+    /// once the final number is given.
+    pub provisional: bool,
     /// 1 A, 2 B, 3 O, 4 AB (5 unknown ticks nothing).
     pub abo: Option<String>,
     /// 1 Rh negative, 2 Rh positive, 3 unknown.
@@ -161,7 +163,7 @@ fn sex_label(sex: Option<Sex>) -> &'static str {
 /// one) their latest health examination.
 pub fn card_of(
     resident_id: &str,
-    record_no: &RecordNumber,
+    record_no: &str,
     input: &ResidentInput,
     clinic: &ClinicProfile,
     latest_exam: Option<&FormValues>,
@@ -174,6 +176,7 @@ pub fn card_of(
         sex: sex_label(input.sex).into(),
         birth_date: input.birth_date.map(|d| d.to_string()).unwrap_or_default(),
         record_no: record_no.to_string(),
+        provisional: crate::serial_blocks::is_provisional(record_no),
         abo: code_of("blood_abo", "5"),
         rh: s(b, "blood_rh"),
         chronic: chronic_ticks(b, latest_exam),

@@ -21,5 +21,6 @@ pub mod programs;
 pub mod record_number;
 pub mod resident;
 pub mod search;
+pub mod serial_blocks;
 pub mod text;
 pub mod time;

@@ -65,7 +65,10 @@ pub fn patient(r: &Resident, cfg: &FhirConfig) -> Value {
             ]
         }));
     }
-    let mut identifiers = vec![json!({ "use": "official", "system": cfg.record_no_system, "value": r.record_no })];
+    // A provisional local number travels as a temporary identifier, never as
+    // the official one; the final number replaces it on a later version.
+    let record_no_use = if vhr_domain::serial_blocks::is_provisional(&r.record_no) { "temp" } else { "official" };
+    let mut identifiers = vec![json!({ "use": record_no_use, "system": cfg.record_no_system, "value": r.record_no })];
     match &d.id_document {
         IdDocument::CitizenId { number, original_15 } => {
             identifiers.push(json!({ "use": "official", "system": cfg.id_number_system, "value": number }));
@@ -138,7 +141,9 @@ pub fn read_patient(p: &Value, cfg: &FhirConfig) -> Result<RemoteResident, MapEr
             .and_then(|i| i["value"].as_str())
             .map(str::to_string)
     };
-    let record_no = ident(&cfg.record_no_system, "official").ok_or_else(|| missing("health record number"))?;
+    let record_no = ident(&cfg.record_no_system, "official")
+        .or_else(|| ident(&cfg.record_no_system, "temp"))
+        .ok_or_else(|| missing("health record number"))?;
     let id_document = if let Some(number) = ident(&cfg.id_number_system, "official") {
         IdDocument::CitizenId { number, original_15: ident(&cfg.id_number_system, "old") }
     } else if let Some(other) =

@@ -146,7 +146,8 @@ fn draw_front(pen: &mut Pen<'_, '_>, c: &CardData) {
     label(pen, 2.5, 16.4, "出生日期");
     pen.text(13.0, 16.4, SMALL + 0.6, &c.birth_date);
     pen.line(0.0, 18.2, w, 18.2, 0.2);
-    label(pen, 2.5, 21.9, "健康档案编号");
+    // A provisional number says so where the number is named (same width).
+    label(pen, 2.5, 21.9, if c.provisional { "临时档案编号" } else { "健康档案编号" });
     pen.text(18.5, 21.9, 7.8, &c.record_no);
     pen.line(0.0, 23.6, w, 23.6, 0.2);
     // Blood groups.

@@ -20,6 +20,7 @@ fn card(i: usize) -> CardData {
         sex: "女".into(),
         birth_date: "1958-03-15".into(),
         record_no: format!("450102101101{:05}", i + 1),
+        provisional: false,
         abo: Some("1".into()),
         rh: Some("2".into()),
         chronic: ChronicTicks {
@@ -143,6 +144,26 @@ fn a_batch_of_cards_prints_fronts_and_backs_with_readable_text_and_qr() {
 
     matches_reference(&render(&pdf, 1, 60, &dir.path().join("front60")), "cards-front.png");
     matches_reference(&render(&pdf, 2, 60, &dir.path().join("back60")), "cards-back.png");
+}
+
+#[test]
+fn a_card_with_a_provisional_number_says_so_and_its_code_still_scans() {
+    let dir = tempfile::tempdir().unwrap();
+    let provisional = CardData { record_no: "450102101101L0001".into(), provisional: true, ..card(0) };
+    let bytes = cards_pdf(&[card(1), provisional.clone()], CardLayout::default(), &mut |_, _| true).unwrap();
+    let pdf = write(dir.path(), "provisional.pdf", &bytes);
+    let front = tool("pdftotext", &["-f", "1", "-l", "1", pdf.to_str().unwrap(), "-"]);
+    assert_eq!(front.matches("临时档案编号").count(), 1, "only the provisional card is marked: {front}");
+    assert_eq!(front.matches("健康档案编号").count(), 1, "the other keeps the form's words");
+    assert!(front.contains("450102101101L0001"));
+    let (x, y) = CardLayout::default().front_origin(1).unwrap();
+    let px = |v: f32| (v / 25.4 * 300.0) as u32;
+    let crop = render_area(&pdf, 1, 300, (px(x + 62.0), px(y), px(24.0), px(20.0)), &dir.path().join("qr.png"));
+    assert_eq!(
+        tool("zbarimg", &["--quiet", "--raw", crop.to_str().unwrap()]).trim(),
+        "450102101101L0001",
+        "the scanner finds the record by it"
+    );
 }
 
 #[test]

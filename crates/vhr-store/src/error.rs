@@ -18,6 +18,8 @@ pub enum StoreError {
     DuplicateUser(String),
     #[error("ID number {id_number} belongs to {name} ({record_no}) already")]
     DuplicateIdNumber { id_number: String, resident_id: String, record_no: String, name: String },
+    #[error("record number {record_no} belongs to {name} already")]
+    RecordNumberTaken { record_no: String, resident_id: String, name: String },
     #[error("no serials left in block {start}–{end} for {prefix}")]
     SerialBlockExhausted { prefix: String, start: u32, end: u32 },
     #[error("{entity} {id} was changed meanwhile: version {actual}, edit based on {expected}")]

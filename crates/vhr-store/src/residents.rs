@@ -13,9 +13,11 @@ use vhr_domain::population::{self, Diagnoses, Registered, Tag, CHILD_UNTIL, CHRO
 use vhr_domain::record_number::{Prefix, RecordNumber};
 use vhr_domain::resident::{age_cutoff, Membership, RecordStatus, RemoteResident, Resident, ResidentInput, Sex};
 use vhr_domain::search::{self, prefix_upper_bound, KeySource, Query};
+use vhr_domain::serial_blocks::is_provisional;
 use vhr_domain::time::Moment;
 
 use crate::history::{record, Recorded};
+use crate::serial_blocks;
 use crate::{parse_ts, ts, Actor, Result, Store, StoreError};
 
 /// How much is on file (see [`Store::counts`]).
@@ -131,6 +133,7 @@ fn tracked(r: &Resident) -> Value {
     let mut v = serde_json::to_value(&r.data).expect("resident data serialises");
     v["household"] = serde_json::to_value(&r.household).expect("membership serialises");
     v["status"] = json!(r.status);
+    v["record_no"] = json!(r.record_no);
     v
 }
 
@@ -157,7 +160,7 @@ pub(crate) fn load_where(conn: &rusqlite::Connection, sql: &str, arg: &dyn ToSql
     Ok(out)
 }
 
-fn load(tx: &rusqlite::Connection, where_sql: &str, key: &dyn ToSql) -> Result<Option<Resident>> {
+pub(crate) fn load(tx: &rusqlite::Connection, where_sql: &str, key: &dyn ToSql) -> Result<Option<Resident>> {
     let sql = format!("SELECT {RESIDENT_COLUMNS} FROM resident WHERE {where_sql}");
     let found = tx.prepare_cached(&sql)?.query_row([key], resident_row).optional()?;
     match found {
@@ -199,28 +202,6 @@ fn write_keys(tx: &Transaction<'_>, pk: i64, r: &Resident) -> Result<()> {
     Ok(())
 }
 
-fn allocate_number(tx: &Transaction<'_>, prefix: &Prefix, start: u32, end: u32, resident_id: &str, at: Moment) -> Result<RecordNumber> {
-    tx.execute(
-        "INSERT INTO serial_counter (prefix, next_serial, block_end) VALUES (?1, ?2, ?3) ON CONFLICT(prefix) DO NOTHING",
-        params![prefix.as_str(), start, end],
-    )?;
-    let (next, block_end): (u32, u32) =
-        tx.query_row("SELECT next_serial, block_end FROM serial_counter WHERE prefix = ?1", [prefix.as_str()], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
-    if next > block_end {
-        return Err(StoreError::SerialBlockExhausted { prefix: prefix.as_str().to_string(), start, end: block_end });
-    }
-    tx.execute("UPDATE serial_counter SET next_serial = ?1 WHERE prefix = ?2", params![next + 1, prefix.as_str()])?;
-    let number = RecordNumber::new(prefix, next);
-    // The primary key of issued_number refuses a number that was ever issued before.
-    tx.execute(
-        "INSERT INTO issued_number (record_no, resident_id, issued_at) VALUES (?1, ?2, ?3)",
-        params![number.as_str(), resident_id, ts(at)],
-    )?;
-    Ok(number)
-}
-
 fn status_code(s: RecordStatus) -> String {
     serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
@@ -235,13 +216,14 @@ pub(crate) fn write_resident(tx: &Transaction<'_>, actor: &Actor, before: Option
     };
     let data = serde_json::to_string(&r.data)?;
     // One statement for both: a new row, or the new version of an existing one
-    // (the record number, institution and creation stay as first written).
+    // (institution and creation stay as first written; the record number
+    // changes only when a provisional one is replaced by a final one).
     let pk: i64 = tx.query_row(
         "INSERT INTO resident (id, version, record_no, id_number, name, sex, birth_date, village_code, status, household_id, relation,
              is_head, dx_hypertension, dx_diabetes, dx_severe_mental, data, institution, created_by, created_at, updated_by, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
          ON CONFLICT(id) DO UPDATE SET
-             version = excluded.version, id_number = excluded.id_number, name = excluded.name, sex = excluded.sex,
+             version = excluded.version, record_no = excluded.record_no, id_number = excluded.id_number, name = excluded.name, sex = excluded.sex,
              birth_date = excluded.birth_date, village_code = excluded.village_code, status = excluded.status,
              household_id = excluded.household_id, relation = excluded.relation, is_head = excluded.is_head,
              dx_hypertension = excluded.dx_hypertension, dx_diabetes = excluded.dx_diabetes, dx_severe_mental = excluded.dx_severe_mental,
@@ -312,6 +294,18 @@ impl Store {
         let key = key.trim();
         if let Ok(no) = RecordNumber::parse(key) {
             return load(&self.conn, "record_no = ?1", &no.as_str());
+        }
+        if is_provisional(&key.to_ascii_uppercase()) {
+            // A provisional number stays findable after its final one was
+            // given (a card printed with it still scans): whose it was is kept.
+            let holder: Option<String> = self
+                .conn
+                .query_row("SELECT resident_id FROM issued_number WHERE record_no = ?1", [key.to_ascii_uppercase()], |r| r.get(0))
+                .optional()?;
+            return match holder {
+                Some(id) => load(&self.conn, "id = ?1", &id),
+                None => Ok(None),
+            };
         }
         if let Some(r) = load(&self.conn, "id = ?1", &key)? {
             return Ok(Some(r));
@@ -489,6 +483,13 @@ impl crate::Batch<'_> {
         let after = match &before {
             Some(b) => Resident {
                 version: b.version + 1,
+                // A provisional number here gives way to the final one the
+                // platform has (given by the install that holds the block).
+                record_no: if is_provisional(&b.record_no) && RecordNumber::parse(&p.record_no).is_ok() {
+                    p.record_no.clone()
+                } else {
+                    b.record_no.clone()
+                },
                 data: p.data,
                 household,
                 status: p.status,
@@ -497,10 +498,10 @@ impl crate::Batch<'_> {
                 ..b.clone()
             },
             None => {
-                tx.execute(
-                    "INSERT OR IGNORE INTO issued_number (record_no, resident_id, issued_at) VALUES (?1, ?2, ?3)",
-                    params![p.record_no, p.id, ts(at)],
-                )?;
+                if let Some(holder) = load(tx, "record_no = ?1", &p.record_no)? {
+                    return Err(StoreError::RecordNumberTaken { record_no: p.record_no, resident_id: holder.id, name: holder.data.name });
+                }
+                serial_blocks::note_arrived(tx, &self.profile, &p.record_no, &p.id, at)?;
                 Resident {
                     id: p.id,
                     version: 1,
@@ -558,11 +559,16 @@ impl crate::Batch<'_> {
         let profile = &self.profile;
         check_unique_id_number(tx, &new.data, &new.id)?;
         let prefix = Prefix::new(&profile.county_code, &profile.township_code, &new.data.village_code);
-        let number = allocate_number(tx, &prefix, profile.serial_block.start, profile.serial_block.end, &new.id, at)?;
+        // No block with a serial left: the record is kept all the same, under
+        // a provisional number that a new block replaces.
+        let number = match serial_blocks::allocate(tx, &prefix, profile, &new.id, actor, at)? {
+            Some(n) => n.to_string(),
+            None => serial_blocks::allocate_provisional(tx, &prefix, &new.id, at)?,
+        };
         let resident = Resident {
             id: new.id,
             version: 1,
-            record_no: number.to_string(),
+            record_no: number,
             data: new.data,
             household: new.household,
             status: RecordStatus::Active,

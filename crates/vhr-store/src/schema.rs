@@ -19,6 +19,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0010_outbox_by_state_entity.sql")),
         M::up(include_str!("../migrations/0011_resident_population.sql")),
         M::up(include_str!("../migrations/0012_sync_set_aside.sql")),
+        M::up(include_str!("../migrations/0013_serial_blocks.sql")),
     ])
 }
 
@@ -29,7 +30,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
 
 /// How many migrations exist; a fully migrated database has this user_version.
 pub fn latest_version() -> usize {
-    12
+    13
 }
 
 /// Brings a database to exactly `version` migrations, for tests of upgrades
@@ -229,6 +230,52 @@ mod upgrade_from_every_version {
             assert_eq!(changes.residents, None, "a reader of a database upgraded from {version} reads everything first");
             assert_eq!(store.program_changes(&actor, changes.seq).unwrap().residents, Some(Vec::new()), "then follows changes");
             assert_eq!(store.set_aside_open().unwrap(), vec![], "schema {version} gains an empty list of set-aside resources");
+        }
+    }
+}
+
+#[cfg(test)]
+mod upgrade_from_12 {
+    use super::*;
+
+    /// A database of schema 12, which issued numbers from the profile's one
+    /// block, opens with that block as each issuing village's first block:
+    /// numbering goes on where it stopped, and the serials left are counted.
+    #[test]
+    fn a_village_that_issued_numbers_keeps_its_block_and_goes_on_where_it_stopped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v12.db");
+        use vhr_domain::clinic::{ClinicProfile, SerialBlock, Village};
+        let profile = ClinicProfile {
+            institution_name: "石桥村卫生室".into(),
+            institution_phone: String::new(),
+            county_code: "450102".into(),
+            division_code_year: 2024,
+            township_code: "101".into(),
+            township_name: "青山镇".into(),
+            villages: vec![Village { code: "101".into(), name: "石桥村".into() }, Village { code: "102".into(), name: "河口村".into() }],
+            serial_block: SerialBlock { start: 500, end: 900 },
+        };
+        let prefix = format!("{}{}{}", profile.county_code, profile.township_code, profile.villages[0].code);
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrate_to(&mut conn, 12).unwrap();
+            conn.execute(
+                "INSERT INTO clinic (singleton, profile, version, created_at, updated_at) VALUES (1, ?1, 1, '2025-01-10T00:00:00Z', '2025-01-10T00:00:00Z')",
+                [serde_json::to_string(&profile).unwrap()],
+            )
+            .unwrap();
+            conn.execute("INSERT INTO serial_counter (prefix, next_serial, block_end) VALUES (?1, 503, 900)", [&prefix]).unwrap();
+        }
+        let store = crate::Store::open(&path).unwrap();
+        let actor = crate::Actor { user_id: "u".into(), name: "李".into() };
+        let villages = store.village_serials(&actor).unwrap();
+        let first = &villages[0];
+        assert_eq!(first.blocks.iter().map(|b| (b.start, b.end, b.source.as_str())).collect::<Vec<_>>(), vec![(500, 900, "setup")]);
+        assert_eq!((first.left, first.total), (398, 401), "503…900 are left");
+        for other in &villages[1..] {
+            assert!(other.blocks.is_empty(), "a village that never issued gets its block when it first does");
+            assert_eq!(other.left, 401);
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod overview;
 pub mod printing;
 pub mod programs;
 pub mod residents;
+pub mod serial_blocks;
 pub mod services;
 pub mod settings;
 pub mod sync;

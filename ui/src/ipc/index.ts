@@ -43,6 +43,9 @@ import type { UpdateRequest } from './bindings/UpdateRequest';
 import type { WireError } from './bindings/WireError';
 import type { AttentionItem } from './bindings/AttentionItem';
 import type { SetAside } from './bindings/SetAside';
+import type { VillageSerials } from './bindings/VillageSerials';
+import type { Renumbered } from './bindings/Renumbered';
+import type { AddBlockRequest } from './bindings/AddBlockRequest';
 import type { FieldConflict } from './bindings/FieldConflict';
 import type { PlatformSetup } from './bindings/PlatformSetup';
 import type { ResolveRequest } from './bindings/ResolveRequest';
@@ -128,6 +131,9 @@ export const ipc = {
   syncNow: () => call<null>('sync_now'),
   syncAttention: () => call<AttentionItem[]>('sync_attention'),
   syncSetAside: () => call<SetAside[]>('sync_set_aside'),
+  villageSerials: () => call<VillageSerials[]>('village_serials'),
+  serialWarnings: () => call<VillageSerials[]>('serial_warnings'),
+  addSerialBlock: (req: AddBlockRequest) => call<Renumbered[]>('add_serial_block', { req }),
   syncConflicts: () => call<FieldConflict[]>('sync_conflicts'),
   syncOutside: () => call<ResidentSummary[]>('sync_outside'),
   resolveConflicts: (req: ResolveRequest) => call<null>('resolve_conflicts', { req }),

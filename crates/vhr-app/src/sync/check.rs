@@ -16,6 +16,7 @@ use vhr_domain::problem::Problem;
 use vhr_domain::programs::Episode;
 use vhr_domain::record_number::{check_digits, RecordNumber};
 use vhr_domain::resident::{age_on, prepare, RemoteResident};
+use vhr_domain::serial_blocks::is_provisional;
 
 use super::BASIC_INFO;
 use crate::{Clinic, Error, Result};
@@ -30,7 +31,14 @@ impl Clinic {
         let clinic = self.profile_required()?;
         let today = self.today();
         let mut problems = Vec::new();
-        if RecordNumber::parse(&pulled.record_no).is_err() {
+        if is_provisional(&pulled.record_no) {
+            problems.push(Problem::error(
+                "record_no",
+                "record_no.provisional",
+                format!("该档案暂用临时编号 {}，待建档机构换为正式编号后自动接收", pulled.record_no),
+                format!("The record has the provisional number {} for now; it is taken once the institution that keeps it gives it its final number", pulled.record_no),
+            ));
+        } else if RecordNumber::parse(&pulled.record_no).is_err() {
             problems.push(Problem::error(
                 "record_no",
                 "record_no.format",

@@ -14,6 +14,11 @@ sex: string, birth_date: string,
  */
 record_no: string, 
 /**
+ * A provisional local number: the card says so, and is printed again
+ * once the final number is given.
+ */
+provisional: boolean, 
+/**
  * 1 A, 2 B, 3 O, 4 AB (5 unknown ticks nothing).
  */
 abo: string | null, 

@@ -13,4 +13,8 @@ record_no_grouped: string,
 /**
  * The last 8 digits as other forms print them.
  */
-record_no_short: string, village_name: string, };
+record_no_short: string, 
+/**
+ * A provisional local number, to be replaced once the village has a block again.
+ */
+record_no_provisional: boolean, village_name: string, };
