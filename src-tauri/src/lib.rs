@@ -69,6 +69,7 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             commands::accounts::app_state,
             commands::accounts::setup,
+            commands::accounts::set_my_phone,
             commands::accounts::setup_demo,
             commands::accounts::sign_in,
             commands::accounts::sign_out,

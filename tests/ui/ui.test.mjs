@@ -489,6 +489,7 @@ test('the cards of records created since a day print as one batch, the day typed
 test('the card size is set in Settings, and a size that does not fit A4 is refused in words', async () => {
   const page = await open(browser, server.url, app({
     card_size: { width_mm: 85.6, height_mm: 53.98 }, set_language: null,
+    set_my_phone: { id: 'u1', username: 'li', display_name: '李春华', role: 'admin', phone: '138-7871-2345' },
     set_card_size: { error: { code: 'invalid', message: '有 1 处需要修改，请查看标红的项目', problems: [
       { field: 'card_size', code: 'print.card_size', severity: 'error', message: { zh: '信息卡尺寸 300×80 毫米放不进 A4 纸', en: 'A 300 × 80 mm card does not fit on A4' } },
     ] } },
@@ -500,6 +501,13 @@ test('the card size is set in Settings, and a size that does not fit A4 is refus
   await page.click('button[name="save-card-size"]');
   await page.locator('[data-card-size-message]').getByText('放不进 A4 纸').waitFor();
   assert.deepEqual((await calls(page, 'set_card_size'))[0], { size: { width_mm: 300, height_mm: 80 } });
+
+  // The doctor's own phone, for the cards of their residents, goes to the core as typed.
+  await page.fill('input[name="my_phone"]', '１３８-7871-2345');
+  await page.click('button[name="save-phone"]');
+  await page.locator('[data-phone-message]').getByText('已保存').waitFor();
+  assert.deepEqual((await calls(page, 'set_my_phone'))[0], { phone: '１３８-7871-2345' });
+  assert.equal(await page.inputValue('input[name="my_phone"]'), '138-7871-2345', 'and shows it as stored');
   await page.close();
 });
 

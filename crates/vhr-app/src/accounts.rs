@@ -10,6 +10,8 @@ use ts_rs::TS;
 use vhr_domain::clinic::ClinicProfile;
 use vhr_domain::i18n::Lang;
 use vhr_domain::problem::{has_errors, Problem};
+use vhr_domain::resident::phone_problem;
+use vhr_domain::text::normalize_ascii;
 use vhr_store::{Actor, User, UserRecord};
 
 use crate::{Clinic, Error, Result, WireError};
@@ -21,6 +23,9 @@ pub struct SetupRequest {
     pub username: String,
     pub display_name: String,
     pub password: String,
+    /// The first user's phone, printed on the cards of their residents.
+    #[serde(default)]
+    pub phone: String,
 }
 
 /// Who is signed in where.
@@ -52,6 +57,8 @@ impl Clinic {
         }
         let mut problems = req.profile.validate();
         problems.extend(check_new_user(&req.username, &req.display_name, &req.password));
+        let phone = normalize_ascii(&req.phone);
+        problems.extend(phone_problem("phone", &phone));
         if has_errors(&problems) {
             return Err(Error::Invalid(problems));
         }
@@ -60,11 +67,23 @@ impl Clinic {
             username: req.username.trim().to_string(),
             display_name: req.display_name.trim().to_string(),
             role: "admin".into(),
+            phone,
         };
         let record = UserRecord { user: user.clone(), password_hash: hash_password(&req.password)? };
         self.store.initialize(&req.profile, &record, self.now())?;
         self.actor = Some(Actor { user_id: user.id.clone(), name: user.display_name.clone() });
         Ok(SessionInfo { clinic: req.profile, user })
+    }
+
+    /// Sets the signed-in user's own phone (printed on the cards of the
+    /// residents they are the responsible doctor of).
+    pub fn set_my_phone(&mut self, phone: &str) -> Result<User> {
+        let actor = self.actor()?.clone();
+        let phone = normalize_ascii(phone);
+        if let Some(p) = phone_problem("phone", &phone) {
+            return Err(Error::Invalid(vec![p]));
+        }
+        Ok(self.store.set_user_phone(&actor, &actor.user_id, &phone, self.now())?)
     }
 
     /// The login name of the only user, when there is exactly one.

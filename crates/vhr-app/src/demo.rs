@@ -80,5 +80,6 @@ pub fn demo_setup() -> SetupRequest {
         username: "demo".into(),
         display_name: "李春华".into(),
         password: "demo1234".into(),
+        phone: "13878712345".into(),
     }
 }

@@ -103,7 +103,12 @@ impl Clinic {
     fn card_data(&self, r: &Resident) -> Result<CardData> {
         let clinic = self.profile_required()?;
         let exam = self.store.last_service(self.actor()?, &r.id, "health_exam")?;
-        Ok(card_of(&r.id, &r.record_no, &r.data, &clinic, exam.as_ref().map(|e| &e.data)))
+        let mut card = card_of(&r.id, &r.record_no, &r.data, &clinic, exam.as_ref().map(|e| &e.data));
+        // The responsible doctor's phone, when the doctor is a user here who gave one.
+        let doctor = r.data.responsible_doctor.trim();
+        card.doctor_phone =
+            self.store.users()?.into_iter().find(|u| !doctor.is_empty() && u.display_name == doctor).map(|u| u.phone).unwrap_or_default();
+        Ok(card)
     }
 
     /// What one resident's card says (for the preview on screen).

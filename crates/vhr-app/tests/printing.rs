@@ -98,3 +98,28 @@ fn the_other_disease_on_the_card_is_the_one_written_under_other() {
     let card = c.card(&asthma).unwrap();
     assert!(card.chronic.asthma && !card.chronic.other, "asthma written under 其他 ticks 哮喘");
 }
+
+#[test]
+fn the_card_carries_the_phone_the_responsible_doctor_gave_as_a_user_here() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = clinic(dir.path());
+    let mine = resident(&mut c, "印卡丙", 15, json!([{"code": "1"}]));
+    let mut other = input("印卡丁", &compose("450102", NaiveDate::from_ymd_opt(1950, 5, 7).unwrap(), 17));
+    other.responsible_doctor = "王医生".into();
+    let theirs = c.register(RegisterRequest { resident: other, household: None, confirm: false }).unwrap().resident.resident.id;
+    assert_eq!(c.card(&mine).unwrap().doctor_phone, "", "no phone given yet");
+
+    let refused = c.set_my_phone("打电话找我").unwrap_err();
+    assert!(matches!(&refused, Error::Invalid(p) if p[0].code == "phone.format"), "{refused:?}");
+    // Typed with the IME's full-width digits.
+    let me = c.set_my_phone("１３８-7871-2345").unwrap();
+    assert_eq!(me.phone, "138-7871-2345");
+    assert_eq!(c.card(&mine).unwrap().doctor_phone, "138-7871-2345", "李春华 is 印卡丙's responsible doctor");
+    assert_eq!(c.card(&theirs).unwrap().doctor_phone, "", "王医生 is no user here: nothing is guessed");
+
+    let printed = c.print_cards(&CardsRequest::Residents { ids: vec![mine] }, &mut |_, _| true).unwrap();
+    let pdf = dir.path().join("card.pdf");
+    std::fs::write(&pdf, &printed.pdf).unwrap();
+    let back = std::process::Command::new("pdftotext").args(["-f", "2", "-l", "2", pdf.to_str().unwrap(), "-"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&back.stdout).contains("138-7871-2345"), "the back of the card prints it");
+}

@@ -144,6 +144,7 @@ pub fn run(args: &BenchArgs) -> Result<(), Error> {
             username: "bench".into(),
             display_name: "基准".into(),
             password: PASSWORD.into(),
+            phone: String::new(),
         })?;
         let (n, took) = time(|| clinic.load_demo(args.residents, SEED, args.years, &mut |done, total| eprint!("\rloading {done}/{total}")));
         eprintln!();

@@ -36,6 +36,7 @@ pub fn run(args: &SyncBenchArgs) -> Result<(), Error> {
         username: "bench".into(),
         display_name: "基准".into(),
         password: "benchmark-password".into(),
+        phone: String::new(),
     })?;
     c.load_demo(args.residents, 20261121, 1, &mut |done, total| eprint!("\rloading {done}/{total}"))?;
     eprintln!();

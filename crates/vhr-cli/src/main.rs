@@ -150,6 +150,9 @@ struct InitArgs {
     /// Full name of the first user (shown as 建档人).
     #[arg(long)]
     display_name: String,
+    /// The first user's phone, printed on the cards of the residents they are responsible doctor of.
+    #[arg(long, default_value = "")]
+    phone: String,
 }
 
 #[derive(Subcommand)]
@@ -380,7 +383,13 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             let dir = paths::data_dir(cli.data_dir.clone());
             let mut clinic = Clinic::open(&dir, Env::system()).map_err(|e| fail(e, lang))?;
             let session = clinic
-                .setup(SetupRequest { profile, username: a.username.clone(), display_name: a.display_name.clone(), password: pw })
+                .setup(SetupRequest {
+                    profile,
+                    username: a.username.clone(),
+                    display_name: a.display_name.clone(),
+                    password: pw,
+                    phone: a.phone.clone(),
+                })
                 .map_err(|e| fail(e, lang))?;
             eprintln!("{} · {}", session.clinic.institution_name, dir.display());
             Ok(())

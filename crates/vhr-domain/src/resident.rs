@@ -226,6 +226,19 @@ pub fn age_cutoff(on: NaiveDate, years: u32) -> NaiveDate {
         .expect("the 28th exists in every month")
 }
 
+/// What is wrong with a phone number as typed (after `normalize_ascii`), if anything.
+pub fn phone_problem(field: &str, phone: &str) -> Option<Problem> {
+    let ok = phone.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | ' ')) && phone.chars().count() <= 30;
+    (!ok).then(|| {
+        Problem::error(
+            field,
+            "phone.format",
+            "电话号码只能包含数字和“-”，最多30位",
+            "A phone number has only digits and dashes, 30 at most",
+        )
+    })
+}
+
 /// Normalises a resident's input and finds every problem with its identity
 /// and cover. The basic-information items are checked by the form engine.
 pub fn prepare(mut input: ResidentInput, clinic: &ClinicProfile, today: NaiveDate) -> (ResidentInput, Vec<Problem>) {
@@ -316,9 +329,7 @@ pub fn prepare(mut input: ResidentInput, clinic: &ClinicProfile, today: NaiveDat
         Some(_) => {}
     }
 
-    if !input.phone.is_empty() && !input.phone.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | ' ')) {
-        problems.push(Problem::error("phone", "phone.format", "电话号码只能包含数字和“-”", "A phone number has only digits and dashes"));
-    }
+    problems.extend(phone_problem("phone", &input.phone));
 
     if clinic.village(&input.village_code).is_none() {
         problems.push(Problem::error(

@@ -20,6 +20,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0011_resident_population.sql")),
         M::up(include_str!("../migrations/0012_sync_set_aside.sql")),
         M::up(include_str!("../migrations/0013_serial_blocks.sql")),
+        M::up(include_str!("../migrations/0014_user_phone.sql")),
     ])
 }
 
@@ -30,7 +31,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
 
 /// How many migrations exist; a fully migrated database has this user_version.
 pub fn latest_version() -> usize {
-    13
+    14
 }
 
 /// Brings a database to exactly `version` migrations, for tests of upgrades

@@ -3,6 +3,7 @@
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 use ts_rs::TS;
+use vhr_domain::changes::Change;
 use vhr_domain::clinic::ClinicProfile;
 use vhr_domain::entity::Entity;
 use vhr_domain::time::Moment;
@@ -17,6 +18,8 @@ pub struct User {
     pub username: String,
     pub display_name: String,
     pub role: String,
+    /// A phone residents can reach this user on (the card's 责任医生电话).
+    pub phone: String,
 }
 
 /// A user to create, with the password already hashed by the caller.
@@ -73,19 +76,51 @@ impl Store {
     pub fn user_by_name(&self, username: &str) -> Result<Option<UserRecord>> {
         Ok(self
             .conn
-            .query_row("SELECT id, username, display_name, role, password_hash FROM app_user WHERE username = ?1", [username], |r| {
+            .query_row("SELECT id, username, display_name, role, phone, password_hash FROM app_user WHERE username = ?1", [username], |r| {
                 Ok(UserRecord {
-                    user: User { id: r.get(0)?, username: r.get(1)?, display_name: r.get(2)?, role: r.get(3)? },
-                    password_hash: r.get(4)?,
+                    user: User { id: r.get(0)?, username: r.get(1)?, display_name: r.get(2)?, role: r.get(3)?, phone: r.get(4)? },
+                    password_hash: r.get(5)?,
                 })
             })
             .optional()?)
     }
 
     pub fn users(&self) -> Result<Vec<User>> {
-        let mut stmt = self.conn.prepare("SELECT id, username, display_name, role FROM app_user ORDER BY created_at")?;
-        let rows = stmt.query_map([], |r| Ok(User { id: r.get(0)?, username: r.get(1)?, display_name: r.get(2)?, role: r.get(3)? }))?;
+        let mut stmt = self.conn.prepare("SELECT id, username, display_name, role, phone FROM app_user ORDER BY created_at")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(User { id: r.get(0)?, username: r.get(1)?, display_name: r.get(2)?, role: r.get(3)?, phone: r.get(4)? })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Sets a user's phone, as a new version of the account with its history.
+    pub fn set_user_phone(&mut self, actor: &Actor, user_id: &str, phone: &str, at: Moment) -> Result<User> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (version, old): (i64, String) = tx
+            .query_row("SELECT version, phone FROM app_user WHERE id = ?1", [user_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound { entity: Entity::User, id: user_id.to_string() })?;
+        tx.execute("UPDATE app_user SET phone = ?1, version = ?2 WHERE id = ?3", params![phone, version + 1, user_id])?;
+        let user = tx.query_row("SELECT id, username, display_name, role, phone FROM app_user WHERE id = ?1", [user_id], |r| {
+            Ok(User { id: r.get(0)?, username: r.get(1)?, display_name: r.get(2)?, role: r.get(3)?, phone: r.get(4)? })
+        })?;
+        let changes = [Change { field: "phone".into(), old: old.into(), new: phone.into() }];
+        let snapshot = serde_json::to_value(&user)?;
+        record(
+            &tx,
+            actor,
+            at,
+            Recorded {
+                entity: Entity::User,
+                entity_id: user_id,
+                version: version + 1,
+                op: "update",
+                changes: &changes,
+                snapshot: &snapshot,
+            },
+        )?;
+        tx.commit()?;
+        Ok(user)
     }
 }
 
@@ -95,8 +130,8 @@ fn insert_user(tx: &rusqlite::Transaction<'_>, new: &UserRecord, at: Moment) -> 
         return Err(StoreError::DuplicateUser(new.user.username.clone()));
     }
     tx.execute(
-        "INSERT INTO app_user (id, version, username, display_name, password_hash, role, created_at) VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6)",
-        params![new.user.id, new.user.username, new.user.display_name, new.password_hash, new.user.role, ts(at)],
+        "INSERT INTO app_user (id, version, username, display_name, password_hash, role, phone, created_at) VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![new.user.id, new.user.username, new.user.display_name, new.password_hash, new.user.role, new.user.phone, ts(at)],
     )?;
     Ok(())
 }

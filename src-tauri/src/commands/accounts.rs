@@ -12,6 +12,12 @@ pub async fn app_state(shell: State<'_, Shell>) -> Reply<AppState> {
     with(&shell, |c| c.app_state(env!("CARGO_PKG_VERSION")))
 }
 
+/// The signed-in user's own phone, printed on their residents' cards.
+#[tauri::command]
+pub async fn set_my_phone(shell: State<'_, Shell>, phone: String) -> Reply<vhr_store::User> {
+    with(&shell, |c| c.set_my_phone(&phone))
+}
+
 #[tauri::command]
 pub async fn setup(shell: State<'_, Shell>, req: SetupRequest) -> Reply<SessionInfo> {
     with(&shell, |c| c.setup(req))

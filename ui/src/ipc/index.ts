@@ -43,6 +43,7 @@ import type { UpdateRequest } from './bindings/UpdateRequest';
 import type { WireError } from './bindings/WireError';
 import type { AttentionItem } from './bindings/AttentionItem';
 import type { SetAside } from './bindings/SetAside';
+import type { User } from './bindings/User';
 import type { VillageSerials } from './bindings/VillageSerials';
 import type { Renumbered } from './bindings/Renumbered';
 import type { AddBlockRequest } from './bindings/AddBlockRequest';
@@ -131,6 +132,7 @@ export const ipc = {
   syncNow: () => call<null>('sync_now'),
   syncAttention: () => call<AttentionItem[]>('sync_attention'),
   syncSetAside: () => call<SetAside[]>('sync_set_aside'),
+  setMyPhone: (phone: string) => call<User>('set_my_phone', { phone }),
   villageSerials: () => call<VillageSerials[]>('village_serials'),
   serialWarnings: () => call<VillageSerials[]>('serial_warnings'),
   addSerialBlock: (req: AddBlockRequest) => call<Renumbered[]>('add_serial_block', { req }),

@@ -37,7 +37,11 @@ pub fn clinic_with_block(dir: &Path, block: SerialBlock) -> Clinic {
     let mut c = Clinic::open(dir, env()).expect("opens");
     if c.profile().unwrap().is_none() {
         c.setup(SetupRequest {
-            profile: profile(block), username: "li".into(), display_name: "李春华".into(), password: PASSWORD.into()
+            profile: profile(block),
+            username: "li".into(),
+            display_name: "李春华".into(),
+            password: PASSWORD.into(),
+            phone: String::new(),
         })
         .expect("sets up");
     } else {

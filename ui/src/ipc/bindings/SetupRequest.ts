@@ -4,4 +4,8 @@ import type { ClinicProfile } from "./ClinicProfile";
 /**
  * First-start setup: the clinic and its first user.
  */
-export type SetupRequest = { profile: ClinicProfile, username: string, display_name: string, password: string, };
+export type SetupRequest = { profile: ClinicProfile, username: string, display_name: string, password: string, 
+/**
+ * The first user's phone, printed on the cards of their residents.
+ */
+phone: string, };

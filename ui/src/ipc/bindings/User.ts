@@ -3,4 +3,8 @@
 /**
  * A user as the rest of the app sees it (no password hash).
  */
-export type User = { id: string, username: string, display_name: string, role: string, };
+export type User = { id: string, username: string, display_name: string, role: string, 
+/**
+ * A phone residents can reach this user on (the card's 责任医生电话).
+ */
+phone: string, };
