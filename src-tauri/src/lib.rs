@@ -7,7 +7,7 @@
 
 mod commands;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 
@@ -38,17 +38,95 @@ fn data_dir_arg() -> Option<PathBuf> {
     None
 }
 
+/// Opens the clinic in `dir` for the window. A folder that cannot be opened
+/// still gives a shell: every command then answers why (`startup_failed`).
+pub fn open_shell(dir: &Path) -> Shell {
+    let clinic = Clinic::open(dir, Env::system()).map_err(|e| {
+        tracing::error!(code = e.code(), problem = %e, "cannot open the data folder");
+        eprintln!("无法打开数据文件夹 / cannot open the data folder {}: {e}", dir.display());
+        vhr_app::startup_failure(dir, &e)
+    });
+    Shell { clinic: Mutex::new(clinic), cancel_print: AtomicBool::new(false) }
+}
+
+impl Shell {
+    /// Whether the data folder opened.
+    pub fn opened(&self) -> bool {
+        self.clinic.lock().map(|c| c.is_ok()).unwrap_or(false)
+    }
+}
+
+/// Every command the window may call: one list, for the window and for the
+/// tests that drive the command layer (`tests/commands.rs`).
+pub fn commands<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        commands::accounts::app_state,
+        commands::accounts::setup,
+        commands::accounts::set_my_phone,
+        commands::accounts::setup_demo,
+        commands::accounts::sign_in,
+        commands::accounts::sign_out,
+        commands::settings::set_language,
+        commands::settings::recent_log,
+        commands::settings::export_log,
+        commands::serial_blocks::village_serials,
+        commands::serial_blocks::serial_warnings,
+        commands::serial_blocks::add_serial_block,
+        commands::forms::form_registry,
+        commands::residents::parse_id_number,
+        commands::residents::register_resident,
+        commands::residents::update_resident,
+        commands::residents::get_resident,
+        commands::overview::overview,
+        commands::residents::search_residents,
+        commands::residents::resident_history,
+        commands::households::create_household,
+        commands::households::get_household,
+        commands::households::list_households,
+        commands::households::set_membership,
+        commands::worklist::worklist_page,
+        commands::services::prefill_form,
+        commands::services::propose_followup,
+        commands::services::add_service,
+        commands::services::timeline,
+        commands::services::service_history,
+        commands::services::get_service,
+        commands::services::update_service,
+        commands::programs::programs_of,
+        commands::programs::enrol,
+        commands::programs::end_program,
+        commands::programs::episode_history,
+        commands::forms::forms_for,
+        commands::printing::card_of,
+        commands::printing::print_card,
+        commands::printing::print_cards,
+        commands::printing::cancel_print,
+        commands::printing::print_form,
+        commands::printing::print_basic_info,
+        commands::printing::card_size,
+        commands::printing::set_card_size,
+        commands::printing::prints_of,
+        commands::printing::open_path,
+        commands::sync::sync_status,
+        commands::sync::sync_now,
+        commands::sync::sync_attention,
+        commands::sync::sync_conflicts,
+        commands::sync::sync_set_aside,
+        commands::sync::sync_outside,
+        commands::sync::resolve_conflicts,
+        commands::sync::retry_sync,
+        commands::sync::platform_setup,
+        commands::sync::set_platform_setup,
+    ]
+}
+
 pub fn run() {
     let dir = paths::data_dir(data_dir_arg());
     let _log = vhr_app::log::start(&dir, "desktop");
-    let clinic = Clinic::open(&dir, Env::system()).map_err(|e| {
-        tracing::error!(code = e.code(), problem = %e, "cannot open the data folder");
-        eprintln!("无法打开数据文件夹 / cannot open the data folder {}: {e}", dir.display());
-        vhr_app::startup_failure(&dir, &e)
-    });
-    let opened = clinic.is_ok();
+    let shell = open_shell(&dir);
+    let opened = shell.opened();
     tauri::Builder::default()
-        .manage(Shell { clinic: Mutex::new(clinic), cancel_print: AtomicBool::new(false) })
+        .manage(shell)
         .setup(move |app| {
             if !opened {
                 return Ok(());
@@ -66,65 +144,7 @@ pub fn run() {
             app.manage(worker);
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::accounts::app_state,
-            commands::accounts::setup,
-            commands::accounts::set_my_phone,
-            commands::accounts::setup_demo,
-            commands::accounts::sign_in,
-            commands::accounts::sign_out,
-            commands::settings::set_language,
-            commands::settings::recent_log,
-            commands::settings::export_log,
-            commands::serial_blocks::village_serials,
-            commands::serial_blocks::serial_warnings,
-            commands::serial_blocks::add_serial_block,
-            commands::forms::form_registry,
-            commands::residents::parse_id_number,
-            commands::residents::register_resident,
-            commands::residents::update_resident,
-            commands::residents::get_resident,
-            commands::overview::overview,
-            commands::residents::search_residents,
-            commands::residents::resident_history,
-            commands::households::create_household,
-            commands::households::get_household,
-            commands::households::list_households,
-            commands::households::set_membership,
-            commands::worklist::worklist_page,
-            commands::services::prefill_form,
-            commands::services::propose_followup,
-            commands::services::add_service,
-            commands::services::timeline,
-            commands::services::service_history,
-            commands::services::get_service,
-            commands::services::update_service,
-            commands::programs::programs_of,
-            commands::programs::enrol,
-            commands::programs::end_program,
-            commands::programs::episode_history,
-            commands::forms::forms_for,
-            commands::printing::card_of,
-            commands::printing::print_card,
-            commands::printing::print_cards,
-            commands::printing::cancel_print,
-            commands::printing::print_form,
-            commands::printing::print_basic_info,
-            commands::printing::card_size,
-            commands::printing::set_card_size,
-            commands::printing::prints_of,
-            commands::printing::open_path,
-            commands::sync::sync_status,
-            commands::sync::sync_now,
-            commands::sync::sync_attention,
-            commands::sync::sync_conflicts,
-            commands::sync::sync_set_aside,
-            commands::sync::sync_outside,
-            commands::sync::resolve_conflicts,
-            commands::sync::retry_sync,
-            commands::sync::platform_setup,
-            commands::sync::set_platform_setup,
-        ])
+        .invoke_handler(commands())
         .run(tauri::generate_context!())
         .expect("the desktop window could not start");
 }

@@ -315,6 +315,13 @@ test('a fault in the program keeps what was typed and lets the doctor save again
   await page.locator('button[name="save"]').click();
   await page.waitForFunction(() => window.__calls.filter((c) => c[0] === 'add_service').length === 2);
   await shot(page, 'internal-error-zh.png');
+
+  // A request Tauri refuses before any command runs (its own words, in
+  // English) is shown as a fault, in the doctor's language, typing kept.
+  await page.evaluate(() => { window.__answers.add_service = { error: "invalid args `req` for command `add_service`: missing field `values`" }; });
+  await page.locator('button[name="save"]').click();
+  await page.getByText('程序内部出错，已输入的内容未丢失').waitFor();
+  assert.equal(await page.locator('input[name="values.sbp"]').inputValue(), '152');
   await page.close();
 });
 

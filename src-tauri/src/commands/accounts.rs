@@ -25,7 +25,7 @@ pub async fn setup(shell: State<'_, Shell>, req: SetupRequest) -> Reply<SessionI
 
 /// Sets up the demo clinic and fills it, telling the UI how far it got.
 #[tauri::command]
-pub async fn setup_demo(app: tauri::AppHandle, shell: State<'_, Shell>, residents: usize) -> Reply<SessionInfo> {
+pub async fn setup_demo<R: tauri::Runtime>(app: tauri::AppHandle<R>, shell: State<'_, Shell>, residents: usize) -> Reply<SessionInfo> {
     with(&shell, |c| {
         let session = c.setup(vhr_app::demo_setup())?;
         c.load_demo(residents, 20261121, 1, &mut |done, total| {

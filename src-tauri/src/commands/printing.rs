@@ -27,7 +27,7 @@ pub async fn print_card(shell: State<'_, Shell>, resident_id: String) -> Reply<S
 
 /// A batch of cards, reporting `print-progress` (done, total); `cancel_print` stops it.
 #[tauri::command]
-pub async fn print_cards(app: tauri::AppHandle, shell: State<'_, Shell>, req: CardsRequest) -> Reply<SavedPrint> {
+pub async fn print_cards<R: tauri::Runtime>(app: tauri::AppHandle<R>, shell: State<'_, Shell>, req: CardsRequest) -> Reply<SavedPrint> {
     shell.cancel_print.store(false, Ordering::SeqCst);
     with(&shell, |c| {
         let printed = c.print_cards(&req, &mut |done, total| {

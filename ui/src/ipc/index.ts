@@ -3,6 +3,7 @@
 // types (checked by crates/vhr-app/tests/bindings.rs).
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import { t } from '../i18n.svelte';
 import type { AddServiceRequest } from './bindings/AddServiceRequest';
 import type { Entity } from './bindings/Entity';
 import type { AppState } from './bindings/AppState';
@@ -78,7 +79,9 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
     return await invoke<T>(cmd, args);
   } catch (e) {
     if (isWire(e)) throw new AppError(e);
-    throw new AppError({ code: 'ipc', message: String(e), problems: [], resident_id: null });
+    // Tauri refused the request's shape before any command ran: a fault of
+    // this window, said as one, with the detail for support.
+    throw new AppError({ code: 'ipc', message: `${t('ipc_error')} (${String(e)})`, problems: [], resident_id: null });
   }
 }
 

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod any;
 pub mod peer;
 pub mod proxy;
 
