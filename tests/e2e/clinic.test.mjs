@@ -130,6 +130,22 @@ test('set up, register in Chinese, restart, find by initials, edit, see history'
     await s.waitForText('[data-log-message]', 'village-health-log-');
     await s.screenshot('05b-settings-log-zh.png');
 
+    // The doctor's own phone, for the cards, typed with full-width digits.
+    await s.type('input[name="my_phone"]', '１３８７８７１２３４５');
+    await s.click('button[name="save-phone"]');
+    await s.waitForText('[data-phone-message]', '已保存');
+    assert.equal(await s.waitForValue('input[name="my_phone"]', '13878712345'), '13878712345', 'stored as digits');
+
+    // Record numbers per village: village 101 issued one of its 99,999.
+    await s.exec('document.querySelector("[data-serials]").scrollIntoView()');
+    assert.match(await s.waitForText('[data-village-serials="101"] [data-left]', '99998'), /99998 \/ 99999/);
+    // A block that overlaps the village's own is refused in words.
+    await s.type('input[name="block_start"]', '50000');
+    await s.type('input[name="block_end"]', '50999');
+    await s.click('button[name="add-block"]');
+    await s.waitForText('[data-problem="serial_block.overlap"]', '与本村已有号段 00001–99999 重叠');
+    await s.screenshot('05c-serial-blocks-zh.png');
+
     // The same window in English.
     await s.select('select[name="language"]', 'en');
     await s.waitForText('nav', 'Residents');
