@@ -10,7 +10,7 @@ use vhr_domain::id_card::{self, CitizenId};
 use vhr_domain::population::{self, Diagnoses, Tag};
 use vhr_domain::problem::{has_errors, Problem};
 use vhr_domain::resident::{age_on, prepare, Membership, Resident, ResidentInput};
-use vhr_domain::serial_blocks::{is_provisional, shown};
+use vhr_domain::serial_blocks::{is_provisional, shown, ShownNumber};
 use vhr_store::{HistoryEntry, NewResident, ResidentSummary, SearchSpec};
 
 use crate::{Clinic, Error, Result};
@@ -195,7 +195,13 @@ impl Clinic {
         let today = self.today();
         let clinic = self.profile_required()?;
         let birth = resident.data.birth_date.unwrap_or(today);
-        let no = shown(&resident.record_no).ok_or_else(|| Error::Storage(format!("record number {:?}", resident.record_no)))?;
+        // A number of another shape (written by an older version or another
+        // system) is shown as it is: the page opens all the same.
+        let no = shown(&resident.record_no).unwrap_or_else(|| ShownNumber {
+            grouped: resident.record_no.clone(),
+            short: resident.record_no.chars().rev().take(8).collect::<Vec<_>>().into_iter().rev().collect(),
+            provisional: false,
+        });
         let standings = self.store.standings_of(self.actor()?, &resident.id, today)?;
         let codes = standings.iter().map(|r| r.standing.program.code()).collect::<Vec<_>>().join(",");
         let registered = population::Registered::from_codes(&codes);
