@@ -177,12 +177,12 @@ impl Clinic {
             _ if is_basic_info => Ok(false), // read with its Patient
             Entity::Resident => {
                 let pulled = self.read_remote_resident(resource, server, settings)?;
-                let pulled = self.check_pulled_resident(pulled)?;
                 let local = self.store.resident(&actor, id)?;
                 let inside = catchment.contains(&pulled.data.village_code);
                 if local.is_none() && !inside {
-                    return Ok(false);
+                    return Ok(false); // not one of ours: not checked, never listed here
                 }
+                let pulled = self.check_pulled_resident(pulled)?;
                 if has_pending {
                     self.merge_remote(&pending, resource, &server_version, settings, server)?;
                 } else {
