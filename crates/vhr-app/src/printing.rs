@@ -5,11 +5,12 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use vhr_domain::card::{card_of, CardData};
+use vhr_domain::clinic::ClinicProfile;
 use vhr_domain::forms::FormValues;
 use vhr_domain::problem::Problem;
 use vhr_domain::resident::{ResidenceType, Resident};
 use vhr_print::{CardLayout, FormHeader, PrintError};
-use vhr_store::{CardSelection, PrintEntry};
+use vhr_store::{CardSelection, PrintEntry, User};
 
 use crate::{Clinic, Error, ResidentView, Result};
 
@@ -100,21 +101,21 @@ impl Clinic {
         Ok(self.store.set_setting("print.card_size", &format!("{width_mm}x{height_mm}"))?)
     }
 
-    fn card_data(&self, r: &Resident) -> Result<CardData> {
-        let clinic = self.profile_required()?;
+    /// One card, with the clinic and its users read once per batch.
+    fn card_data(&self, r: &Resident, clinic: &ClinicProfile, users: &[User]) -> Result<CardData> {
         let exam = self.store.last_service(self.actor()?, &r.id, "health_exam")?;
-        let mut card = card_of(&r.id, &r.record_no, &r.data, &clinic, exam.as_ref().map(|e| &e.data));
+        let mut card = card_of(&r.id, &r.record_no, &r.data, clinic, exam.as_ref().map(|e| &e.data));
         // The responsible doctor's phone, when the doctor is a user here who gave one.
         let doctor = r.data.responsible_doctor.trim();
         card.doctor_phone =
-            self.store.users()?.into_iter().find(|u| !doctor.is_empty() && u.display_name == doctor).map(|u| u.phone).unwrap_or_default();
+            users.iter().find(|u| !doctor.is_empty() && u.display_name == doctor).map(|u| u.phone.clone()).unwrap_or_default();
         Ok(card)
     }
 
     /// What one resident's card says (for the preview on screen).
     pub fn card(&self, resident_key: &str) -> Result<CardData> {
         let view = self.resident(resident_key)?;
-        self.card_data(&view.resident)
+        self.card_data(&view.resident, &self.profile_required()?, &self.store.users()?)
     }
 
     /// The cards of a selection in one PDF, logged as one job.
@@ -132,7 +133,8 @@ impl Clinic {
             CardsRequest::Residents { ids } => (CardSelection::Residents(ids.clone()), String::new()),
         };
         let residents = self.store.residents_for_cards(&actor, &selection)?;
-        let cards = residents.iter().map(|r| self.card_data(r)).collect::<Result<Vec<_>>>()?;
+        let users = self.store.users()?;
+        let cards = residents.iter().map(|r| self.card_data(r, &clinic, &users)).collect::<Result<Vec<_>>>()?;
         let pdf = vhr_print::cards_pdf(&cards, self.card_layout()?, progress)?;
         let job = self.env.ids.new_id();
         let printed: Vec<(String, Option<String>)> = cards.iter().map(|c| (c.resident_id.clone(), None)).collect();

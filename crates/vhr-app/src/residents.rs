@@ -199,7 +199,10 @@ impl Clinic {
         // system) is shown as it is: the page opens all the same.
         let no = shown(&resident.record_no).unwrap_or_else(|| ShownNumber {
             grouped: resident.record_no.clone(),
-            short: resident.record_no.chars().rev().take(8).collect::<Vec<_>>().into_iter().rev().collect(),
+            short: {
+                let chars: Vec<char> = resident.record_no.chars().collect();
+                chars[chars.len().saturating_sub(8)..].iter().collect()
+            },
             provisional: false,
         });
         let standings = self.store.standings_of(self.actor()?, &resident.id, today)?;

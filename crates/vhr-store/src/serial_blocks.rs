@@ -69,20 +69,32 @@ fn blocks_of(
     profile: &ClinicProfile,
     seed: Option<(&Actor, Moment)>,
 ) -> Result<Vec<SerialBlock>> {
-    let read = || -> Result<Vec<SerialBlock>> {
-        let mut stmt = tx.prepare_cached("SELECT start_serial, end_serial FROM serial_block WHERE prefix = ?1 ORDER BY start_serial")?;
-        let rows = stmt.query_map([prefix.as_str()], |r| Ok(SerialBlock { start: r.get(0)?, end: r.get(1)? }))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    };
-    let blocks = read()?;
-    match seed {
-        Some((actor, at)) if blocks.is_empty() => {
-            insert_block(tx, prefix, profile.serial_block, "setup", "", actor, at.at())?;
-            read()
-        }
-        None if blocks.is_empty() => Ok(vec![profile.serial_block]),
-        _ => Ok(blocks),
+    let mut stmt = tx.prepare_cached("SELECT start_serial, end_serial FROM serial_block WHERE prefix = ?1 ORDER BY start_serial")?;
+    let blocks: Vec<SerialBlock> =
+        stmt.query_map([prefix.as_str()], |r| Ok(SerialBlock { start: r.get(0)?, end: r.get(1)? }))?.collect::<rusqlite::Result<_>>()?;
+    if !blocks.is_empty() {
+        return Ok(blocks);
     }
+    if let Some((actor, at)) = seed {
+        insert_block(tx, prefix, profile.serial_block, "setup", "", actor, at.at())?;
+    }
+    Ok(vec![profile.serial_block])
+}
+
+/// The next serial a counter holds (`None` before its first number).
+fn next_serial(conn: &rusqlite::Connection, key: &str) -> Result<Option<u32>> {
+    Ok(conn.query_row("SELECT next_serial FROM serial_counter WHERE prefix = ?1", [key], |r| r.get(0)).optional()?)
+}
+
+/// Records a number as issued; its primary key refuses one issued before.
+fn issue(tx: &Transaction<'_>, number: &str, resident_id: &str, at: Moment) -> Result<()> {
+    tx.execute("INSERT INTO issued_number (record_no, resident_id, issued_at) VALUES (?1, ?2, ?3)", params![number, resident_id, ts(at)])?;
+    Ok(())
+}
+
+/// The first and last provisional number a village can hold, for range reads.
+fn provisional_bounds(prefix: &Prefix) -> (String, String) {
+    (format!("{}{PROVISIONAL_MARK}0000", prefix.as_str()), format!("{}{PROVISIONAL_MARK}9999", prefix.as_str()))
 }
 
 fn insert_block(
@@ -118,9 +130,7 @@ pub(crate) fn allocate(
 ) -> Result<Option<RecordNumber>> {
     let blocks = blocks_of(tx, prefix, profile, Some((actor, at)))?;
     let first = blocks.first().map(|b| b.start).unwrap_or(1);
-    let stored: Option<u32> =
-        tx.query_row("SELECT next_serial FROM serial_counter WHERE prefix = ?1", [prefix.as_str()], |r| r.get(0)).optional()?;
-    let mut from = stored.unwrap_or(first);
+    let mut from = next_serial(tx, prefix.as_str())?.unwrap_or(first);
     let number = loop {
         let Some(serial) = first_in_blocks(&blocks, from) else { return Ok(None) };
         let number = RecordNumber::new(prefix, serial);
@@ -135,18 +145,14 @@ pub(crate) fn allocate(
          ON CONFLICT(prefix) DO UPDATE SET next_serial = excluded.next_serial, block_end = excluded.block_end",
         params![prefix.as_str(), number.serial() + 1, block_end],
     )?;
-    // The primary key of issued_number refuses a number that was ever issued before.
-    tx.execute(
-        "INSERT INTO issued_number (record_no, resident_id, issued_at) VALUES (?1, ?2, ?3)",
-        params![number.as_str(), resident_id, ts(at)],
-    )?;
+    issue(tx, number.as_str(), resident_id, at)?;
     Ok(Some(number))
 }
 
 /// Issues the village's next provisional local number.
 pub(crate) fn allocate_provisional(tx: &Transaction<'_>, prefix: &Prefix, resident_id: &str, at: Moment) -> Result<String> {
     let key = format!("{}{PROVISIONAL_MARK}", prefix.as_str());
-    let next: u32 = tx.query_row("SELECT next_serial FROM serial_counter WHERE prefix = ?1", [&key], |r| r.get(0)).optional()?.unwrap_or(1);
+    let next = next_serial(tx, &key)?.unwrap_or(1);
     if next > PROVISIONAL_MAX {
         return Err(StoreError::SerialBlockExhausted { prefix: prefix.as_str().to_string(), start: 1, end: PROVISIONAL_MAX });
     }
@@ -156,7 +162,7 @@ pub(crate) fn allocate_provisional(tx: &Transaction<'_>, prefix: &Prefix, reside
         params![key, next + 1, PROVISIONAL_MAX],
     )?;
     let number = provisional_number(prefix, next);
-    tx.execute("INSERT INTO issued_number (record_no, resident_id, issued_at) VALUES (?1, ?2, ?3)", params![number, resident_id, ts(at)])?;
+    issue(tx, &number, resident_id, at)?;
     Ok(number)
 }
 
@@ -168,9 +174,8 @@ pub(crate) fn note_arrived(tx: &Transaction<'_>, profile: &ClinicProfile, record
         params![record_no, resident_id, ts(at)],
     )?;
     let Ok(number) = RecordNumber::parse(record_no) else { return Ok(()) };
-    let blocks = blocks_of(tx, &number.prefix(), profile, None)?;
     let ours = profile.county_code == number.as_str()[..6] && profile.township_code == number.as_str()[6..9];
-    if ours && blocks.iter().any(|b| b.contains(number.serial())) {
+    if ours && blocks_of(tx, &number.prefix(), profile, None)?.iter().any(|b| b.contains(number.serial())) {
         tx.execute(
             "INSERT OR IGNORE INTO serial_arrived (record_no, resident_id, arrived_at) VALUES (?1, ?2, ?3)",
             params![record_no, resident_id, ts(at)],
@@ -204,16 +209,9 @@ impl Store {
                 let (start, end, source, note, added_by, added_at) = row?;
                 blocks.push(BlockRow { start, end, source, note, added_by, added_at: parse_ts(&added_at)? });
             }
-            let ranges: Vec<SerialBlock> = if blocks.is_empty() {
-                vec![profile.serial_block]
-            } else {
-                blocks.iter().map(|b| SerialBlock { start: b.start, end: b.end }).collect()
-            };
-            let next: Option<u32> = self
-                .conn
-                .query_row("SELECT next_serial FROM serial_counter WHERE prefix = ?1", [prefix.as_str()], |r| r.get(0))
-                .optional()?;
-            let next = next.unwrap_or_else(|| ranges.first().map(|b| b.start).unwrap_or(1));
+            let ranges: Vec<SerialBlock> = blocks.iter().map(|b| SerialBlock { start: b.start, end: b.end }).collect();
+            let ranges = if ranges.is_empty() { vec![profile.serial_block] } else { ranges };
+            let next = next_serial(&self.conn, prefix.as_str())?.unwrap_or_else(|| ranges.first().map(|b| b.start).unwrap_or(1));
             // Numbers on file ahead of the next serial (arrived from the platform) are not free.
             let mut ahead = 0;
             let mut stmt = self.conn.prepare_cached("SELECT record_no FROM issued_number WHERE record_no >= ?1 AND record_no <= ?2")?;
@@ -228,11 +226,10 @@ impl Store {
             }
             let left = left_from(&ranges, next).saturating_sub(ahead);
             let total = ranges.iter().map(SerialBlock::len).sum();
-            let provisional: u32 = self.conn.query_row(
-                "SELECT COUNT(*) FROM resident WHERE record_no >= ?1 AND record_no <= ?2",
-                params![format!("{}{PROVISIONAL_MARK}0000", prefix.as_str()), format!("{}{PROVISIONAL_MARK}9999", prefix.as_str())],
-                |r| r.get(0),
-            )?;
+            let (lo, hi) = provisional_bounds(&prefix);
+            let provisional: u32 =
+                self.conn
+                    .query_row("SELECT COUNT(*) FROM resident WHERE record_no >= ?1 AND record_no <= ?2", params![lo, hi], |r| r.get(0))?;
             let arrived_inside: u32 = self.conn.query_row(
                 "SELECT COUNT(*) FROM serial_arrived WHERE record_no >= ?1 AND record_no <= ?2",
                 params![format!("{}00000", prefix.as_str()), format!("{}99999", prefix.as_str())],
@@ -284,8 +281,7 @@ impl Store {
             insert_block(tx, &prefix, block, "letter", note.trim(), actor, at.at())?;
             let mut waiting = Vec::new();
             let mut stmt = tx.prepare_cached("SELECT id FROM resident WHERE record_no >= ?1 AND record_no <= ?2 ORDER BY pk")?;
-            let lo = format!("{}{PROVISIONAL_MARK}0000", prefix.as_str());
-            let hi = format!("{}{PROVISIONAL_MARK}9999", prefix.as_str());
+            let (lo, hi) = provisional_bounds(&prefix);
             for id in stmt.query_map(params![lo, hi], |r| r.get::<_, String>(0))? {
                 waiting.push(id?);
             }

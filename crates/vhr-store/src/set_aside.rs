@@ -87,6 +87,11 @@ impl Store {
             .is_some())
     }
 
+    /// How many rows are open (for the sync indicator, asked often).
+    pub fn set_aside_count(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT COUNT(*) FROM sync_set_aside WHERE settled_at IS NULL", [], |r| r.get(0))?)
+    }
+
     /// The open rows, the longest waiting first.
     pub fn set_aside_open(&self) -> Result<Vec<SetAside>> {
         let mut stmt = self.conn.prepare_cached(
@@ -152,6 +157,7 @@ mod tests {
         assert!(store.settle_set_aside("Patient", "r1", at(3)).unwrap());
         assert!(!store.settle_set_aside("Patient", "r1", at(3)).unwrap(), "settling twice settles nothing more");
         assert!(store.set_aside_open().unwrap().is_empty());
+        assert_eq!(store.set_aside_count().unwrap(), 0);
         assert!(!store.is_set_aside("Patient", "r1").unwrap());
         let kept: i64 = store.conn.query_row("SELECT COUNT(*) FROM sync_set_aside", [], |r| r.get(0)).unwrap();
         assert_eq!(kept, 1, "the settled row is kept");

@@ -98,8 +98,8 @@ pub struct SyncCounts {
 }
 
 impl SyncCounts {
-    fn of(c: OutboxCounts, set_aside: usize) -> Self {
-        SyncCounts { waiting: c.waiting, quarantined: c.quarantined, conflicted: c.conflicted, set_aside: set_aside as i64 }
+    fn of(c: OutboxCounts, set_aside: i64) -> Self {
+        SyncCounts { waiting: c.waiting, quarantined: c.quarantined, conflicted: c.conflicted, set_aside }
     }
 }
 
@@ -199,7 +199,7 @@ impl Clinic {
             self.store.set_sync_value("last_error", "")?;
             self.store.set_sync_value("last_success", &now.to_rfc3339())?;
         }
-        report.counts = SyncCounts::of(self.store.outbox_counts()?, self.store.set_aside_open()?.len());
+        report.counts = SyncCounts::of(self.store.outbox_counts()?, self.store.set_aside_count()?);
         Ok(report)
     }
 }

@@ -133,7 +133,7 @@ impl Clinic {
     pub fn sync_status(&self) -> Result<SyncStatus> {
         let settings = self.sync_settings()?;
         let c = self.store.outbox_counts()?;
-        let set_aside = self.store.set_aside_open()?.len() as i64;
+        let set_aside = self.store.set_aside_count()?;
         let last_success =
             self.store.sync_value("last_success")?.and_then(|s| DateTime::parse_from_rfc3339(&s).ok()).map(|d| d.with_timezone(&Utc));
         let last_error = self.store.sync_value("last_error")?.filter(|s| !s.is_empty());
