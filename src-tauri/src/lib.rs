@@ -11,16 +11,18 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 
-use tauri::{Emitter, Manager};
+use tauri::Emitter;
 use vhr_app::background::{SyncEvent, SyncWorker};
-use vhr_app::{paths, Clinic, Env};
+use vhr_app::{paths, Desk, Env};
 
-/// The one open clinic, shared by every command, and the flag that stops a
-/// batch print (set without waiting for the clinic, which the batch holds).
-/// When the data folder cannot be opened the window still starts, and every
-/// command answers with why (`startup_failed`), so the doctor sees it.
+/// The window's one session (locked, or a signed-in clinic), shared by
+/// every command; the background sync of the signed-in clinic; and the flag
+/// that stops a batch print (set without waiting for the clinic, which the
+/// batch holds). When the data folder cannot be opened the window still
+/// starts, and every command answers with why (`startup_failed`).
 pub struct Shell {
-    clinic: Mutex<Result<Clinic, vhr_app::WireError>>,
+    desk: Mutex<Result<Desk, vhr_app::WireError>>,
+    sync: Mutex<Option<SyncWorker>>,
     cancel_print: AtomicBool,
 }
 
@@ -41,18 +43,46 @@ fn data_dir_arg() -> Option<PathBuf> {
 /// Opens the clinic in `dir` for the window. A folder that cannot be opened
 /// still gives a shell: every command then answers why (`startup_failed`).
 pub fn open_shell(dir: &Path) -> Shell {
-    let clinic = Clinic::open(dir, Env::system()).map_err(|e| {
+    let desk = Desk::open(dir, Env::system()).map_err(|e| {
         tracing::error!(code = e.code(), problem = %e, "cannot open the data folder");
         eprintln!("无法打开数据文件夹 / cannot open the data folder {}: {e}", dir.display());
         vhr_app::startup_failure(dir, &e)
     });
-    Shell { clinic: Mutex::new(clinic), cancel_print: AtomicBool::new(false) }
+    Shell { desk: Mutex::new(desk), sync: Mutex::new(None), cancel_print: AtomicBool::new(false) }
 }
 
 impl Shell {
-    /// Whether the data folder opened.
-    pub fn opened(&self) -> bool {
-        self.clinic.lock().map(|c| c.is_ok()).unwrap_or(false)
+    /// Starts the background sync of the clinic just signed in, on its own
+    /// connection, so a slow platform never holds up the doctor.
+    fn start_sync<R: tauri::Runtime>(&self, app: &tauri::AppHandle<R>) {
+        let handle = app.clone();
+        let worker = self.desk.lock().ok().and_then(|mut d| {
+            let desk = d.as_mut().ok()?;
+            desk.clinic()
+                .ok()?
+                .start_sync(move |event| {
+                    let _ = match event {
+                        SyncEvent::Progress(p) => handle.emit("sync-progress", p),
+                        SyncEvent::Finished(r) => handle.emit("sync-finished", r),
+                        SyncEvent::Status(s) => handle.emit("sync-status", s),
+                    };
+                })
+                .map_err(|e| tracing::warn!(code = e.code(), "the background sync did not start"))
+                .ok()
+        });
+        *self.sync.lock().unwrap_or_else(|p| p.into_inner()) = worker;
+    }
+
+    /// Stops the background sync (at sign-out: its key leaves memory too).
+    fn stop_sync(&self) {
+        self.sync.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
+
+    /// Asks the background sync for a pass now, when one is running.
+    fn sync_now(&self) {
+        if let Some(w) = self.sync.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            w.sync_now();
+        }
     }
 }
 
@@ -66,6 +96,15 @@ pub fn commands<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool +
         commands::accounts::setup_demo,
         commands::accounts::sign_in,
         commands::accounts::sign_out,
+        commands::accounts::recover,
+        commands::accounts::change_password,
+        commands::accounts::new_recovery_code,
+        commands::accounts::list_users,
+        commands::accounts::add_user,
+        commands::accounts::reset_password,
+        commands::accounts::disable_user,
+        commands::accounts::enable_user,
+        commands::accounts::user_history,
         commands::settings::set_language,
         commands::settings::recent_log,
         commands::settings::export_log,
@@ -124,26 +163,8 @@ pub fn run() {
     let dir = paths::data_dir(data_dir_arg());
     let _log = vhr_app::log::start(&dir, "desktop");
     let shell = open_shell(&dir);
-    let opened = shell.opened();
     tauri::Builder::default()
         .manage(shell)
-        .setup(move |app| {
-            if !opened {
-                return Ok(());
-            }
-            // Sync runs beside the window on its own connection, so a slow
-            // platform never holds up the doctor.
-            let handle = app.handle().clone();
-            let worker = SyncWorker::start(dir, move |event| {
-                let _ = match event {
-                    SyncEvent::Progress(p) => handle.emit("sync-progress", p),
-                    SyncEvent::Finished(r) => handle.emit("sync-finished", r),
-                    SyncEvent::Status(s) => handle.emit("sync-status", s),
-                };
-            });
-            app.manage(worker);
-            Ok(())
-        })
         .invoke_handler(commands())
         .run(tauri::generate_context!())
         .expect("the desktop window could not start");

@@ -27,10 +27,8 @@ const PASSWORD: &str = "correct horse";
 /// The window: the app's real command list over a shell on `dir`.
 fn window(dir: &std::path::Path) -> (tauri::App<MockRuntime>, WebviewWindow<MockRuntime>) {
     let shell = village_health_desktop::open_shell(dir);
-    let worker = vhr_app::background::SyncWorker::start(dir.to_path_buf(), |_| {});
     let app = mock_builder()
         .manage(shell)
-        .manage(worker)
         .invoke_handler(village_health_desktop::commands())
         .build(mock_context(noop_assets()))
         .expect("the app builds");

@@ -74,6 +74,11 @@ test('set up, register in Chinese, restart, find by initials, edit, see history'
     await s.type('input[name="display_name"]', '李春华');
     await s.type('input[name="password"]', 'correct horse');
     await s.click('button[type="submit"]');
+    // The recovery sheet comes first, once: a code in groups of four.
+    await s.waitFor('[data-recovery-code]');
+    assert.match(await s.text('[data-recovery-code]'), /^[0-9A-Z]{4}(-[0-9A-Z]{4}){7}$/, 'the recovery code is shown to print');
+    await s.screenshot('01b-recovery-sheet-zh.png');
+    await s.click('button[name="recovery-kept"]');
     await s.waitFor('button[name="new-record"]');
 
     await s.click('button[name="new-record"]');

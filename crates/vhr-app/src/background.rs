@@ -4,13 +4,12 @@
 //! ("sync now"). It reports progress and status through a callback, so the
 //! desktop shell only forwards them to the window.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::{Clinic, Env, SyncProgress, SyncReport, SyncStatus};
+use crate::{Clinic, SyncProgress, SyncReport, SyncStatus};
 
 /// What the worker tells the window.
 #[derive(Debug, Clone)]
@@ -31,15 +30,13 @@ pub struct SyncWorker {
 }
 
 impl SyncWorker {
-    /// Starts the worker on the clinic in `data_dir`.
-    pub fn start(data_dir: PathBuf, on_event: impl Fn(SyncEvent) + Send + 'static) -> SyncWorker {
+    /// Starts the worker on its own connection to the clinic ([`Clinic::start_sync`]).
+    pub(crate) fn start(clinic: Clinic, on_event: impl Fn(SyncEvent) + Send + 'static) -> SyncWorker {
         let wake = Arc::new((Mutex::new(false), Condvar::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let (w, s) = (wake.clone(), stop.clone());
-        let thread = std::thread::Builder::new()
-            .name("sync".into())
-            .spawn(move || run(data_dir, &w, &s, &on_event))
-            .expect("the sync thread starts");
+        let thread =
+            std::thread::Builder::new().name("sync".into()).spawn(move || run(clinic, &w, &s, &on_event)).expect("the sync thread starts");
         SyncWorker { wake, stop, thread: Some(thread) }
     }
 
@@ -69,18 +66,11 @@ fn sleep(wake: &(Mutex<bool>, Condvar), d: Duration) -> bool {
     std::mem::take(&mut *asked)
 }
 
-fn run(data_dir: PathBuf, wake: &(Mutex<bool>, Condvar), stop: &AtomicBool, on_event: &dyn Fn(SyncEvent)) {
-    let mut clinic: Option<Clinic> = None;
+fn run(mut clinic: Clinic, wake: &(Mutex<bool>, Condvar), stop: &AtomicBool, on_event: &dyn Fn(SyncEvent)) {
+    let c = &mut clinic;
     let mut last_pass: Option<Instant> = None;
     let mut asked = true; // a first look at start
     while !stop.load(Ordering::SeqCst) {
-        if clinic.is_none() {
-            clinic = Clinic::open_for_sync(&data_dir, Env::system()).ok();
-        }
-        let Some(c) = clinic.as_mut() else {
-            asked = sleep(wake, Duration::from_secs(10));
-            continue;
-        };
         let Ok(settings) = c.sync_settings() else {
             asked = sleep(wake, Duration::from_secs(10));
             continue;

@@ -23,6 +23,24 @@ pub enum Error {
     NotSignedIn,
     #[error("wrong user name or password")]
     BadCredentials,
+    /// Too many wrong passwords in a row: no password is tried until `until`
+    /// (the clinic's local time, HH:MM).
+    #[error("the account is locked until {until}")]
+    AccountLocked { until: String },
+    #[error("the account is disabled")]
+    AccountDisabled,
+    /// The database is encrypted but this install has no key file for it: a
+    /// database copied to another computer without its install file.
+    #[error("the database's key file is missing")]
+    KeysMissing,
+    /// The install file's key does not open the database beside it.
+    #[error("the key file does not belong to this database")]
+    KeysDoNotMatch,
+    #[error("the recovery code is wrong")]
+    BadRecoveryCode,
+    /// The signed-in user's role does not allow this.
+    #[error("not allowed for this role")]
+    Forbidden,
     #[error("the serial block is used up")]
     SerialBlockExhausted { village: String, start: u32, end: u32 },
     #[error("changed meanwhile")]
@@ -76,6 +94,12 @@ impl Error {
             Error::AlreadySetUp => "already_set_up",
             Error::NotSignedIn => "not_signed_in",
             Error::BadCredentials => "bad_credentials",
+            Error::AccountLocked { .. } => "account_locked",
+            Error::AccountDisabled => "account_disabled",
+            Error::KeysMissing => "keys_missing",
+            Error::KeysDoNotMatch => "keys_do_not_match",
+            Error::BadRecoveryCode => "bad_recovery_code",
+            Error::Forbidden => "forbidden",
             Error::SerialBlockExhausted { .. } => "serial_block_exhausted",
             Error::VersionConflict { .. } => "version_conflict",
             Error::NotFound { .. } => "not_found",
@@ -143,6 +167,49 @@ impl Error {
                     "用户名或密码不正确".into()
                 } else {
                     "Wrong user name or password".into()
+                }
+            }
+            Error::AccountLocked { until } => {
+                if zh {
+                    format!("密码连续输错次数过多，该账户已锁定至 {until}。请稍后再试，或请管理员重置密码")
+                } else {
+                    format!("Too many wrong passwords in a row: the account is locked until {until}. Try again later, or ask an administrator to reset the password")
+                }
+            }
+            Error::AccountDisabled => {
+                if zh {
+                    "该账户已停用，请联系本机构的管理员".into()
+                } else {
+                    "This account is disabled; ask the clinic's administrator".into()
+                }
+            }
+            Error::KeysMissing => {
+                if zh {
+                    "数据库文件已加密（或已损坏），但旁边没有它的密钥文件 install.json。若数据库是从别的电脑复制来的，请把原电脑数据文件夹中的 install.json 一并复制过来；数据库未被改动".into()
+                } else {
+                    "The database file is encrypted (or damaged) and its key file install.json is not beside it. If the database was copied from another computer, copy install.json from that computer's data folder too; the database was not changed".into()
+                }
+            }
+            Error::KeysDoNotMatch => {
+                if zh {
+                    "密钥文件 install.json 与数据库不配套，无法打开。请使用与该数据库一起保存的 install.json；数据库未被改动".into()
+                } else {
+                    "The key file install.json does not belong to this database, so it cannot be opened. Use the install.json saved with this database; the database was not changed".into()
+                }
+            }
+            Error::BadRecoveryCode => {
+                if zh {
+                    "恢复码不正确，请对照恢复单逐字核对（不区分大小写，横线可省略）".into()
+                } else {
+                    "The recovery code is wrong; check it against the recovery sheet character by character (case and dashes do not matter)"
+                        .into()
+                }
+            }
+            Error::Forbidden => {
+                if zh {
+                    "当前账户的角色不能进行此操作".into()
+                } else {
+                    "Your account's role does not allow this".into()
                 }
             }
             Error::SerialBlockExhausted { village, start, end } => {
@@ -275,6 +342,7 @@ impl From<StoreError> for Error {
                 format!("用户名 {name} 已存在"),
                 format!("The user name {name} is taken"),
             )]),
+            StoreError::WrongKey => Error::KeysDoNotMatch,
             other => Error::Storage(other.to_string()),
         }
     }
@@ -285,6 +353,14 @@ impl From<StoreError> for Error {
 /// naming the folder, and saying that nothing in it was changed.
 pub fn startup_failure(data_dir: &std::path::Path, e: &Error) -> WireError {
     let dir = data_dir.display();
+    if matches!(e, Error::KeysMissing | Error::KeysDoNotMatch) {
+        return WireError {
+            code: "startup_failed".into(),
+            message: format!("无法打开数据文件夹 {dir}：{}\n{dir}: {}", e.message(Lang::Zh), e.message(Lang::En)),
+            problems: vec![],
+            resident_id: None,
+        };
+    }
     WireError {
         code: "startup_failed".into(),
         message: format!(

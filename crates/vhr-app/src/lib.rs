@@ -15,6 +15,7 @@ mod error;
 mod export;
 pub mod forms;
 mod households;
+mod keys;
 pub mod log;
 mod overview;
 pub mod paths;
@@ -35,7 +36,7 @@ use vhr_domain::problem::{has_errors, Problem};
 use vhr_domain::time::Moment;
 use vhr_store::{Actor, Store};
 
-pub use accounts::{AppState, SessionInfo, SetupRequest};
+pub use accounts::{AppState, Desk, Install, NewUserRequest, SessionInfo, SetupRequest, ROLES};
 pub use demo::demo_setup;
 pub use env::{Clock, FixedClock, IdSource, RandomIds, SequentialIds, SystemClock};
 pub use error::{startup_failure, Error, WireError};
@@ -56,14 +57,15 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub const DB_FILE: &str = "village-health.db";
 
 /// The world outside the use cases.
+#[derive(Clone)]
 pub struct Env {
-    pub clock: Box<dyn Clock>,
-    pub ids: Box<dyn IdSource>,
+    pub clock: std::sync::Arc<dyn Clock>,
+    pub ids: std::sync::Arc<dyn IdSource>,
 }
 
 impl Env {
     pub fn system() -> Env {
-        Env { clock: Box::new(SystemClock), ids: Box::new(RandomIds) }
+        Env { clock: std::sync::Arc::new(SystemClock), ids: std::sync::Arc::new(RandomIds) }
     }
 }
 
@@ -80,14 +82,19 @@ pub struct Clinic {
     /// what the clinic does instead (it keeps running).
     pub(crate) startup_problems: Vec<Error>,
     data_dir: PathBuf,
+    /// The key the database was opened with, to seal it for a new password.
+    pub(crate) key: vhr_store::DatabaseKey,
+    /// The install file as this session last wrote it.
+    pub(crate) keys: keys::InstallFile,
+    /// A new recovery code not yet shown to the user (see [`SessionInfo`]).
+    pub(crate) recovery_code: Option<String>,
 }
 
 impl Clinic {
-    /// Opens the clinic whose data lives in `data_dir`, creating the folder and
-    /// database on first use.
-    pub fn open(data_dir: &Path, env: Env) -> Result<Clinic> {
-        std::fs::create_dir_all(data_dir).map_err(|e| Error::Storage(format!("{}: {e}", data_dir.display())))?;
-        let mut store = Store::open(&data_dir.join(DB_FILE))?;
+    /// Opens the clinic whose data lives in `data_dir` with the database key
+    /// a password unsealed ([`Install`]); nobody is signed in yet.
+    pub(crate) fn open(data_dir: &Path, env: Env, key: vhr_store::DatabaseKey, keys: keys::InstallFile) -> Result<Clinic> {
+        let mut store = Store::open(&data_dir.join(DB_FILE), &key)?;
         let mut startup_problems = Vec::new();
         let forms_dir = data_dir.join("forms");
         let forms = match forms::load(Some(&forms_dir)) {
@@ -131,6 +138,9 @@ impl Clinic {
             day_lines: Default::default(),
             startup_problems,
             data_dir: data_dir.to_path_buf(),
+            key,
+            keys,
+            recovery_code: None,
         })
     }
 
@@ -140,12 +150,18 @@ impl Clinic {
         &self.startup_problems
     }
 
-    /// Opens the clinic for the background sync: the same clinic, with a
-    /// small page cache (it streams the outbox and the platform's pages).
-    pub fn open_for_sync(data_dir: &Path, env: Env) -> Result<Clinic> {
-        let clinic = Clinic::open(data_dir, env)?;
+    /// A second connection to this clinic for the background sync, with the
+    /// same key and a small page cache (it streams the outbox and the
+    /// platform's pages). Nobody is signed in on it.
+    pub(crate) fn open_for_sync(&self) -> Result<Clinic> {
+        let clinic = Clinic::open(&self.data_dir, self.env.clone(), self.key.clone(), self.keys.clone())?;
         clinic.store.use_small_cache()?;
         Ok(clinic)
+    }
+
+    /// Starts the background sync on its own connection to this clinic.
+    pub fn start_sync(&self, on_event: impl Fn(background::SyncEvent) + Send + 'static) -> Result<background::SyncWorker> {
+        Ok(background::SyncWorker::start(self.open_for_sync()?, on_event))
     }
 
     pub fn data_dir(&self) -> &Path {

@@ -9,17 +9,27 @@ use vhr_domain::programs::ProgramConfig;
 
 use crate::{Clinic, Error, Result};
 
+pub(crate) fn lang_tag(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => "zh-CN",
+        Lang::En => "en",
+    }
+}
+
 impl Clinic {
+    /// The window's language: kept in the install file, so the sign-in
+    /// screen speaks it too (older versions kept it in the database).
     pub fn language(&self) -> Result<Lang> {
+        if let Some(tag) = &self.keys.lang {
+            return Ok(Lang::from_tag(tag));
+        }
         Ok(self.store.setting("language")?.map(|t| Lang::from_tag(&t)).unwrap_or_default())
     }
 
-    pub fn set_language(&self, lang: Lang) -> Result<()> {
-        let tag = match lang {
-            Lang::Zh => "zh-CN",
-            Lang::En => "en",
-        };
-        Ok(self.store.set_setting("language", tag)?)
+    pub fn set_language(&mut self, lang: Lang) -> Result<()> {
+        self.store.set_setting("language", lang_tag(lang))?;
+        self.keys.lang = Some(lang_tag(lang).to_string());
+        self.keys.save(&self.data_dir)
     }
 
     /// The support log's last `lines` lines, for the settings page (it holds

@@ -14,6 +14,7 @@ fn export_all(dir: &Path) {
     }
     export!(
         vhr_app::AppState,
+        vhr_app::NewUserRequest,
         vhr_app::SyncStatus,
         vhr_app::SyncReport,
         vhr_app::SyncProgress,

@@ -23,10 +23,8 @@ fn early_morning(dir: &std::path::Path) -> Clinic {
         // Set up on another day, so the clinic exists before the early morning.
         clinic(dir);
     }
-    let env = Env { clock: Box::new(FixedClock::china(2026, 3, 1, 7, 30)), ids: Box::new(RandomIds) };
-    let mut c = Clinic::open(dir, env).unwrap();
-    c.sign_in("li", PASSWORD).unwrap();
-    c
+    let env = Env { clock: std::sync::Arc::new(FixedClock::china(2026, 3, 1, 7, 30)), ids: std::sync::Arc::new(RandomIds) };
+    vhr_app::Install::at(dir, env).unwrap().sign_in("li", PASSWORD).unwrap()
 }
 
 #[test]

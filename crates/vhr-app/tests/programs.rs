@@ -251,8 +251,8 @@ fn an_install_sets_its_own_intervals_and_the_schedule_follows() {
     // A misspelt key, then absurd values: refused, named, and the clinic runs
     // on the thresholds last in force (± 5 days), never on half a file.
     std::fs::write(dir.path().join("programs.json"), r#"{"child_tolerence_days": 5}"#).unwrap();
-    let mut c = Clinic::open(dir.path(), env()).expect("a wrong programs.json does not stop the clinic");
-    c.sign_in("li", PASSWORD).unwrap();
+    let c =
+        vhr_app::Install::at(dir.path(), env()).unwrap().sign_in("li", PASSWORD).expect("a wrong programs.json does not stop the clinic");
     let wire = c.startup_problems()[0].to_wire(vhr_domain::i18n::Lang::Zh);
     assert_eq!(wire.code, "configuration");
     assert!(
@@ -264,8 +264,7 @@ fn an_install_sets_its_own_intervals_and_the_schedule_follows() {
     drop(c);
 
     std::fs::write(dir.path().join("programs.json"), r#"{"routine_months": 0, "grace_days": -7, "fbg_urgent_low": 9}"#).unwrap();
-    let mut c = Clinic::open(dir.path(), env()).unwrap();
-    c.sign_in("li", PASSWORD).unwrap();
+    let mut c = vhr_app::Install::at(dir.path(), env()).unwrap().sign_in("li", PASSWORD).unwrap();
     let fields: Vec<String> = c.startup_problems()[0].to_wire(vhr_domain::i18n::Lang::En).problems.into_iter().map(|p| p.field).collect();
     assert_eq!(fields, ["grace_days", "routine_months", "fbg_target"], "every value out of range, by its key");
     let item = due_for(&c, &baby, Program::Child, today()).unwrap();

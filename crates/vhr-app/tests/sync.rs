@@ -353,11 +353,13 @@ fn the_background_worker_waits_offline_then_sends_when_the_platform_comes_up() {
     c.set_sync_settings(&s).unwrap();
 
     let (tx, rx) = std::sync::mpsc::channel();
-    let worker = vhr_app::background::SyncWorker::start(dir.path().to_path_buf(), move |e| {
-        if let vhr_app::background::SyncEvent::Status(s) = e {
-            let _ = tx.send(s);
-        }
-    });
+    let worker = c
+        .start_sync(move |e| {
+            if let vhr_app::background::SyncEvent::Status(s) = e {
+                let _ = tx.send(s);
+            }
+        })
+        .unwrap();
     let wait_for = |state: &str| {
         let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
         loop {

@@ -136,10 +136,10 @@ fn first_screens(clinic: &Clinic, day: chrono::NaiveDate, runs: usize) -> Result
 
 pub fn run(args: &BenchArgs) -> Result<(), Error> {
     let (_tmp, dir) = data_dir(args.keep.as_ref())?;
-    let env = Env { clock: Box::new(FixedClock::china_on(args.date)), ids: Box::new(RandomIds) };
-    let mut clinic = Clinic::open(&dir, env)?;
-    if clinic.profile()?.is_none() {
-        clinic.setup(SetupRequest {
+    let env = Env { clock: std::sync::Arc::new(FixedClock::china_on(args.date)), ids: std::sync::Arc::new(RandomIds) };
+    let mut install = vhr_app::Install::at(&dir, env)?;
+    let mut clinic = if !install.is_set_up()? {
+        let mut clinic = install.setup(SetupRequest {
             profile: profile(),
             username: "bench".into(),
             display_name: "基准".into(),
@@ -149,9 +149,10 @@ pub fn run(args: &BenchArgs) -> Result<(), Error> {
         let (n, took) = time(|| clinic.load_demo(args.residents, SEED, args.years, &mut |done, total| eprint!("\rloading {done}/{total}")));
         eprintln!();
         eprintln!("loaded {} residents in {:.1} s", n?, took.as_secs_f64());
+        clinic
     } else {
-        clinic.sign_in("bench", PASSWORD)?;
-    }
+        install.sign_in("bench", PASSWORD)?
+    };
     if args.worklist_only {
         let today = clinic.today();
         let mut worklist = Vec::new();

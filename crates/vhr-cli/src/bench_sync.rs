@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use vhr_app::{Clinic, Env, Error, SearchRequest, SetupRequest, UpdateRequest};
+use vhr_app::{Env, Error, SearchRequest, SetupRequest, UpdateRequest};
 
 #[derive(clap::Args)]
 pub struct SyncBenchArgs {
@@ -30,8 +30,7 @@ fn secs(d: Duration) -> String {
 
 pub fn run(args: &SyncBenchArgs) -> Result<(), Error> {
     let (_tmp, dir) = crate::bench::data_dir(args.keep.as_ref())?;
-    let mut c = Clinic::open(&dir, Env::system())?;
-    c.setup(SetupRequest {
+    let mut c = vhr_app::Install::at(&dir, Env::system())?.setup(SetupRequest {
         profile: crate::bench::profile(),
         username: "bench".into(),
         display_name: "基准".into(),
@@ -71,7 +70,6 @@ pub fn run(args: &SyncBenchArgs) -> Result<(), Error> {
     let catch_up_time = t.elapsed();
 
     // Incremental passes: 100 residents get a new phone number each time.
-    c.sign_in("bench", "benchmark-password")?;
     let people = c.search(&SearchRequest { query: String::new(), village: None, tag: None, limit: Some(args.samples as u32 * 100) })?;
     let mut incremental = Vec::new();
     for (round, chunk) in people.chunks(100).take(args.samples).enumerate() {

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use serde_json::Value;
-use vhr_app::{paths, CardsRequest, Clinic, Env, Error, RegisterRequest, SearchRequest, SetupRequest};
+use vhr_app::{paths, CardsRequest, Clinic, Env, Error, Install, NewUserRequest, RegisterRequest, SearchRequest, SetupRequest};
 use vhr_domain::clinic::{ClinicProfile, SerialBlock, Village};
 use vhr_domain::i18n::Lang;
 use vhr_domain::population::Tag;
@@ -58,6 +58,22 @@ enum Command {
     /// Record number blocks per village: what is left, and a new block from the township.
     #[command(subcommand)]
     Blocks(BlocksCommand),
+    /// Accounts (administrators): add, list, disable, enable, reset a password.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Changes your own password (the old one from $VHR_PASSWORD or a prompt, the new one from $VHR_NEW_PASSWORD or a prompt).
+    Password,
+    /// When no administrator can sign in: the recovery sheet's code sets a
+    /// new password for an administrator (from $VHR_NEW_PASSWORD or a
+    /// prompt) and prints a new code; the used one stops working.
+    Recover {
+        /// The administrator's login name.
+        #[arg(long)]
+        username: String,
+        /// The recovery code (default: $VHR_RECOVERY_CODE, else a prompt).
+        #[arg(long, env = "VHR_RECOVERY_CODE", hide_env_values = true)]
+        code: Option<String>,
+    },
     /// Who is due for a follow-up on a date: missed and overdue first.
     Worklist {
         /// The day to plan for, YYYY-MM-DD (default: today).
@@ -179,6 +195,34 @@ enum BlocksCommand {
 }
 
 #[derive(Subcommand)]
+enum UserCommand {
+    /// Adds an account; its password comes from $VHR_NEW_PASSWORD or a prompt.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// Full name, shown on what the user records.
+        #[arg(long)]
+        display_name: String,
+        /// doctor, supervisor or admin.
+        #[arg(long, default_value = "doctor")]
+        role: String,
+        #[arg(long, default_value = "")]
+        phone: String,
+    },
+    /// Every account, disabled ones too.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disables an account: it cannot sign in, and its name stays on what it recorded.
+    Disable { username: String },
+    /// Enables a disabled account with a new password ($VHR_NEW_PASSWORD or a prompt).
+    Enable { username: String },
+    /// Sets a new password for an account ($VHR_NEW_PASSWORD or a prompt) and lifts its lockout.
+    ResetPassword { username: String },
+}
+
+#[derive(Subcommand)]
 enum FormCommand {
     /// The forms this install knows (built in, or replaced in the data folder's forms/).
     List,
@@ -266,7 +310,7 @@ fn fail(e: Error, lang: Lang) -> Failure {
     // By code only: a message may repeat what was typed.
     tracing::warn!(code = e.code(), "command failed");
     let code = match e {
-        Error::Storage(_) | Error::Forms(_) | Error::NotSetUp | Error::AlreadySetUp => 3,
+        Error::Storage(_) | Error::Forms(_) | Error::NotSetUp | Error::AlreadySetUp | Error::KeysMissing | Error::KeysDoNotMatch => 3,
         _ => 1,
     };
     let wire = e.to_wire(lang);
@@ -306,8 +350,44 @@ fn password(prompt: &str) -> Result<String, Failure> {
     rpassword::prompt_password(prompt).map_err(|e| Failure::usage(format!("no password: set VHR_PASSWORD or run in a terminal ({e})")))
 }
 
+/// A new password: $VHR_NEW_PASSWORD, else asked twice at the terminal.
+fn new_password(prompt: &str) -> Result<String, Failure> {
+    if let Ok(p) = std::env::var("VHR_NEW_PASSWORD") {
+        return Ok(p);
+    }
+    let first = rpassword::prompt_password(prompt)
+        .map_err(|e| Failure::usage(format!("no password: set VHR_NEW_PASSWORD or run in a terminal ({e})")))?;
+    let again = rpassword::prompt_password("再输入一次 / again: ").map_err(|e| Failure::usage(e.to_string()))?;
+    if first != again {
+        return Err(Failure::usage("两次输入的密码不一致 / the two passwords differ"));
+    }
+    Ok(first)
+}
+
+/// Prints a new recovery code where the person at the terminal sees it, not
+/// in a log or a pipe's output.
+fn show_recovery_code(code: &str, lang: Lang) {
+    if lang == Lang::Zh {
+        eprintln!("恢复码（请抄写或打印后锁好；忘记管理员密码时凭它恢复，旧恢复码已作废）：\n  {code}");
+    } else {
+        eprintln!("Recovery code (write it down or print it and lock it away; it recovers a forgotten administrator password; any earlier code no longer works):\n  {code}");
+    }
+}
+
 fn signed_in(cli: &Cli, lang: Lang) -> Result<Clinic, Failure> {
-    let mut clinic = Clinic::open(&paths::data_dir(cli.data_dir.clone()), Env::system()).map_err(|e| fail(e, lang))?;
+    let mut install = Install::at(&paths::data_dir(cli.data_dir.clone()), Env::system()).map_err(|e| fail(e, lang))?;
+    if !install.is_set_up().map_err(|e| fail(e, lang))? {
+        return Err(fail(Error::NotSetUp, lang));
+    }
+    let user = match &cli.user {
+        Some(u) => u.clone(),
+        None => install
+            .sole_user()
+            .map_err(|e| fail(e, lang))?
+            .ok_or_else(|| Failure::usage("several users exist: name one with --user or VHR_USER"))?,
+    };
+    let pw = password(&format!("{user} 的密码 / password: "))?;
+    let mut clinic = install.sign_in(&user, &pw).map_err(|e| fail(e, lang))?;
     // A configuration file refused at start: the command runs on, and says what to fix.
     for problem in clinic.startup_problems() {
         let wire = problem.to_wire(lang);
@@ -316,18 +396,10 @@ fn signed_in(cli: &Cli, lang: Lang) -> Result<Clinic, Failure> {
             eprintln!("  - {}", p.text(lang));
         }
     }
-    if clinic.profile().map_err(|e| fail(e, lang))?.is_none() {
-        return Err(fail(Error::NotSetUp, lang));
+    // The first sign-in after the database was encrypted hands out the recovery code.
+    if let Some(code) = clinic.session().map_err(|e| fail(e, lang))?.and_then(|s| s.recovery_code) {
+        show_recovery_code(&code, lang);
     }
-    let user = match &cli.user {
-        Some(u) => u.clone(),
-        None => clinic
-            .sole_user()
-            .map_err(|e| fail(e, lang))?
-            .ok_or_else(|| Failure::usage("several users exist: name one with --user or VHR_USER"))?,
-    };
-    let pw = password(&format!("{user} 的密码 / password: "))?;
-    clinic.sign_in(&user, &pw).map_err(|e| fail(e, lang))?;
     Ok(clinic)
 }
 
@@ -381,8 +453,8 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             };
             let pw = password(&format!("{} 的新密码 / new password: ", a.username))?;
             let dir = paths::data_dir(cli.data_dir.clone());
-            let mut clinic = Clinic::open(&dir, Env::system()).map_err(|e| fail(e, lang))?;
-            let session = clinic
+            let mut install = Install::at(&dir, Env::system()).map_err(|e| fail(e, lang))?;
+            let mut clinic = install
                 .setup(SetupRequest {
                     profile,
                     username: a.username.clone(),
@@ -391,7 +463,91 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                     phone: a.phone.clone(),
                 })
                 .map_err(|e| fail(e, lang))?;
+            let session = clinic.session().map_err(|e| fail(e, lang))?.ok_or_else(|| fail(Error::NotSignedIn, lang))?;
             eprintln!("{} · {}", session.clinic.institution_name, dir.display());
+            if let Some(code) = session.recovery_code {
+                show_recovery_code(&code, lang);
+            }
+            Ok(())
+        }
+        Command::User(UserCommand::Add { username, display_name, role, phone }) => {
+            let mut clinic = signed_in(cli, lang)?;
+            let pw = new_password(&format!("{username} 的新密码 / new password: "))?;
+            let user = clinic
+                .add_user(NewUserRequest {
+                    username: username.clone(),
+                    display_name: display_name.clone(),
+                    password: pw,
+                    role: role.clone(),
+                    phone: phone.clone(),
+                })
+                .map_err(|e| fail(e, lang))?;
+            out!("{}\t{}\t{}", user.username, user.display_name, user.role);
+            Ok(())
+        }
+        Command::User(UserCommand::List { json }) => {
+            let clinic = signed_in(cli, lang)?;
+            let users = clinic.users().map_err(|e| fail(e, lang))?;
+            if *json {
+                return print_json(&users);
+            }
+            for u in users {
+                let state = match (u.disabled, lang) {
+                    (true, Lang::Zh) => "已停用",
+                    (true, Lang::En) => "disabled",
+                    (false, Lang::Zh) => "在用",
+                    (false, Lang::En) => "active",
+                };
+                out!("{}\t{}\t{}\t{}", u.username, u.display_name, u.role, state);
+            }
+            Ok(())
+        }
+        Command::User(UserCommand::Disable { username }) => {
+            let mut clinic = signed_in(cli, lang)?;
+            let user = clinic.disable_user(username).map_err(|e| fail(e, lang))?;
+            eprintln!("{}", if lang == Lang::Zh { format!("已停用 {}", user.username) } else { format!("disabled {}", user.username) });
+            Ok(())
+        }
+        Command::User(UserCommand::Enable { username }) => {
+            let mut clinic = signed_in(cli, lang)?;
+            let pw = new_password(&format!("{username} 的新密码 / new password: "))?;
+            let user = clinic.enable_user(username, &pw).map_err(|e| fail(e, lang))?;
+            eprintln!("{}", if lang == Lang::Zh { format!("已启用 {}", user.username) } else { format!("enabled {}", user.username) });
+            Ok(())
+        }
+        Command::User(UserCommand::ResetPassword { username }) => {
+            let mut clinic = signed_in(cli, lang)?;
+            let pw = new_password(&format!("{username} 的新密码 / new password: "))?;
+            clinic.reset_password(username, &pw).map_err(|e| fail(e, lang))?;
+            eprintln!(
+                "{}",
+                if lang == Lang::Zh { format!("已重设 {username} 的密码") } else { format!("the password of {username} is reset") }
+            );
+            Ok(())
+        }
+        Command::Password => {
+            let mut clinic = signed_in(cli, lang)?;
+            let old = password("当前密码 / current password: ")?;
+            let new = new_password("新密码 / new password: ")?;
+            clinic.change_password(&old, &new).map_err(|e| fail(e, lang))?;
+            eprintln!("{}", if lang == Lang::Zh { "密码已更改" } else { "the password is changed" });
+            Ok(())
+        }
+        Command::Recover { username, code } => {
+            let mut install = Install::at(&paths::data_dir(cli.data_dir.clone()), Env::system()).map_err(|e| fail(e, lang))?;
+            let code = match code {
+                Some(c) => c.clone(),
+                None => rpassword::prompt_password("恢复码 / recovery code: ").map_err(|e| Failure::usage(e.to_string()))?,
+            };
+            let pw = new_password(&format!("{username} 的新密码 / new password: "))?;
+            let mut clinic = install.recover(&code, username, &pw).map_err(|e| fail(e, lang))?;
+            eprintln!(
+                "{}",
+                if lang == Lang::Zh { format!("已重设 {username} 的密码") } else { format!("the password of {username} is reset") }
+            );
+            if let Some(code) = clinic.session().map_err(|e| fail(e, lang))?.and_then(|s| s.recovery_code) {
+                show_recovery_code(&code, lang);
+            }
             Ok(())
         }
         Command::Resident(ResidentCommand::Add { json, confirm }) => {
@@ -502,8 +658,8 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Demo { residents, seed, setup } => {
             let dir = paths::data_dir(cli.data_dir.clone());
             let mut clinic = if *setup {
-                let mut clinic = Clinic::open(&dir, Env::system()).map_err(|e| fail(e, lang))?;
-                if clinic.profile().map_err(|e| fail(e, lang))?.is_some() {
+                let mut install = Install::at(&dir, Env::system()).map_err(|e| fail(e, lang))?;
+                if install.is_set_up().map_err(|e| fail(e, lang))? {
                     eprintln!(
                         "{}",
                         if lang == Lang::Zh {
@@ -514,8 +670,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                     );
                     return Ok(());
                 }
-                clinic.setup(vhr_app::demo_setup()).map_err(|e| fail(e, lang))?;
-                clinic
+                install.setup(vhr_app::demo_setup()).map_err(|e| fail(e, lang))?
             } else {
                 signed_in(cli, lang)?
             };

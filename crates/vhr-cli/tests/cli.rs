@@ -242,3 +242,70 @@ fn a_village_out_of_serials_registers_provisionally_and_a_block_added_from_the_c
     let shown = cli(dir.path(), &["resident", "show", "450102101101L0001"], None);
     assert!(String::from_utf8_lossy(&shown.stdout).contains("450102 101 101 00100"), "the old number still finds the record");
 }
+
+/// `cli` as another user, with a new password for commands that set one.
+fn cli_as(dir: &Path, user: &str, password: &str, new_password: Option<&str>, args: &[&str]) -> Output {
+    let mut cmd = common::command(BIN, dir, args);
+    cmd.env("VHR_USER", user).env("VHR_PASSWORD", password);
+    if let Some(p) = new_password {
+        cmd.env("VHR_NEW_PASSWORD", p);
+    }
+    cmd.output().unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn accounts_from_the_command_line_obey_the_same_roles_and_the_recovery_code_works_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::command(BIN, dir.path(), &["init", "--institution", "石桥村卫生室", "--county", "450102", "--township", "101"])
+        .args(["--township-name", "青山镇", "--village", "101=石桥村", "--username", "li", "--display-name", "李春华"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let code = stderr
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() == 39 && l.matches('-').count() == 7)
+        .unwrap_or_else(|| panic!("init shows the recovery code: {stderr}"))
+        .to_string();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(&code), "the code goes to the terminal, not into a pipe's output");
+
+    let add = cli_as(
+        dir.path(),
+        "li",
+        "correct horse",
+        Some("wang-password"),
+        &["user", "add", "--username", "wang", "--display-name", "王医生"],
+    );
+    assert!(add.status.success(), "{}", text(&add));
+    let list = cli_as(dir.path(), "li", "correct horse", None, &["user", "list", "--json"]);
+    let users = stdout_json(&list);
+    assert_eq!(users.as_array().unwrap().len(), 2);
+    assert_eq!(users[1]["role"], "doctor", "a new account is a village doctor unless told");
+
+    let by_doctor = cli_as(dir.path(), "wang", "wang-password", None, &["user", "list"]);
+    assert_eq!(by_doctor.status.code(), Some(1), "a doctor is refused: {}", text(&by_doctor));
+    assert!(text(&by_doctor).contains("角色"), "and told why: {}", text(&by_doctor));
+
+    let wrong = cli_as(dir.path(), "wang", "not-the-password", None, &["resident", "search", "x"]);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(text(&wrong).contains("用户名或密码不正确"), "{}", text(&wrong));
+
+    let disable = cli_as(dir.path(), "li", "correct horse", None, &["user", "disable", "wang"]);
+    assert!(disable.status.success(), "{}", text(&disable));
+    let disabled = cli_as(dir.path(), "wang", "wang-password", None, &["resident", "search", "x"]);
+    assert!(text(&disabled).contains("已停用"), "a disabled account is told so: {}", text(&disabled));
+
+    let recover =
+        cli_as(dir.path(), "li", "", Some("recovered-password"), &["recover", "--username", "li", "--code", &code.to_lowercase()]);
+    assert!(recover.status.success(), "{}", text(&recover));
+    let signed = cli_as(dir.path(), "li", "recovered-password", None, &["user", "list"]);
+    assert!(signed.status.success(), "the new password signs in: {}", text(&signed));
+    let again = cli_as(dir.path(), "li", "", Some("third-password"), &["recover", "--username", "li", "--code", &code]);
+    assert_eq!(again.status.code(), Some(1), "the used code is refused: {}", text(&again));
+    assert!(text(&again).contains("恢复码不正确"));
+}

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use serde_json::Value;
-use vhr_app::{Clinic, Env, SearchRequest};
+use vhr_app::{Env, SearchRequest};
 use vhr_domain::id_card::compose;
 
 const BIN: &str = env!("CARGO_BIN_EXE_village-health");
@@ -48,8 +48,10 @@ fn every_acknowledged_record_survives_sigkill() {
     feeder.join().unwrap();
     assert_eq!(acknowledged.len(), 60, "the writer acknowledged 60 saves before the kill");
 
-    let mut clinic = Clinic::open(dir.path(), Env::system()).expect("the database opens after the crash");
-    clinic.sign_in("li", "correct horse").unwrap();
+    let clinic = vhr_app::Install::at(dir.path(), Env::system())
+        .unwrap()
+        .sign_in("li", "correct horse")
+        .expect("the database opens after the crash");
     for (id, record_no) in &acknowledged {
         let v = clinic.resident(record_no).unwrap_or_else(|e| panic!("{record_no} was acknowledged but is missing: {e}"));
         assert_eq!(&v.resident.id, id);

@@ -8,6 +8,10 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("database migration failed: {0}")]
     Migration(#[from] rusqlite_migration::Error),
+    #[error("the database does not open with this key (another install's file, or not a database)")]
+    WrongKey,
+    #[error("database file: {0}")]
+    File(String),
     #[error("stored data could not be read: {0}")]
     Corrupt(String),
     #[error("the clinic has not been set up")]

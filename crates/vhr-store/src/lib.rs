@@ -1,9 +1,11 @@
 //! The embedded SQLite store: the only code in the project that issues SQL.
 //!
 //! Invariants:
-//! - A database file is opened in exactly one place, [`Store::open`]; it sets
-//!   WAL, `synchronous=FULL` and foreign keys, and runs the migrations.
-//!   (Encryption at rest will be keyed there.)
+//! - A database file is opened in exactly one place, [`Store::open`]; it keys
+//!   SQLCipher with the install's data key, sets WAL, `synchronous=FULL` and
+//!   foreign keys, and runs the migrations. (The one other connection, in
+//!   [`encryption::encrypted_copy`], reads a plain file of an older version
+//!   once, to encrypt it.)
 //! - Migrations in `migrations/` are append-only.
 //! - Every change to an entity bumps its `version` and writes, in the same
 //!   transaction, a `change_log` row with the old and new values and an
@@ -11,6 +13,7 @@
 //! - Every read or write of a resident takes the [`Actor`] doing it, so the
 //!   audit trail has a single place to hook.
 
+mod encryption;
 mod episodes;
 mod error;
 mod history;
@@ -32,6 +35,7 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags};
 
+pub use encryption::{encrypted_copy, file_state, plain_users, CopyCheck, DatabaseKey, FileState};
 pub use episodes::{EpisodeRecord, NewEpisode};
 pub use error::StoreError;
 pub use history::{Change, HistoryEntry};
@@ -61,19 +65,26 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path` and brings its schema
-    /// up to date.
-    pub fn open(path: &Path) -> Result<Store> {
+    /// Opens (creating if needed) the database at `path`, encrypted with
+    /// `key`, and brings its schema up to date. A wrong key is
+    /// [`StoreError::WrongKey`]; a plain file of an older version has to be
+    /// copied encrypted first ([`encrypted_copy`]).
+    pub fn open(path: &Path, key: &DatabaseKey) -> Result<Store> {
+        if file_state(path)? == FileState::Plain {
+            return Err(StoreError::File(format!("{} is not encrypted yet", path.display())));
+        }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(path, flags)?;
+        encryption::key_connection(&conn, key)?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        // A 32 MB page cache and memory-mapped reads: the work list and search
-        // scan indexes that would not fit SQLite's default 2 MB (docs/benchmarks.md).
+        // A 32 MB page cache: the work list and search scan indexes that
+        // would not fit SQLite's default 2 MB, and pages kept decrypted in
+        // it cost what plain pages cost (docs/benchmarks.md). SQLCipher
+        // reads through its own page codec, so memory-mapped reads do not apply.
         conn.pragma_update(None, "cache_size", -32_768)?;
-        conn.pragma_update(None, "mmap_size", 268_435_456)?;
         schema::migrate(&mut conn)?;
         let mut store = Store { conn };
         store.build_program_state_once()?;
@@ -131,4 +142,23 @@ pub(crate) fn ts(at: impl Into<DateTime<Utc>>) -> String {
 
 pub(crate) fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s).map(|d| d.with_timezone(&Utc)).map_err(|e| StoreError::Corrupt(format!("bad timestamp {s:?}: {e}")))
+}
+
+/// For the store's own tests: a fixed key, and an older version's plain
+/// file brought in the way a clinic's is (encrypted copy, then opened).
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::path::Path;
+
+    use crate::{DatabaseKey, Store};
+
+    pub fn key() -> DatabaseKey {
+        DatabaseKey::from_bytes([42; 32])
+    }
+
+    pub fn open_old_plain(plain: &Path) -> Store {
+        let encrypted = plain.with_extension("encrypted.db");
+        crate::encrypted_copy(plain, &encrypted, &key()).expect("an older plain database copies encrypted");
+        Store::open(&encrypted, &key()).expect("and opens")
+    }
 }

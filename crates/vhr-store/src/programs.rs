@@ -460,7 +460,7 @@ mod changes {
     #[test]
     fn readers_learn_what_changed_or_to_read_everything() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let mut store = Store::open(&dir.path().join("s.db"), &crate::testing::key()).unwrap();
         let actor = Actor { user_id: "u".into(), name: "李".into() };
         let first = store.program_changes(&actor, 0).unwrap();
         assert_eq!(first.residents, None, "a reader with nothing reads everything");

@@ -21,6 +21,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0012_sync_set_aside.sql")),
         M::up(include_str!("../migrations/0013_serial_blocks.sql")),
         M::up(include_str!("../migrations/0014_user_phone.sql")),
+        M::up(include_str!("../migrations/0015_user_disabled.sql")),
     ])
 }
 
@@ -31,7 +32,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
 
 /// How many migrations exist; a fully migrated database has this user_version.
 pub fn latest_version() -> usize {
-    14
+    15
 }
 
 /// Brings a database to exactly `version` migrations, for tests of upgrades
@@ -79,7 +80,7 @@ mod upgrade_tests {
             )
             .unwrap();
         }
-        let store = crate::Store::open(&path).unwrap();
+        let store = crate::testing::open_old_plain(&path);
         assert_eq!(store.schema_version().unwrap() as usize, latest_version());
         assert_eq!(store.setting("language").unwrap().as_deref(), Some("en"));
         assert_eq!(store.outbox_pending().unwrap(), 1);
@@ -121,7 +122,7 @@ mod upgrade_from_2 {
             )
             .unwrap();
         }
-        let store = crate::Store::open(&path).unwrap();
+        let store = crate::testing::open_old_plain(&path);
         let actor = crate::Actor { user_id: "u".into(), name: "李".into() };
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
         let rows = store.program_rows(&actor, today, today, None).unwrap();
@@ -166,7 +167,7 @@ mod upgrade_from_3 {
             .unwrap();
             conn.execute("INSERT INTO setting (key, value) VALUES ('program_state.built', '1')", []).unwrap();
         }
-        let store = crate::Store::open(&path).unwrap();
+        let store = crate::testing::open_old_plain(&path);
         assert_eq!(store.schema_version().unwrap() as usize, latest_version());
         let actor = crate::Actor { user_id: "u".into(), name: "李".into() };
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
@@ -203,7 +204,7 @@ mod upgrade_from_6 {
                 .unwrap();
             }
         }
-        let store = crate::Store::open(&path).unwrap();
+        let store = crate::testing::open_old_plain(&path);
         assert_eq!(store.schema_version().unwrap() as usize, latest_version());
         let waiting: Vec<_> = store.pending_changes(10).unwrap().into_iter().map(|c| c.entity).collect();
         assert_eq!(waiting, vec![Entity::Resident, Entity::ServiceRecord], "only the record's changes wait to be sent");
@@ -224,7 +225,7 @@ mod upgrade_from_every_version {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join(format!("v{version}.db"));
             migrate_to(&mut Connection::open(&path).unwrap(), version).unwrap();
-            let store = crate::Store::open(&path).unwrap();
+            let store = crate::testing::open_old_plain(&path);
             assert_eq!(store.schema_version().unwrap() as usize, latest_version(), "schema {version} upgrades");
             let actor = crate::Actor { user_id: "u".into(), name: "李".into() };
             let changes = store.program_changes(&actor, 0).unwrap();
@@ -268,7 +269,7 @@ mod upgrade_from_12 {
             .unwrap();
             conn.execute("INSERT INTO serial_counter (prefix, next_serial, block_end) VALUES (?1, 503, 900)", [&prefix]).unwrap();
         }
-        let store = crate::Store::open(&path).unwrap();
+        let store = crate::testing::open_old_plain(&path);
         let actor = crate::Actor { user_id: "u".into(), name: "李".into() };
         let villages = store.village_serials(&actor).unwrap();
         let first = &villages[0];

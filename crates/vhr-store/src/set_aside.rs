@@ -137,7 +137,7 @@ mod tests {
     #[test]
     fn a_resource_set_aside_stays_open_through_retries_and_is_settled_not_deleted_when_it_lands() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let mut store = Store::open(&dir.path().join("s.db"), &crate::testing::key()).unwrap();
         let why = SetAsideReason { resident_id: Some("r1"), zh: "出生日期不一致", en: "birth date differs" };
         store.set_aside("Patient", "r1", "3", why, at(1)).unwrap();
         let again = SetAsideReason { resident_id: None, zh: "性别不一致", en: "sex differs" };

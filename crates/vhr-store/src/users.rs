@@ -20,6 +20,8 @@ pub struct User {
     pub role: String,
     /// A phone residents can reach this user on (the card's 责任医生电话).
     pub phone: String,
+    /// Disabled accounts cannot sign in; they stay, named on what they recorded.
+    pub disabled: bool,
 }
 
 /// A user to create, with the password already hashed by the caller.
@@ -72,39 +74,51 @@ impl Store {
         Ok(())
     }
 
-    /// A user and their password hash, by login name.
-    pub fn user_by_name(&self, username: &str) -> Result<Option<UserRecord>> {
-        Ok(self
-            .conn
-            .query_row("SELECT id, username, display_name, role, phone, password_hash FROM app_user WHERE username = ?1", [username], |r| {
-                Ok(UserRecord {
-                    user: User { id: r.get(0)?, username: r.get(1)?, display_name: r.get(2)?, role: r.get(3)?, phone: r.get(4)? },
-                    password_hash: r.get(5)?,
-                })
-            })
-            .optional()?)
+    /// A user, by login name.
+    pub fn user_by_name(&self, username: &str) -> Result<Option<User>> {
+        Ok(self.conn.query_row(&format!("SELECT {USER_COLUMNS} FROM app_user WHERE username = ?1"), [username], user_row).optional()?)
+    }
+
+    pub fn user_by_id(&self, id: &str) -> Result<Option<User>> {
+        Ok(self.conn.query_row(&format!("SELECT {USER_COLUMNS} FROM app_user WHERE id = ?1"), [id], user_row).optional()?)
     }
 
     pub fn users(&self) -> Result<Vec<User>> {
-        let mut stmt = self.conn.prepare("SELECT id, username, display_name, role, phone FROM app_user ORDER BY created_at")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(User { id: r.get(0)?, username: r.get(1)?, display_name: r.get(2)?, role: r.get(3)?, phone: r.get(4)? })
-        })?;
+        let mut stmt = self.conn.prepare(&format!("SELECT {USER_COLUMNS} FROM app_user ORDER BY created_at"))?;
+        let rows = stmt.query_map([], user_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Disables or enables an account, as a new version with its history.
+    pub fn set_user_disabled(&mut self, actor: &Actor, user_id: &str, disabled: bool, at: Moment) -> Result<User> {
+        let value = disabled.then(|| ts(at));
+        self.update_user(actor, user_id, "disabled_at", value.map(serde_json::Value::from).unwrap_or_default(), at)
     }
 
     /// Sets a user's phone, as a new version of the account with its history.
     pub fn set_user_phone(&mut self, actor: &Actor, user_id: &str, phone: &str, at: Moment) -> Result<User> {
+        self.update_user(actor, user_id, "phone", phone.into(), at)
+    }
+
+    /// One column of an account, as a new version with its history.
+    fn update_user(&mut self, actor: &Actor, user_id: &str, column: &'static str, new: serde_json::Value, at: Moment) -> Result<User> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (version, old): (i64, String) = tx
-            .query_row("SELECT version, phone FROM app_user WHERE id = ?1", [user_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        let (version, old): (i64, rusqlite::types::Value) = tx
+            .query_row(&format!("SELECT version, {column} FROM app_user WHERE id = ?1"), [user_id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?
             .ok_or_else(|| StoreError::NotFound { entity: Entity::User, id: user_id.to_string() })?;
-        tx.execute("UPDATE app_user SET phone = ?1, version = ?2 WHERE id = ?3", params![phone, version + 1, user_id])?;
-        let user = tx.query_row("SELECT id, username, display_name, role, phone FROM app_user WHERE id = ?1", [user_id], |r| {
-            Ok(User { id: r.get(0)?, username: r.get(1)?, display_name: r.get(2)?, role: r.get(3)?, phone: r.get(4)? })
-        })?;
-        let changes = [Change { field: "phone".into(), old: old.into(), new: phone.into() }];
+        let stored: rusqlite::types::Value = match &new {
+            serde_json::Value::Null => rusqlite::types::Value::Null,
+            serde_json::Value::String(s) => rusqlite::types::Value::Text(s.clone()),
+            other => rusqlite::types::Value::Text(other.to_string()),
+        };
+        tx.execute(&format!("UPDATE app_user SET {column} = ?1, version = ?2 WHERE id = ?3"), params![stored, version + 1, user_id])?;
+        let user = tx.query_row(&format!("SELECT {USER_COLUMNS} FROM app_user WHERE id = ?1"), [user_id], user_row)?;
+        let old = match old {
+            rusqlite::types::Value::Text(s) => serde_json::Value::String(s),
+            _ => serde_json::Value::Null,
+        };
+        let changes = [Change { field: column.trim_end_matches("_at").into(), old, new }];
         let snapshot = serde_json::to_value(&user)?;
         record(
             &tx,
@@ -122,6 +136,12 @@ impl Store {
         tx.commit()?;
         Ok(user)
     }
+}
+
+const USER_COLUMNS: &str = "id, username, display_name, role, phone, disabled_at IS NOT NULL";
+
+fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+    Ok(User { id: r.get(0)?, username: r.get(1)?, display_name: r.get(2)?, role: r.get(3)?, phone: r.get(4)?, disabled: r.get(5)? })
 }
 
 fn insert_user(tx: &rusqlite::Transaction<'_>, new: &UserRecord, at: Moment) -> Result<()> {

@@ -16,20 +16,35 @@ pub mod sync;
 pub mod worklist;
 
 use tauri::State;
-use vhr_app::{Clinic, Error, WireError};
+use vhr_app::{Clinic, Desk, Error, WireError};
 
 use crate::Shell;
 
 type Reply<T> = Result<T, WireError>;
 
-/// Runs `f` on the clinic and reports errors in the user's language; a
-/// panic inside becomes an `internal` error (logged by where it happened),
-/// never a window left waiting.
+/// Runs `f` on the signed-in clinic (or answers `not_signed_in`) and reports
+/// errors in the user's language; a panic inside becomes an `internal`
+/// error (logged by where it happened), never a window left waiting.
 #[track_caller]
 fn with<T>(shell: &State<'_, Shell>, f: impl FnOnce(&mut Clinic) -> Result<T, Error>) -> Reply<T> {
     let caller = std::panic::Location::caller();
-    let mut opened = shell.clinic.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let clinic = opened.as_mut().map_err(|why| why.clone())?;
-    let lang = clinic.language().unwrap_or_default();
-    vhr_app::log::guarded(caller, || f(clinic)).map_err(|e| e.to_wire(lang))
+    with_desk_at(shell, caller, |desk| f(desk.clinic()?))
+}
+
+/// Runs `f` on the window's session itself: signing in and out, setup, the language.
+#[track_caller]
+fn with_desk<T>(shell: &State<'_, Shell>, f: impl FnOnce(&mut Desk) -> Result<T, Error>) -> Reply<T> {
+    with_desk_at(shell, std::panic::Location::caller(), f)
+}
+
+fn with_desk_at<T>(
+    shell: &State<'_, Shell>,
+    caller: &'static std::panic::Location<'static>,
+    f: impl FnOnce(&mut Desk) -> Result<T, Error>,
+) -> Reply<T> {
+    let mut opened = shell.desk.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let desk = opened.as_mut().map_err(|why| why.clone())?;
+    let out = vhr_app::log::guarded(caller, || f(desk));
+    let lang = desk.language();
+    out.map_err(|e| e.to_wire(lang))
 }

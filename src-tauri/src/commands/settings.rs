@@ -4,12 +4,12 @@ use tauri::State;
 use vhr_app::LogView;
 use vhr_domain::i18n::Lang;
 
-use super::{with, Reply};
+use super::{with, with_desk, Reply};
 use crate::Shell;
 
 #[tauri::command]
 pub async fn set_language(shell: State<'_, Shell>, lang: Lang) -> Reply<()> {
-    with(&shell, |c| c.set_language(lang))
+    with_desk(&shell, |d| d.set_language(lang))
 }
 
 #[tauri::command]

@@ -2,7 +2,6 @@
 //! attention, conflicts, and the platform settings.
 
 use tauri::State;
-use vhr_app::background::SyncWorker;
 use vhr_app::{PlatformSetup, ResolveRequest, SyncStatus};
 use vhr_domain::entity::Entity;
 use vhr_store::{AttentionItem, FieldConflict, ResidentSummary, SetAside};
@@ -18,8 +17,8 @@ pub async fn sync_status(shell: State<'_, Shell>) -> Reply<SyncStatus> {
 /// Asks the background sync for a pass now; progress and the new status
 /// arrive as `sync-progress` and `sync-status` events.
 #[tauri::command]
-pub async fn sync_now(worker: State<'_, SyncWorker>) -> Reply<()> {
-    worker.sync_now();
+pub async fn sync_now(shell: State<'_, Shell>) -> Reply<()> {
+    shell.sync_now();
     Ok(())
 }
 
@@ -39,16 +38,16 @@ pub async fn sync_conflicts(shell: State<'_, Shell>) -> Reply<Vec<FieldConflict>
 }
 
 #[tauri::command]
-pub async fn resolve_conflicts(shell: State<'_, Shell>, worker: State<'_, SyncWorker>, req: ResolveRequest) -> Reply<()> {
+pub async fn resolve_conflicts(shell: State<'_, Shell>, req: ResolveRequest) -> Reply<()> {
     with(&shell, |c| c.resolve_conflicts(req))?;
-    worker.sync_now();
+    shell.sync_now();
     Ok(())
 }
 
 #[tauri::command]
-pub async fn retry_sync(shell: State<'_, Shell>, worker: State<'_, SyncWorker>, entity: Entity, id: String) -> Reply<()> {
+pub async fn retry_sync(shell: State<'_, Shell>, entity: Entity, id: String) -> Reply<()> {
     with(&shell, |c| c.retry_sync(entity, &id).map(|_| ()))?;
-    worker.sync_now();
+    shell.sync_now();
     Ok(())
 }
 
@@ -58,9 +57,9 @@ pub async fn platform_setup(shell: State<'_, Shell>) -> Reply<PlatformSetup> {
 }
 
 #[tauri::command]
-pub async fn set_platform_setup(shell: State<'_, Shell>, worker: State<'_, SyncWorker>, req: PlatformSetup) -> Reply<PlatformSetup> {
+pub async fn set_platform_setup(shell: State<'_, Shell>, req: PlatformSetup) -> Reply<PlatformSetup> {
     let saved = with(&shell, |c| c.set_platform_setup(req))?;
-    worker.sync_now();
+    shell.sync_now();
     Ok(saved)
 }
 

@@ -90,6 +90,7 @@ export const ipc = {
   setup: (req: SetupRequest) => call<SessionInfo>('setup', { req }),
   setupDemo: (residents: number) => call<SessionInfo>('setup_demo', { residents }),
   signIn: (username: string, password: string) => call<SessionInfo>('sign_in', { username, password }),
+  recover: (code: string, username: string, password: string) => call<SessionInfo>('recover', { code, username, password }),
   signOut: () => call<null>('sign_out'),
   setLanguage: (lang: Lang) => call<null>('set_language', { lang }),
   formRegistry: () => call<FormRegistry>('form_registry'),

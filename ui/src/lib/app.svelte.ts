@@ -25,6 +25,8 @@ export const app = $state({
   /** A short message shown at the top after an action ("已保存"). */
   notice: '' as string,
   largeText: false,
+  /** A new recovery code to show once, before anything else (setup, recovery, first encrypted sign-in). */
+  recoveryCode: null as string | null,
 });
 
 export function go(route: Route): void {

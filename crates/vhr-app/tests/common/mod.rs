@@ -9,7 +9,7 @@ pub mod proxy;
 use std::path::Path;
 
 use serde_json::{json, Value};
-use vhr_app::{Clinic, Env, FixedClock, RandomIds, RegisterRequest, SetupRequest};
+use vhr_app::{Clinic, Env, FixedClock, Install, RandomIds, RegisterRequest, SetupRequest};
 use vhr_domain::clinic::{ClinicProfile, SerialBlock, Village};
 use vhr_domain::resident::ResidentInput;
 
@@ -17,7 +17,7 @@ pub const PASSWORD: &str = "correct horse";
 
 pub fn env() -> Env {
     // 10:00 in the clinic (02:00 UTC).
-    Env { clock: Box::new(FixedClock::china(2026, 11, 21, 10, 0)), ids: Box::new(RandomIds) }
+    Env { clock: std::sync::Arc::new(FixedClock::china(2026, 11, 21, 10, 0)), ids: std::sync::Arc::new(RandomIds) }
 }
 
 pub fn profile(block: SerialBlock) -> ClinicProfile {
@@ -35,20 +35,20 @@ pub fn profile(block: SerialBlock) -> ClinicProfile {
 
 /// Opens a clinic in `dir`, setting it up on first use and signing in.
 pub fn clinic_with_block(dir: &Path, block: SerialBlock) -> Clinic {
-    let mut c = Clinic::open(dir, env()).expect("opens");
-    if c.profile().unwrap().is_none() {
-        c.setup(SetupRequest {
-            profile: profile(block),
-            username: "li".into(),
-            display_name: "李春华".into(),
-            password: PASSWORD.into(),
-            phone: String::new(),
-        })
-        .expect("sets up");
+    let mut install = Install::at(dir, env()).expect("opens");
+    if !install.is_set_up().unwrap() {
+        install
+            .setup(SetupRequest {
+                profile: profile(block),
+                username: "li".into(),
+                display_name: "李春华".into(),
+                password: PASSWORD.into(),
+                phone: String::new(),
+            })
+            .expect("sets up")
     } else {
-        c.sign_in("li", PASSWORD).expect("signs in");
+        install.sign_in("li", PASSWORD).expect("signs in")
     }
-    c
 }
 
 pub fn clinic(dir: &Path) -> Clinic {
@@ -86,7 +86,11 @@ pub fn register(c: &mut Clinic, name: &str, id_number: &str) -> vhr_app::Saved {
 
 /// Opens an existing clinic in `dir` on another day, signed in.
 pub fn clinic_on(dir: &Path, day: chrono::NaiveDate) -> Clinic {
-    let mut c = Clinic::open(dir, Env { clock: Box::new(FixedClock::china_on(day)), ids: Box::new(RandomIds) }).expect("opens");
-    c.sign_in("li", PASSWORD).expect("signs in");
-    c
+    let env = Env { clock: std::sync::Arc::new(FixedClock::china_on(day)), ids: std::sync::Arc::new(RandomIds) };
+    Install::at(dir, env).expect("opens").sign_in("li", PASSWORD).expect("signs in")
+}
+
+/// Signs `li` in again on the folder's clinic (after the one before was dropped).
+pub fn reopen(dir: &Path) -> Clinic {
+    Install::at(dir, env()).expect("opens").sign_in("li", PASSWORD).expect("signs in")
 }

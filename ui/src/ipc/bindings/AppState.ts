@@ -8,9 +8,13 @@ import type { WireError } from "./WireError";
  */
 export type AppState = { set_up: boolean, session: SessionInfo | null, lang: Lang, data_dir: string, version: string, 
 /**
- * Changes saved here and waiting to be uploaded.
+ * Changes saved here and waiting to be uploaded (0 until someone signs in).
  */
 outbox_pending: number, 
+/**
+ * The only user who can sign in, to fill the sign-in form.
+ */
+sole_user: string | null, 
 /**
  * What was wrong in the configuration at start, and what to fix where.
  */

@@ -5,4 +5,10 @@ import type { User } from "./User";
 /**
  * Who is signed in where.
  */
-export type SessionInfo = { clinic: ClinicProfile, user: User, };
+export type SessionInfo = { clinic: ClinicProfile, user: User, 
+/**
+ * A new recovery code, shown (and printed) once: at setup, after a
+ * recovery, when the database was just encrypted, or when an
+ * administrator asked for a new sheet. The one before it no longer works.
+ */
+recovery_code: string | null, };

@@ -2,7 +2,7 @@
 import type { ClinicProfile } from "./ClinicProfile";
 
 /**
- * First-start setup: the clinic and its first user.
+ * First-start setup: the clinic and its first user (an administrator).
  */
 export type SetupRequest = { profile: ClinicProfile, username: string, display_name: string, password: string, 
 /**

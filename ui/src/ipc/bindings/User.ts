@@ -7,4 +7,8 @@ export type User = { id: string, username: string, display_name: string, role: s
 /**
  * A phone residents can reach this user on (the card's 责任医生电话).
  */
-phone: string, };
+phone: string, 
+/**
+ * Disabled accounts cannot sign in; they stay, named on what they recorded.
+ */
+disabled: boolean, };
