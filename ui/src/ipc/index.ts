@@ -45,6 +45,7 @@ import type { WireError } from './bindings/WireError';
 import type { AttentionItem } from './bindings/AttentionItem';
 import type { SetAside } from './bindings/SetAside';
 import type { User } from './bindings/User';
+import type { NewUserRequest } from './bindings/NewUserRequest';
 import type { VillageSerials } from './bindings/VillageSerials';
 import type { Renumbered } from './bindings/Renumbered';
 import type { AddBlockRequest } from './bindings/AddBlockRequest';
@@ -90,6 +91,13 @@ export const ipc = {
   setup: (req: SetupRequest) => call<SessionInfo>('setup', { req }),
   setupDemo: (residents: number) => call<SessionInfo>('setup_demo', { residents }),
   signIn: (username: string, password: string) => call<SessionInfo>('sign_in', { username, password }),
+  listUsers: () => call<User[]>('list_users'),
+  addUser: (req: NewUserRequest) => call<User>('add_user', { req }),
+  resetPassword: (username: string, password: string) => call<void>('reset_password', { username, password }),
+  disableUser: (username: string) => call<User>('disable_user', { username }),
+  enableUser: (username: string, password: string) => call<User>('enable_user', { username, password }),
+  changePassword: (old: string, next: string) => call<void>('change_password', { old, new: next }),
+  newRecoveryCode: () => call<string>('new_recovery_code'),
   recover: (code: string, username: string, password: string) => call<SessionInfo>('recover', { code, username, password }),
   signOut: () => call<null>('sign_out'),
   setLanguage: (lang: Lang) => call<null>('set_language', { lang }),
