@@ -141,6 +141,19 @@ test('set up, register in Chinese, restart, find by initials, edit, see history'
     await s.waitForText('[data-phone-message]', '已保存');
     assert.equal(await s.waitForValue('input[name="my_phone"]', '13878712345'), '13878712345', 'stored as digits');
 
+    // The administrator adds a village doctor; a short password is refused beside its field.
+    await s.exec('document.querySelector("[data-add-user]").scrollIntoView()');
+    await s.type('input[name="new_username"]', 'wang');
+    await s.type('input[name="new_display_name"]', '王医生');
+    await s.type('input[name="new_user_password"]', 'short');
+    await s.click('button[name="add-user"]');
+    await s.waitForText('[data-add-user] [data-problem="user.password_short"]', '密码至少8位');
+    await s.type('input[name="new_user_password"]', 'short-but-longer');
+    await s.click('button[name="add-user"]');
+    await s.waitForText('[data-user="wang"]', '村医');
+    assert.match(await s.text('[data-user="wang"] [data-user-state]'), /在用/, 'the new account can sign in');
+    await s.screenshot('05d-settings-users-zh.png');
+
     // Record numbers per village: village 101 issued one of its 99,999.
     await s.exec('document.querySelector("[data-serials]").scrollIntoView()');
     assert.match(await s.waitForText('[data-village-serials="101"] [data-left]', '99998'), /99998 \/ 99999/);
