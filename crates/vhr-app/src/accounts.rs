@@ -215,11 +215,7 @@ impl Install {
                     return Err(Error::AccountDisabled);
                 };
                 let Some(key) = keys::unseal(sealed, password, &keys::user_context(&account.user_id))? else {
-                    file.note_failure(username, now.at());
-                    file.save(&self.dir)?;
-                    let until = file.locked_until(username, now.at());
-                    self.file = Some(file);
-                    return Err(until.map(|u| locked(u, now)).unwrap_or(Error::BadCredentials));
+                    return Err(self.wrong_password(file, username)?);
                 };
                 let mut clinic = Clinic::open(&self.dir, self.env.clone(), key, file.clone())?;
                 let user = clinic.store.user_by_id(&account.user_id)?.ok_or(Error::BadCredentials)?;
@@ -254,11 +250,7 @@ impl Install {
         let (user_id, _, hash) = users.into_iter().find(|(_, name, _)| name == username).ok_or(Error::BadCredentials)?;
         let hash = PasswordHash::new(&hash).map_err(|e| Error::Storage(e.to_string()))?;
         if Argon2::default().verify_password(password.as_bytes(), &hash).is_err() {
-            file.note_failure(username, now.at());
-            file.save(&self.dir)?;
-            let until = file.locked_until(username, now.at());
-            self.file = Some(file);
-            return Err(until.map(|u| locked(u, now)).unwrap_or(Error::BadCredentials));
+            return Err(self.wrong_password(file, username)?);
         }
         let key = keys::new_data_key();
         let copy = self.dir.join(format!("{DB_FILE}.encrypting"));
@@ -283,6 +275,17 @@ impl Install {
         Ok(clinic)
     }
 
+    /// Counts a wrong password on disk; the error to show: wrong, or locked
+    /// when this one was the fifth in a row.
+    fn wrong_password(&mut self, mut file: InstallFile, username: &str) -> Result<Error> {
+        let now = self.env.clock.now();
+        file.note_failure(username, now.at());
+        file.save(&self.dir)?;
+        let until = file.locked_until(username, now.at());
+        self.file = Some(file);
+        Ok(until.map(|u| locked(u, now)).unwrap_or(Error::BadCredentials))
+    }
+
     /// Recovery when no administrator can sign in: the recovery code from
     /// the sheet printed at setup unseals the key, `username` (an
     /// administrator) gets `new_password`, and a new recovery code replaces
@@ -294,10 +297,7 @@ impl Install {
         if let Some(until) = file.locked_until(RECOVERY, now.at()) {
             return Err(locked(until, now));
         }
-        let problems = check_password(new_password);
-        if has_errors(&problems) {
-            return Err(Error::Invalid(problems));
-        }
+        require_password(new_password)?;
         let sealed = file.recovery.clone().ok_or(Error::BadRecoveryCode)?;
         let Some(key) = keys::unseal(&sealed, &keys::normalize_recovery_code(code), keys::RECOVERY_CONTEXT)? else {
             file.note_failure(RECOVERY, now.at());
@@ -438,6 +438,13 @@ impl Clinic {
         Ok(me)
     }
 
+    /// Seals the data key with `password` for `user` (their new or first
+    /// password) and writes the install file.
+    fn seal_for(&mut self, user: &User, password: &str) -> Result<()> {
+        self.keys.set_account(&user.id, &user.username, keys::seal(&self.key, password, &keys::user_context(&user.id))?);
+        self.keys.save(&self.data_dir)
+    }
+
     /// Every account, disabled ones too (for administrators).
     pub fn users(&self) -> Result<Vec<User>> {
         self.require_admin()?;
@@ -478,8 +485,7 @@ impl Clinic {
         };
         let actor = self.actor()?.clone();
         self.store.add_user(&actor, &UserRecord { user: user.clone(), password_hash: SEALED_IN_INSTALL_FILE.into() }, self.now())?;
-        self.keys.set_account(&user.id, &user.username, keys::seal(&self.key, &req.password, &keys::user_context(&user.id))?);
-        self.keys.save(self.data_dir())?;
+        self.seal_for(&user, &req.password)?;
         tracing::info!(by = %me.id, user = %user.id, role = %user.role, "account added");
         Ok(user)
     }
@@ -496,12 +502,8 @@ impl Clinic {
         if user.disabled {
             return Err(Error::AccountDisabled);
         }
-        let problems = check_password(new_password);
-        if has_errors(&problems) {
-            return Err(Error::Invalid(problems));
-        }
-        self.keys.set_account(&user.id, &user.username, keys::seal(&self.key, new_password, &keys::user_context(&user.id))?);
-        self.keys.save(self.data_dir())?;
+        require_password(new_password)?;
+        self.seal_for(&user, new_password)?;
         tracing::info!(user = %user.id, "password reset by an administrator");
         Ok(())
     }
@@ -513,12 +515,8 @@ impl Clinic {
         if keys::unseal(&sealed, old, &keys::user_context(&me.id))?.is_none() {
             return Err(Error::BadCredentials);
         }
-        let problems = check_password(new);
-        if has_errors(&problems) {
-            return Err(Error::Invalid(problems));
-        }
-        self.keys.set_account(&me.id, &me.username, keys::seal(&self.key, new, &keys::user_context(&me.id))?);
-        self.keys.save(self.data_dir())?;
+        require_password(new)?;
+        self.seal_for(&me, new)?;
         Ok(())
     }
 
@@ -548,14 +546,10 @@ impl Clinic {
     pub fn enable_user(&mut self, username: &str, new_password: &str) -> Result<User> {
         self.require_admin()?;
         let user = self.account(username)?;
-        let problems = check_password(new_password);
-        if has_errors(&problems) {
-            return Err(Error::Invalid(problems));
-        }
+        require_password(new_password)?;
         let actor = self.actor()?.clone();
         let user = self.store.set_user_disabled(&actor, &user.id, false, self.now())?;
-        self.keys.set_account(&user.id, &user.username, keys::seal(&self.key, new_password, &keys::user_context(&user.id))?);
-        self.keys.save(self.data_dir())?;
+        self.seal_for(&user, new_password)?;
         Ok(user)
     }
 
@@ -591,6 +585,14 @@ impl Clinic {
             startup_problems: self.startup_problems.iter().map(|e| e.to_wire(lang)).collect(),
         })
     }
+}
+
+fn require_password(password: &str) -> Result<()> {
+    let problems = check_password(password);
+    if has_errors(&problems) {
+        return Err(Error::Invalid(problems));
+    }
+    Ok(())
 }
 
 fn check_password(password: &str) -> Vec<Problem> {

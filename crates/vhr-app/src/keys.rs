@@ -245,21 +245,19 @@ pub(crate) fn new_recovery_code() -> String {
 /// A recovery code as typed: case, spaces and dashes do not matter, and
 /// O/I/L read as 0/1/1.
 pub(crate) fn normalize_recovery_code(typed: &str) -> String {
-    typed
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .map(|c| match c.to_ascii_uppercase() {
+    let mut out = String::new();
+    let kept = typed.chars().filter(|c| !c.is_whitespace() && *c != '-');
+    for (i, c) in kept.enumerate() {
+        if i > 0 && i % 4 == 0 {
+            out.push('-');
+        }
+        out.push(match c.to_ascii_uppercase() {
             'O' => '0',
             'I' | 'L' => '1',
             c => c,
-        })
-        .collect::<String>()
-        .chars()
-        .collect::<Vec<_>>()
-        .chunks(4)
-        .map(|c| c.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join("-")
+        });
+    }
+    out
 }
 
 fn hex(bytes: &[u8]) -> String {
