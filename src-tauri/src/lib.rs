@@ -103,6 +103,7 @@ pub fn commands<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool +
         commands::accounts::add_user,
         commands::accounts::reset_password,
         commands::accounts::disable_user,
+        commands::accounts::set_user_villages,
         commands::accounts::enable_user,
         commands::accounts::user_history,
         commands::settings::set_language,

@@ -70,6 +70,9 @@ test('set up, register in Chinese, restart, find by initials, edit, see history'
     await s.type('input[name="township_name"]', '青山镇');
     await s.type('input[name="village_code_0"]', '101');
     await s.type('input[name="village_name_0"]', '石桥村');
+    await s.click('button[name="add-village"]');
+    await s.type('input[name="village_code_1"]', '102');
+    await s.type('input[name="village_name_1"]', '河口村');
     await s.type('input[name="username"]', 'li');
     await s.type('input[name="display_name"]', '李春华');
     await s.type('input[name="password"]', 'correct horse');
@@ -88,6 +91,7 @@ test('set up, register in Chinese, restart, find by initials, edit, see history'
     assert.equal(await s.waitForValue('input[name="birth_date"]', '1949-12-31'), '1949-12-31', 'the birth date is prefilled from the ID number');
     assert.equal(await s.waitForValue('select[name="sex"]', '2'), '2', 'the sex is prefilled: sequence 002 is even, female');
     await s.type('input[name="phone"]', '13800138000');
+    await s.select('select[name="village_code"]', '101'); // two villages: the doctor picks one
     await s.type('input[name="current_address"]', '石桥村3组12号');
     await fillBasicInfo(s);
     await s.screenshot('02-register-zh.png');
@@ -141,18 +145,42 @@ test('set up, register in Chinese, restart, find by initials, edit, see history'
     await s.waitForText('[data-phone-message]', '已保存');
     assert.equal(await s.waitForValue('input[name="my_phone"]', '13878712345'), '13878712345', 'stored as digits');
 
-    // The administrator adds a village doctor; a short password is refused beside its field.
+    // The administrator adds a village doctor for 河口村; a short password is refused beside its field.
     await s.exec('document.querySelector("[data-add-user]").scrollIntoView()');
     await s.type('input[name="new_username"]', 'wang');
     await s.type('input[name="new_display_name"]', '王医生');
     await s.type('input[name="new_user_password"]', 'short');
     await s.click('button[name="add-user"]');
     await s.waitForText('[data-add-user] [data-problem="user.password_short"]', '密码至少8位');
+    await s.waitForText('[data-add-user] [data-problem="user.villages_empty"]', '至少选择一个负责的村');
     await s.type('input[name="new_user_password"]', 'short-but-longer');
+    await s.click('input[name="new-village-102"]');
     await s.click('button[name="add-user"]');
     await s.waitForText('[data-user="wang"]', '村医');
     assert.match(await s.text('[data-user="wang"] [data-user-state]'), /在用/, 'the new account can sign in');
+    assert.equal(await s.text('[data-user="wang"] [data-user-villages]'), '河口村', 'and keeps 河口村 only');
     await s.screenshot('05d-settings-users-zh.png');
+
+    // 王医生 signs in on the same laptop: 张三 of 石桥村 is not theirs, by name or by initials.
+    await s.click('button[name="sign-out"]');
+    await s.waitFor('input[name="username"]:focus');
+    await s.type('input[name="username"]', 'wang');
+    await s.type('input[name="password"]', 'short-but-longer');
+    await s.click('button[type="submit"]');
+    await s.waitFor('input[name="search"]');
+    for (const query of ['zs', '张三']) {
+      await s.type('input[name="search"]', query);
+      await s.waitFor('[data-no-results]');
+    }
+    assert.doesNotMatch(await s.text('.main'), /张三/, 'nothing of 张三 shows');
+    await s.screenshot('05e-village-doctor-own-village-zh.png');
+    await s.click('button[name="sign-out"]');
+    await s.waitFor('input[name="username"]:focus');
+    await s.type('input[name="username"]', 'li');
+    await s.type('input[name="password"]', 'correct horse');
+    await s.click('button[type="submit"]');
+    await s.waitFor('button[data-nav="settings"]');
+    await s.click('button[data-nav="settings"]');
 
     // Record numbers per village: village 101 issued one of its 99,999.
     await s.exec('document.querySelector("[data-serials]").scrollIntoView()');

@@ -9,6 +9,7 @@ use argon2::password_hash::{PasswordHash, PasswordVerifier};
 use argon2::Argon2;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use vhr_domain::access::Role;
 use vhr_domain::clinic::ClinicProfile;
 use vhr_domain::i18n::Lang;
 use vhr_domain::problem::{has_errors, Problem};
@@ -18,9 +19,6 @@ use vhr_store::{FileState, User, UserRecord};
 
 use crate::keys::{self, InstallFile};
 use crate::{Clinic, Env, Error, Result, WireError, DB_FILE};
-
-/// The roles an account can have.
-pub const ROLES: [&str; 3] = ["doctor", "supervisor", "admin"];
 
 /// What the password column holds for accounts whose password is checked by
 /// unsealing the database key in `install.json`.
@@ -48,6 +46,9 @@ pub struct NewUserRequest {
     pub role: String,
     #[serde(default)]
     pub phone: String,
+    /// For a village doctor: the 3-digit codes of the villages they keep.
+    #[serde(default)]
+    pub villages: Vec<String>,
 }
 
 /// Who is signed in where.
@@ -179,6 +180,7 @@ impl Install {
             role: "admin".into(),
             phone,
             disabled: false,
+            villages: Vec::new(),
         };
         let key = keys::new_data_key();
         let code = keys::new_recovery_code();
@@ -409,7 +411,7 @@ impl Desk {
 
 impl Clinic {
     pub(crate) fn signed_in(&mut self, user: &User, recovery_code: Option<String>) {
-        self.actor = Some(vhr_store::Actor { user_id: user.id.clone(), name: user.display_name.clone() });
+        self.actor = Some(vhr_store::Actor::account(user));
         self.recovery_code = recovery_code;
     }
 
@@ -432,7 +434,7 @@ impl Clinic {
 
     fn require_admin(&self) -> Result<User> {
         let me = self.me()?;
-        if me.role != "admin" {
+        if Role::parse(&me.role) != Some(Role::Admin) {
             return Err(Error::Forbidden);
         }
         Ok(me)
@@ -462,13 +464,15 @@ impl Clinic {
     pub fn add_user(&mut self, req: NewUserRequest) -> Result<User> {
         let me = self.require_admin()?;
         let mut problems = check_new_user(&req.username, &req.display_name, &req.password);
-        if !ROLES.contains(&req.role.as_str()) {
-            problems.push(Problem::error(
+        match Role::parse(&req.role) {
+            None => problems.push(Problem::error(
                 "role",
                 "user.role",
                 "请选择角色：村医、乡镇督导或管理员",
                 "Choose a role: village doctor, township supervisor or administrator",
-            ));
+            )),
+            Some(role) if role.has_villages() => problems.extend(self.village_problems(&req.villages)?),
+            Some(_) => {}
         }
         let phone = normalize_ascii(&req.phone);
         problems.extend(phone_problem("phone", &phone));
@@ -482,6 +486,7 @@ impl Clinic {
             role: req.role.clone(),
             phone,
             disabled: false,
+            villages: if Role::parse(&req.role).is_some_and(Role::has_villages) { req.villages.clone() } else { Vec::new() },
         };
         let actor = self.actor()?.clone();
         self.store.add_user(&actor, &UserRecord { user: user.clone(), password_hash: SEALED_IN_INSTALL_FILE.into() }, self.now())?;
@@ -540,6 +545,52 @@ impl Clinic {
         self.keys.save(self.data_dir())?;
         tracing::info!(user = %user.id, "account disabled");
         Ok(user)
+    }
+
+    /// An administrator sets the villages a village doctor keeps. They take
+    /// effect at the doctor's next sign-in.
+    pub fn set_user_villages(&mut self, username: &str, villages: &[String]) -> Result<User> {
+        self.require_admin()?;
+        let user = self.account(username)?;
+        if !Role::parse(&user.role).is_some_and(Role::has_villages) {
+            return Err(Error::Invalid(vec![Problem::error(
+                "villages",
+                "user.villages_role",
+                "只有村医账户需要分配村：乡镇督导和管理员可查看全部村",
+                "Only village doctors are assigned villages: supervisors and administrators see every village",
+            )]));
+        }
+        let problems = self.village_problems(villages)?;
+        if has_errors(&problems) {
+            return Err(Error::Invalid(problems));
+        }
+        let actor = self.actor()?.clone();
+        let user = self.store.set_user_villages(&actor, &user.id, villages, self.now())?;
+        tracing::info!(user = %user.id, villages = user.villages.len(), "villages assigned");
+        Ok(user)
+    }
+
+    /// A village doctor keeps at least one village, each one this clinic serves.
+    fn village_problems(&self, villages: &[String]) -> Result<Vec<Problem>> {
+        let profile = self.profile_required()?;
+        let mut problems = Vec::new();
+        if villages.is_empty() {
+            problems.push(Problem::error(
+                "villages",
+                "user.villages_empty",
+                "请为村医至少选择一个负责的村",
+                "Choose at least one village for a village doctor",
+            ));
+        }
+        for code in villages.iter().filter(|c| !profile.villages.iter().any(|v| &v.code == *c)) {
+            problems.push(Problem::error(
+                "villages",
+                "user.village_unknown",
+                format!("村代码 {code} 不是本机构服务的村"),
+                format!("Village code {code} is not one this clinic serves"),
+            ));
+        }
+        Ok(problems)
     }
 
     /// An administrator enables a disabled account again, with a new password.

@@ -41,6 +41,10 @@ pub enum Error {
     /// The signed-in user's role does not allow this.
     #[error("not allowed for this role")]
     Forbidden,
+    /// A change to a resident of a village this account does not serve, or
+    /// (for a township supervisor) to personal basic information.
+    #[error("out of this account's villages")]
+    OutOfReach,
     #[error("the serial block is used up")]
     SerialBlockExhausted { village: String, start: u32, end: u32 },
     #[error("changed meanwhile")]
@@ -100,6 +104,7 @@ impl Error {
             Error::KeysDoNotMatch => "keys_do_not_match",
             Error::BadRecoveryCode => "bad_recovery_code",
             Error::Forbidden => "forbidden",
+            Error::OutOfReach => "out_of_reach",
             Error::SerialBlockExhausted { .. } => "serial_block_exhausted",
             Error::VersionConflict { .. } => "version_conflict",
             Error::NotFound { .. } => "not_found",
@@ -210,6 +215,14 @@ impl Error {
                     "当前账户的角色不能进行此操作".into()
                 } else {
                     "Your account's role does not allow this".into()
+                }
+            }
+            Error::OutOfReach => {
+                if zh {
+                    "您的账户不能在该村建档或修改个人基本信息：村医只管理分配给自己的村，乡镇督导记录服务和督导意见。如需调整，请联系管理员"
+                        .into()
+                } else {
+                    "Your account cannot register residents or edit personal information in this village: village doctors keep the villages assigned to them, township supervisors record services and supervision notes. Ask an administrator to change this".into()
                 }
             }
             Error::SerialBlockExhausted { village, start, end } => {
@@ -343,6 +356,13 @@ impl From<StoreError> for Error {
                 format!("The user name {name} is taken"),
             )]),
             StoreError::WrongKey => Error::KeysDoNotMatch,
+            StoreError::Forbidden { .. } => Error::OutOfReach,
+            StoreError::IdNumberOutOfReach { .. } => Error::Invalid(vec![Problem::error(
+                "id_number",
+                "id_number.elsewhere",
+                "该身份证号已在本机其他村建档（不在您负责的村），不能重复建档；请联系乡镇督导或管理员核对",
+                "This ID number already has a record in a village you do not serve; it cannot be registered twice. Ask the township supervisor or an administrator",
+            )]),
             other => Error::Storage(other.to_string()),
         }
     }

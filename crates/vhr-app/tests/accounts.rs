@@ -24,6 +24,7 @@ fn doctor(username: &str) -> NewUserRequest {
         password: "wang-password".into(),
         role: "doctor".into(),
         phone: String::new(),
+        villages: vec!["101".into()],
     }
 }
 

@@ -208,6 +208,16 @@ enum UserCommand {
         role: String,
         #[arg(long, default_value = "")]
         phone: String,
+        /// For a village doctor: the 3-digit codes of the villages they keep, e.g. --villages 101,102.
+        #[arg(long, value_delimiter = ',')]
+        villages: Vec<String>,
+    },
+    /// Sets the villages a village doctor keeps (from their next sign-in).
+    Villages {
+        username: String,
+        /// 3-digit village codes, e.g. 101,102.
+        #[arg(value_delimiter = ',', required = true)]
+        villages: Vec<String>,
     },
     /// Every account, disabled ones too.
     List {
@@ -470,7 +480,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::User(UserCommand::Add { username, display_name, role, phone }) => {
+        Command::User(UserCommand::Add { username, display_name, role, phone, villages }) => {
             let mut clinic = signed_in(cli, lang)?;
             let pw = new_password(&format!("{username} 的新密码 / new password: "))?;
             let user = clinic
@@ -480,9 +490,16 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                     password: pw,
                     role: role.clone(),
                     phone: phone.clone(),
+                    villages: villages.clone(),
                 })
                 .map_err(|e| fail(e, lang))?;
-            out!("{}\t{}\t{}", user.username, user.display_name, user.role);
+            out!("{}\t{}\t{}\t{}", user.username, user.display_name, user.role, user.villages.join(","));
+            Ok(())
+        }
+        Command::User(UserCommand::Villages { username, villages }) => {
+            let mut clinic = signed_in(cli, lang)?;
+            let user = clinic.set_user_villages(username, villages).map_err(|e| fail(e, lang))?;
+            out!("{}\t{}\t{}\t{}", user.username, user.display_name, user.role, user.villages.join(","));
             Ok(())
         }
         Command::User(UserCommand::List { json }) => {
@@ -498,7 +515,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                     (false, Lang::Zh) => "在用",
                     (false, Lang::En) => "active",
                 };
-                out!("{}\t{}\t{}\t{}", u.username, u.display_name, u.role, state);
+                out!("{}\t{}\t{}\t{}\t{}", u.username, u.display_name, u.role, state, u.villages.join(","));
             }
             Ok(())
         }

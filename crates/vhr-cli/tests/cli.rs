@@ -261,7 +261,18 @@ fn text(out: &Output) -> String {
 fn accounts_from_the_command_line_obey_the_same_roles_and_the_recovery_code_works_once() {
     let dir = tempfile::tempdir().unwrap();
     let out = common::command(BIN, dir.path(), &["init", "--institution", "石桥村卫生室", "--county", "450102", "--township", "101"])
-        .args(["--township-name", "青山镇", "--village", "101=石桥村", "--username", "li", "--display-name", "李春华"])
+        .args([
+            "--township-name",
+            "青山镇",
+            "--village",
+            "101=石桥村",
+            "--village",
+            "102=河口村",
+            "--username",
+            "li",
+            "--display-name",
+            "李春华",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));
@@ -274,18 +285,43 @@ fn accounts_from_the_command_line_obey_the_same_roles_and_the_recovery_code_work
         .to_string();
     assert!(!String::from_utf8_lossy(&out.stdout).contains(&code), "the code goes to the terminal, not into a pipe's output");
 
-    let add = cli_as(
+    let zhang = resident_json("张三", "11010519491231002x").to_string();
+    let added = cli(dir.path(), &["resident", "add", "--json", "-"], Some(&zhang));
+    assert!(added.status.success(), "张三 is registered in 石桥村 (101): {}", text(&added));
+    let zhang_no = stdout_json(&added)["resident"]["record_no"].as_str().unwrap().to_string();
+
+    let no_village = cli_as(
         dir.path(),
         "li",
         "correct horse",
         Some("wang-password"),
         &["user", "add", "--username", "wang", "--display-name", "王医生"],
     );
+    assert_eq!(no_village.status.code(), Some(1), "a village doctor needs a village: {}", text(&no_village));
+    assert!(text(&no_village).contains("至少选择一个负责的村"), "{}", text(&no_village));
+    let add = cli_as(
+        dir.path(),
+        "li",
+        "correct horse",
+        Some("wang-password"),
+        &["user", "add", "--username", "wang", "--display-name", "王医生", "--villages", "102"],
+    );
     assert!(add.status.success(), "{}", text(&add));
     let list = cli_as(dir.path(), "li", "correct horse", None, &["user", "list", "--json"]);
     let users = stdout_json(&list);
     assert_eq!(users.as_array().unwrap().len(), 2);
     assert_eq!(users[1]["role"], "doctor", "a new account is a village doctor unless told");
+    assert_eq!(users[1]["villages"], serde_json::json!(["102"]));
+
+    // The command line reaches what the window reaches: 河口村 only.
+    let search = cli_as(dir.path(), "wang", "wang-password", None, &["resident", "search", "张三"]);
+    assert!(search.status.success(), "{}", text(&search));
+    assert!(!text(&search).contains("张三"), "a search by name finds no one in another village: {}", text(&search));
+    let show = cli_as(dir.path(), "wang", "wang-password", None, &["resident", "show", &zhang_no]);
+    assert_eq!(show.status.code(), Some(1), "nor does the record number: {}", text(&show));
+    assert!(!text(&show).contains("张三"), "{}", text(&show));
+    let by_admin = cli_as(dir.path(), "li", "correct horse", None, &["resident", "show", &zhang_no]);
+    assert!(text(&by_admin).contains("张三"), "the administrator sees every village: {}", text(&by_admin));
 
     let by_doctor = cli_as(dir.path(), "wang", "wang-password", None, &["user", "list"]);
     assert_eq!(by_doctor.status.code(), Some(1), "a doctor is refused: {}", text(&by_doctor));

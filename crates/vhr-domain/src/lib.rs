@@ -6,6 +6,7 @@
 //! numbers, form validation, key populations, duplicate detection) testable
 //! with fixed dates and reusable by the store, the CLI and the desktop shell.
 
+pub mod access;
 pub mod card;
 pub mod changes;
 pub mod clinic;

@@ -120,6 +120,7 @@ impl crate::Batch<'_> {
     pub fn open_episode(&mut self, actor: &Actor, new: NewEpisode, at: Moment) -> Result<EpisodeRecord> {
         let tx = &self.tx;
         crate::residents::ensure_exists(tx, &new.resident_id)?;
+        crate::access::require_reach(tx, actor, &new.resident_id)?;
         tx.execute(
             "INSERT INTO program_episode (id, resident_id, program, version, started_on, details, created_by, created_at, updated_by, updated_at)
              VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7, ?6, ?7)",
@@ -189,6 +190,7 @@ impl crate::Batch<'_> {
 
     fn rewrite(&mut self, actor: &Actor, before: EpisodeRecord, change: impl FnOnce(&mut Episode), at: Moment) -> Result<EpisodeRecord> {
         let tx = &self.tx;
+        crate::access::require_reach(tx, actor, &before.resident_id)?;
         let mut after = before.clone();
         change(&mut after.episode);
         after.version += 1;
@@ -229,7 +231,8 @@ impl crate::Batch<'_> {
     }
 
     /// The latest episode of a programme for a resident, within the batch.
-    pub fn latest_episode(&self, _actor: &Actor, resident_id: &str, program: Program) -> Result<Option<EpisodeRecord>> {
+    pub fn latest_episode(&self, actor: &Actor, resident_id: &str, program: Program) -> Result<Option<EpisodeRecord>> {
+        crate::access::require_reach(&self.tx, actor, resident_id)?;
         latest(&self.tx, resident_id, program)
     }
 }
@@ -237,13 +240,17 @@ impl crate::Batch<'_> {
 impl Store {
     /// Every episode of a resident, oldest first.
     /// One episode by id.
-    pub fn episode(&self, _actor: &Actor, id: &str) -> Result<Option<EpisodeRecord>> {
-        let sql = format!("SELECT {COLUMNS} FROM program_episode WHERE id = ?1");
+    pub fn episode(&self, actor: &Actor, id: &str) -> Result<Option<EpisodeRecord>> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM program_episode WHERE id = ?1 AND {}", crate::access::resident_reach(actor, "resident_id"));
         Ok(self.conn.query_row(&sql, [id], decode).optional()?)
     }
 
-    pub fn episodes_of(&self, _actor: &Actor, resident_id: &str) -> Result<Vec<EpisodeRecord>> {
-        let sql = format!("SELECT {COLUMNS} FROM program_episode WHERE resident_id = ?1 ORDER BY pk");
+    pub fn episodes_of(&self, actor: &Actor, resident_id: &str) -> Result<Vec<EpisodeRecord>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM program_episode WHERE resident_id = ?1 AND {} ORDER BY pk",
+            crate::access::resident_reach(actor, "resident_id")
+        );
         let rows = self.conn.prepare_cached(&sql)?.query_map([resident_id], decode)?.collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }

@@ -22,6 +22,8 @@ pub enum StoreError {
     DuplicateUser(String),
     #[error("ID number {id_number} belongs to {name} ({record_no}) already")]
     DuplicateIdNumber { id_number: String, resident_id: String, record_no: String, name: String },
+    #[error("ID number {id_number} is on file in a village out of this account's reach")]
+    IdNumberOutOfReach { id_number: String },
     #[error("record number {record_no} belongs to {name} already")]
     RecordNumberTaken { record_no: String, resident_id: String, name: String },
     #[error("no serials left in block {start}–{end} for {prefix}")]
@@ -30,6 +32,8 @@ pub enum StoreError {
     VersionConflict { entity: Entity, id: String, expected: i64, actual: i64 },
     #[error("programme episode {id} has ended already")]
     AlreadyEnded { id: String },
+    #[error("{entity} {id} is out of this account's reach for this change")]
+    Forbidden { entity: Entity, id: String },
     #[error("{entity} {id} not found")]
     NotFound { entity: Entity, id: String },
 }

@@ -63,7 +63,10 @@ pub(crate) fn record(tx: &Transaction<'_>, actor: &Actor, at: Moment, r: Recorde
 
 impl Store {
     /// Every version of an entity, oldest first.
-    pub fn history(&self, _actor: &Actor, entity: Entity, id: &str) -> Result<Vec<HistoryEntry>> {
+    pub fn history(&self, actor: &Actor, entity: Entity, id: &str) -> Result<Vec<HistoryEntry>> {
+        if !crate::access::entity_in_reach(&self.conn, actor, entity, id)? {
+            return Ok(Vec::new());
+        }
         let mut stmt = self.conn.prepare_cached(
             "SELECT version, op, user_name, at, changes FROM change_log WHERE entity = ?1 AND entity_id = ?2 ORDER BY version",
         )?;

@@ -75,6 +75,10 @@ impl Store {
     ) -> Result<Resident> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let before = load_resident(&tx, resident_id)?;
+        if !actor.access.sees(&before.data.village_code) {
+            return Err(StoreError::NotFound { entity: Entity::Resident, id: resident_id.into() });
+        }
+        crate::access::check_edit(actor, &before.data.village_code, resident_id)?;
         if before.version != expected_version {
             return Err(StoreError::VersionConflict {
                 entity: Entity::Resident,
@@ -84,7 +88,8 @@ impl Store {
             });
         }
         if let Some(m) = &membership {
-            let exists: Option<i64> = tx.query_row("SELECT pk FROM household WHERE id = ?1", [&m.household_id], |r| r.get(0)).optional()?;
+            let sql = format!("SELECT pk FROM household WHERE id = ?1 AND {}", crate::access::reach(actor, "village_code"));
+            let exists: Option<i64> = tx.query_row(&sql, [&m.household_id], |r| r.get(0)).optional()?;
             if exists.is_none() {
                 return Err(StoreError::NotFound { entity: Entity::Household, id: m.household_id.clone() });
             }
@@ -109,7 +114,7 @@ impl Store {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })
             .optional()?;
-        let Some((version, village_code, address)) = head else {
+        let Some((version, village_code, address)) = head.filter(|(_, village, _)| actor.access.sees(village)) else {
             return Ok(None);
         };
         let ids: Vec<(String, Option<String>, bool)> = self
@@ -128,18 +133,20 @@ impl Store {
     }
 
     /// Households of a village (or all), with their heads, by address.
-    pub fn households(&self, _actor: &Actor, village: Option<&str>, query: &str, limit: usize) -> Result<Vec<HouseholdSummary>> {
+    pub fn households(&self, actor: &Actor, village: Option<&str>, query: &str, limit: usize) -> Result<Vec<HouseholdSummary>> {
         let like = format!("%{}%", query.trim());
-        let mut stmt = self.conn.prepare_cached(
+        let (households, residents) = (crate::access::reach(actor, "h.village_code"), crate::access::reach(actor, "village_code"));
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT h.id, h.village_code, h.address,
-                    (SELECT name FROM resident WHERE household_id = h.id AND is_head = 1 LIMIT 1),
-                    (SELECT count(*) FROM resident WHERE household_id = h.id)
+                    (SELECT name FROM resident WHERE household_id = h.id AND is_head = 1 AND {residents} LIMIT 1),
+                    (SELECT count(*) FROM resident WHERE household_id = h.id AND {residents})
              FROM household h
-             WHERE (?1 IS NULL OR h.village_code = ?1)
+             WHERE (?1 IS NULL OR h.village_code = ?1) AND {households}
                AND (?2 = '%%' OR h.address LIKE ?2
-                    OR EXISTS (SELECT 1 FROM resident r WHERE r.household_id = h.id AND r.name LIKE ?2))
+                    OR EXISTS (SELECT 1 FROM resident r WHERE r.household_id = h.id AND r.name LIKE ?2 AND {}))
              ORDER BY h.village_code, h.address LIMIT ?3",
-        )?;
+            crate::access::reach(actor, "r.village_code")
+        ))?;
         let rows = stmt.query_map(params![village, like, limit as i64], |r| {
             Ok(HouseholdSummary { id: r.get(0)?, village_code: r.get(1)?, address: r.get(2)?, head_name: r.get(3)?, members: r.get(4)? })
         })?;
@@ -151,6 +158,7 @@ impl crate::Batch<'_> {
     /// Creates a household within the batch's transaction.
     pub fn create_household(&mut self, actor: &Actor, id: &str, village_code: &str, address: &str, at: Moment) -> Result<Household> {
         let tx = &self.tx;
+        crate::access::check_edit(actor, village_code, id)?;
         tx.execute(
             "INSERT INTO household (id, version, village_code, address, created_at, updated_at) VALUES (?1, 1, ?2, ?3, ?4, ?4)",
             params![id, village_code, address, ts(at)],

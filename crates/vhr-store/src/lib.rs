@@ -10,9 +10,11 @@
 //! - Every change to an entity bumps its `version` and writes, in the same
 //!   transaction, a `change_log` row with the old and new values and an
 //!   `outbox` row for sync. Nothing is ever deleted.
-//! - Every read or write of a resident takes the [`Actor`] doing it, so the
-//!   audit trail has a single place to hook.
+//! - Every read or write of a resident takes the [`Actor`] doing it: the
+//!   actor's reach narrows every query (`access.rs`), and the audit trail
+//!   has a single place to hook.
 
+mod access;
 mod encryption;
 mod episodes;
 mod error;
@@ -57,6 +59,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Actor {
     pub user_id: String,
     pub name: String,
+    /// Which residents they reach and what they may do (see [`Actor::account`]).
+    pub access: vhr_domain::access::Access,
 }
 
 /// An open database.

@@ -35,7 +35,7 @@ pub struct PrintEntry {
 impl Store {
     /// The active residents a selection names, in village and record-number
     /// order (or in the order given).
-    pub fn residents_for_cards(&self, _actor: &Actor, selection: &CardSelection) -> Result<Vec<Resident>> {
+    pub fn residents_for_cards(&self, actor: &Actor, selection: &CardSelection) -> Result<Vec<Resident>> {
         let (cond, arg): (&str, Box<dyn ToSql>) = match selection {
             CardSelection::CreatedSince(day) => ("json_extract(data, '$.created_on') >= ?1", Box::new(day.to_string())),
             CardSelection::Village(code) => ("village_code = ?1", Box::new(code.clone())),
@@ -43,7 +43,7 @@ impl Store {
             CardSelection::Residents(ids) => {
                 let mut out = Vec::new();
                 for id in ids {
-                    if let Some(r) = self.resident(_actor, id)? {
+                    if let Some(r) = self.resident(actor, id)? {
                         if r.status == vhr_domain::resident::RecordStatus::Active && !out.iter().any(|o: &Resident| o.id == r.id) {
                             out.push(r);
                         }
@@ -52,13 +52,19 @@ impl Store {
                 return Ok(out);
             }
         };
-        let sql = format!("SELECT {RESIDENT_COLUMNS} FROM resident WHERE {cond} AND status = 'active' ORDER BY village_code, record_no");
+        let sql = format!(
+            "SELECT {RESIDENT_COLUMNS} FROM resident WHERE {cond} AND status = 'active' AND {} ORDER BY village_code, record_no",
+            crate::access::reach(actor, "village_code")
+        );
         load_where(&self.conn, &sql, arg.as_ref())
     }
 
     /// Records that these residents' cards or forms were printed, as one job.
     pub fn log_prints(&mut self, actor: &Actor, job: &str, kind: &str, printed: &[(String, Option<String>)], at: Moment) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        for (resident_id, _) in printed {
+            crate::access::require_reach(&tx, actor, resident_id)?;
+        }
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO print_log (job, at, user_id, user_name, kind, resident_id, record_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -72,10 +78,11 @@ impl Store {
     }
 
     /// Every print of a resident's card or forms, newest first.
-    pub fn prints_of(&self, _actor: &Actor, resident_id: &str) -> Result<Vec<PrintEntry>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT job, at, user_name, kind, resident_id, record_id FROM print_log WHERE resident_id = ?1 ORDER BY at DESC, pk DESC",
-        )?;
+    pub fn prints_of(&self, actor: &Actor, resident_id: &str) -> Result<Vec<PrintEntry>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT job, at, user_name, kind, resident_id, record_id FROM print_log WHERE resident_id = ?1 AND {} ORDER BY at DESC, pk DESC",
+            crate::access::resident_reach(actor, "resident_id")
+        ))?;
         let rows = stmt.query_map([resident_id], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
         })?;

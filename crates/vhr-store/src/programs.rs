@@ -356,7 +356,7 @@ impl Store {
     /// part of each (the work list) never holds them all.
     pub fn each_program_row(
         &self,
-        _actor: &Actor,
+        actor: &Actor,
         today: NaiveDate,
         until: NaiveDate,
         village: Option<&str>,
@@ -364,8 +364,9 @@ impl Store {
     ) -> Result<()> {
         // Rows exist only for active residents.
         let sql = format!(
-            "{} WHERE p.anchor <= ?1 AND p.eligible_from <= ?2 AND (p.until IS NULL OR p.until > ?2) AND (?3 IS NULL OR p.village_code = ?3)",
-            ROW_SELECT
+            "{} WHERE p.anchor <= ?1 AND p.eligible_from <= ?2 AND (p.until IS NULL OR p.until > ?2) AND (?3 IS NULL OR p.village_code = ?3) AND {}",
+            ROW_SELECT,
+            crate::access::reach(actor, "p.village_code")
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(params![until.to_string(), today.to_string(), village])?;
@@ -399,7 +400,7 @@ impl Store {
     /// [`Store::each_program_row`], for the catchment or one resident.
     pub fn each_timing_row(
         &self,
-        _actor: &Actor,
+        actor: &Actor,
         today: NaiveDate,
         until: NaiveDate,
         resident: Option<&str>,
@@ -412,9 +413,10 @@ impl Store {
                     p.last_date, p.next_date, p.next_step, p.classification,
                     CASE WHEN p.program IN ({sequences}) THEN p.plan END
              FROM program_state p
-             WHERE {} p.anchor <= ?1 AND p.eligible_from <= ?2 AND (p.until IS NULL OR p.until > ?2)",
+             WHERE {} p.anchor <= ?1 AND p.eligible_from <= ?2 AND (p.until IS NULL OR p.until > ?2) AND {}",
             // One resident's rows through their own index, not the range.
-            if resident.is_some() { "p.resident_id = ?3 AND" } else { "" }
+            if resident.is_some() { "p.resident_id = ?3 AND" } else { "" },
+            crate::access::reach(actor, "p.village_code")
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = match resident {
@@ -429,8 +431,8 @@ impl Store {
 
     /// Whole rows for the members named (resident and programme), in the
     /// order named; a member no longer in the programme is left out.
-    pub fn program_rows_of(&self, _actor: &Actor, members: &[(&str, Program)], today: NaiveDate) -> Result<Vec<ProgramRow>> {
-        let sql = format!("{ROW_SELECT} WHERE p.resident_id = ?1 AND p.program = ?2");
+    pub fn program_rows_of(&self, actor: &Actor, members: &[(&str, Program)], today: NaiveDate) -> Result<Vec<ProgramRow>> {
+        let sql = format!("{ROW_SELECT} WHERE p.resident_id = ?1 AND p.program = ?2 AND {}", crate::access::reach(actor, "p.village_code"));
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut out = Vec::with_capacity(members.len());
         for (id, program) in members {
@@ -442,8 +444,8 @@ impl Store {
     }
 
     /// Every programme a resident is in, with their standing.
-    pub fn standings_of(&self, _actor: &Actor, resident_id: &str, today: NaiveDate) -> Result<Vec<ProgramRow>> {
-        let sql = format!("{ROW_SELECT} WHERE p.resident_id = ?1");
+    pub fn standings_of(&self, actor: &Actor, resident_id: &str, today: NaiveDate) -> Result<Vec<ProgramRow>> {
+        let sql = format!("{ROW_SELECT} WHERE p.resident_id = ?1 AND {}", crate::access::reach(actor, "p.village_code"));
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([resident_id], |r| decode_row(r, today))?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -461,7 +463,7 @@ mod changes {
     fn readers_learn_what_changed_or_to_read_everything() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("s.db"), &crate::testing::key()).unwrap();
-        let actor = Actor { user_id: "u".into(), name: "李".into() };
+        let actor = Actor::install("u", "李");
         let first = store.program_changes(&actor, 0).unwrap();
         assert_eq!(first.residents, None, "a reader with nothing reads everything");
         assert_eq!(store.program_changes(&actor, first.seq).unwrap().residents, Some(Vec::new()), "nothing changed since");

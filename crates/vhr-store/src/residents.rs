@@ -173,14 +173,21 @@ pub(crate) fn load(tx: &rusqlite::Connection, where_sql: &str, key: &dyn ToSql) 
     }
 }
 
-fn check_unique_id_number(tx: &Transaction<'_>, data: &ResidentInput, own_id: &str) -> Result<()> {
+fn check_unique_id_number(tx: &Transaction<'_>, actor: &Actor, data: &ResidentInput, own_id: &str) -> Result<()> {
     if let Some(number) = data.id_document.citizen_number() {
-        let other: Option<(String, String, String)> = tx
-            .query_row("SELECT id, record_no, name FROM resident WHERE id_number = ?1 AND id <> ?2", params![number, own_id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
+        let other: Option<(String, String, String, String)> = tx
+            .query_row(
+                "SELECT id, record_no, name, village_code FROM resident WHERE id_number = ?1 AND id <> ?2",
+                params![number, own_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
             .optional()?;
-        if let Some((resident_id, record_no, name)) = other {
+        if let Some((resident_id, record_no, name, village)) = other {
+            if !actor.access.sees(&village) {
+                // One person, one record, across villages too; but whose it
+                // is stays with those who reach them.
+                return Err(StoreError::IdNumberOutOfReach { id_number: number.to_string() });
+            }
             return Err(StoreError::DuplicateIdNumber { id_number: number.to_string(), resident_id, record_no, name });
         }
     }
@@ -290,7 +297,12 @@ impl Store {
     }
 
     /// Finds one resident by UUID, 17-digit record number or citizen ID number.
-    pub fn resident(&self, _actor: &Actor, key: &str) -> Result<Option<Resident>> {
+    pub fn resident(&self, actor: &Actor, key: &str) -> Result<Option<Resident>> {
+        // Someone out of the actor's reach is not there, by any key.
+        Ok(self.resident_by_any_key(key)?.filter(|r| actor.access.sees(&r.data.village_code)))
+    }
+
+    fn resident_by_any_key(&self, key: &str) -> Result<Option<Resident>> {
         let key = key.trim();
         if let Ok(no) = RecordNumber::parse(key) {
             return load(&self.conn, "record_no = ?1", &no.as_str());
@@ -314,8 +326,8 @@ impl Store {
     }
 
     /// Residents matching a query and filters, best matches first.
-    pub fn search(&self, _actor: &Actor, spec: &SearchSpec) -> Result<Vec<ResidentSummary>> {
-        let mut filters = String::new();
+    pub fn search(&self, actor: &Actor, spec: &SearchSpec) -> Result<Vec<ResidentSummary>> {
+        let mut filters = format!(" AND {}", crate::access::reach(actor, "r.village_code"));
         let mut args: Vec<Box<dyn ToSql>> = Vec::new();
         if let Some(v) = &spec.village {
             args.push(Box::new(v.clone()));
@@ -401,16 +413,17 @@ impl Store {
     /// date and household (see `vhr_domain::duplicates`).
     pub fn duplicate_candidates(
         &self,
-        _actor: &Actor,
+        actor: &Actor,
         name: &str,
         birth: NaiveDate,
         household: Option<&str>,
         except_id: &str,
     ) -> Result<Vec<DuplicateCandidate>> {
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT id, name, birth_date, household_id, record_no FROM resident
-             WHERE id <> ?4 AND ((name = ?1 AND birth_date = ?2) OR (?3 IS NOT NULL AND household_id = ?3))",
-        )?;
+             WHERE id <> ?4 AND ((name = ?1 AND birth_date = ?2) OR (?3 IS NOT NULL AND household_id = ?3)) AND {}",
+            crate::access::reach(actor, "village_code")
+        ))?;
         let rows = stmt.query_map(params![name, birth.to_string(), household, except_id], |r| {
             let b: String = r.get(2)?;
             Ok(DuplicateCandidate {
@@ -425,25 +438,28 @@ impl Store {
     }
 
     /// The search-result line of one resident.
-    pub fn summary_by_id(&self, _actor: &Actor, id: &str, spec: &SearchSpec) -> Result<Option<ResidentSummary>> {
-        let sql = format!("SELECT {SUMMARY_COLUMNS} FROM resident r WHERE r.id = ?1");
+    pub fn summary_by_id(&self, actor: &Actor, id: &str, spec: &SearchSpec) -> Result<Option<ResidentSummary>> {
+        let sql = format!("SELECT {SUMMARY_COLUMNS} FROM resident r WHERE r.id = ?1 AND {}", crate::access::reach(actor, "r.village_code"));
         Ok(self.conn.prepare_cached(&sql)?.query_row([id], |row| summary(row, spec.today)).optional()?)
     }
 
     /// How many residents carry each key-population tag on `today`.
-    pub fn tag_counts(&self, _actor: &Actor, today: NaiveDate) -> Result<Vec<(Tag, i64)>> {
+    pub fn tag_counts(&self, actor: &Actor, today: NaiveDate) -> Result<Vec<(Tag, i64)>> {
         let cutoff = |years| age_cutoff(today, years).to_string();
         let (child, elderly, chronic) = (cutoff(CHILD_UNTIL), cutoff(ELDERLY_FROM), cutoff(CHRONIC_FROM));
+        let reach = crate::access::reach(actor, "village_code");
         let row = self.conn.query_row(
-            "SELECT
+            &format!(
+                "SELECT
                  coalesce(sum(birth_date > ?1), 0),
                  coalesce(sum(birth_date <= ?2), 0),
                  coalesce(sum(dx_hypertension = 1 AND birth_date <= ?3), 0),
                  coalesce(sum(dx_diabetes = 1 AND birth_date <= ?3), 0),
                  coalesce(sum(dx_severe_mental = 1 OR id IN (SELECT resident_id FROM program_state WHERE program = 'severe_mental')), 0),
-                 (SELECT count(*) FROM program_state WHERE program = 'maternal'),
-                 (SELECT count(*) FROM program_state WHERE program = 'tuberculosis')
-             FROM resident WHERE status = 'active'",
+                 (SELECT count(*) FROM program_state WHERE program = 'maternal' AND {reach}),
+                 (SELECT count(*) FROM program_state WHERE program = 'tuberculosis' AND {reach})
+             FROM resident WHERE status = 'active' AND {reach}"
+            ),
             params![child, elderly, chronic],
             |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?]),
         )?;
@@ -455,15 +471,20 @@ impl Store {
     pub fn counts(&self, actor: &Actor) -> Result<Counts> {
         Ok(Counts {
             residents: self.resident_count(actor)?,
-            services: self.conn.query_row("SELECT count(*) FROM service_record", [], |r| r.get(0))?,
+            services: self.conn.query_row(
+                &format!("SELECT count(*) FROM service_record WHERE {}", crate::access::resident_reach(actor, "resident_id")),
+                [],
+                |r| r.get(0),
+            )?,
             outbox_pending: self.outbox_pending()?,
         })
     }
 
     /// How many residents are on file (the workbench asks only this, not the
     /// million service records [`counts`](Self::counts) also counts).
-    pub fn resident_count(&self, _actor: &Actor) -> Result<i64> {
-        Ok(self.conn.query_row("SELECT count(*) FROM resident", [], |r| r.get(0))?)
+    pub fn resident_count(&self, actor: &Actor) -> Result<i64> {
+        let sql = format!("SELECT count(*) FROM resident WHERE {}", crate::access::reach(actor, "village_code"));
+        Ok(self.conn.query_row(&sql, [], |r| r.get(0))?)
     }
 }
 
@@ -474,7 +495,7 @@ impl crate::Batch<'_> {
     pub fn put_pulled_resident(&mut self, actor: &Actor, p: RemoteResident, server_version: &str, at: Moment) -> Result<Resident> {
         let tx = &self.tx;
         let before = load(tx, "id = ?1", &p.id)?;
-        check_unique_id_number(tx, &p.data, &p.id)?;
+        check_unique_id_number(tx, actor, &p.data, &p.id)?;
         let known_household = match &p.household {
             Some(m) => tx.query_row("SELECT 1 FROM household WHERE id = ?1", [&m.household_id], |_| Ok(())).optional()?.is_some(),
             None => false,
@@ -530,7 +551,11 @@ impl crate::Batch<'_> {
     /// Saves a new version of a resident's data within the batch (see [`Store::update_resident`]).
     pub fn update_resident(&mut self, actor: &Actor, id: &str, expected_version: i64, data: ResidentInput, at: Moment) -> Result<Resident> {
         let tx = &self.tx;
-        let before = load(tx, "id = ?1", &id)?.ok_or_else(|| StoreError::NotFound { entity: Entity::Resident, id: id.to_string() })?;
+        let before = load(tx, "id = ?1", &id)?
+            .filter(|b| actor.access.sees(&b.data.village_code))
+            .ok_or_else(|| StoreError::NotFound { entity: Entity::Resident, id: id.to_string() })?;
+        crate::access::check_edit(actor, &before.data.village_code, id)?;
+        crate::access::check_edit(actor, &data.village_code, id)?;
         if before.version != expected_version {
             return Err(StoreError::VersionConflict {
                 entity: Entity::Resident,
@@ -539,7 +564,7 @@ impl crate::Batch<'_> {
                 actual: before.version,
             });
         }
-        check_unique_id_number(tx, &data, id)?;
+        check_unique_id_number(tx, actor, &data, id)?;
         let mut after = before.clone();
         after.data = data;
         after.version += 1;
@@ -557,7 +582,8 @@ impl crate::Batch<'_> {
     pub fn insert_resident(&mut self, actor: &Actor, new: NewResident, at: Moment) -> Result<Resident> {
         let tx = &self.tx;
         let profile = &self.profile;
-        check_unique_id_number(tx, &new.data, &new.id)?;
+        crate::access::check_edit(actor, &new.data.village_code, &new.id)?;
+        check_unique_id_number(tx, actor, &new.data, &new.id)?;
         let prefix = Prefix::new(&profile.county_code, &profile.township_code, &new.data.village_code);
         // No block with a serial left: the record is kept all the same, under
         // a provisional number that a new block replaces.

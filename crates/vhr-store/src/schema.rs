@@ -22,6 +22,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0013_serial_blocks.sql")),
         M::up(include_str!("../migrations/0014_user_phone.sql")),
         M::up(include_str!("../migrations/0015_user_disabled.sql")),
+        M::up(include_str!("../migrations/0016_user_villages.sql")),
     ])
 }
 
@@ -32,7 +33,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
 
 /// How many migrations exist; a fully migrated database has this user_version.
 pub fn latest_version() -> usize {
-    15
+    16
 }
 
 /// Brings a database to exactly `version` migrations, for tests of upgrades
@@ -123,7 +124,7 @@ mod upgrade_from_2 {
             .unwrap();
         }
         let store = crate::testing::open_old_plain(&path);
-        let actor = crate::Actor { user_id: "u".into(), name: "李".into() };
+        let actor = crate::Actor::install("u", "李");
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
         let rows = store.program_rows(&actor, today, today, None).unwrap();
         let mut found: Vec<(String, Option<String>)> = rows
@@ -169,7 +170,7 @@ mod upgrade_from_3 {
         }
         let store = crate::testing::open_old_plain(&path);
         assert_eq!(store.schema_version().unwrap() as usize, latest_version());
-        let actor = crate::Actor { user_id: "u".into(), name: "李".into() };
+        let actor = crate::Actor::install("u", "李");
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
         let rows = store.program_rows(&actor, today, today, None).unwrap();
         let plans: Vec<_> = rows.iter().map(|r| (r.standing.program, r.standing.plan.first().map(|v| v.form_id.clone()))).collect();
@@ -227,11 +228,11 @@ mod upgrade_from_every_version {
             migrate_to(&mut Connection::open(&path).unwrap(), version).unwrap();
             let store = crate::testing::open_old_plain(&path);
             assert_eq!(store.schema_version().unwrap() as usize, latest_version(), "schema {version} upgrades");
-            let actor = crate::Actor { user_id: "u".into(), name: "李".into() };
+            let actor = crate::Actor::install("u", "李");
             let changes = store.program_changes(&actor, 0).unwrap();
             assert_eq!(changes.residents, None, "a reader of a database upgraded from {version} reads everything first");
             assert_eq!(store.program_changes(&actor, changes.seq).unwrap().residents, Some(Vec::new()), "then follows changes");
-            assert_eq!(store.set_aside_open().unwrap(), vec![], "schema {version} gains an empty list of set-aside resources");
+            assert_eq!(store.set_aside_open(&actor).unwrap(), vec![], "schema {version} gains an empty list of set-aside resources");
         }
     }
 }
@@ -270,7 +271,7 @@ mod upgrade_from_12 {
             conn.execute("INSERT INTO serial_counter (prefix, next_serial, block_end) VALUES (?1, 503, 900)", [&prefix]).unwrap();
         }
         let store = crate::testing::open_old_plain(&path);
-        let actor = crate::Actor { user_id: "u".into(), name: "李".into() };
+        let actor = crate::Actor::install("u", "李");
         let villages = store.village_serials(&actor).unwrap();
         let first = &villages[0];
         assert_eq!(first.blocks.iter().map(|b| (b.start, b.end, b.source.as_str())).collect::<Vec<_>>(), vec![(500, 900, "setup")]);
@@ -279,5 +280,45 @@ mod upgrade_from_12 {
             assert!(other.blocks.is_empty(), "a village that never issued gets its block when it first does");
             assert_eq!(other.left, 401);
         }
+    }
+}
+
+#[cfg(test)]
+mod upgrade_from_15 {
+    use super::*;
+
+    /// A database of schema 15, whose accounts saw every village, opens with
+    /// each account assigned every village of the clinic: no doctor loses
+    /// sight of a resident at the upgrade, until an administrator narrows them.
+    #[test]
+    fn existing_accounts_keep_every_village_of_the_clinic() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v15.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrate_to(&mut conn, 15).unwrap();
+            let profile = serde_json::json!({
+                "institution_name": "石桥村卫生室", "institution_phone": "", "county_code": "450102", "division_code_year": 2024,
+                "township_code": "101", "township_name": "青山镇",
+                "villages": [{"code": "101", "name": "石桥村"}, {"code": "102", "name": "河口村"}],
+                "serial_block": {"start": 1, "end": 99999}
+            });
+            conn.execute(
+                "INSERT INTO clinic (singleton, profile, version, created_at, updated_at) VALUES (1, ?1, 1, '2025-01-10T00:00:00Z', '2025-01-10T00:00:00Z')",
+                [profile.to_string()],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO app_user (id, version, username, display_name, password_hash, role, phone, created_at)
+                 VALUES ('u2', 1, 'wang', '王医生', 'install.json', 'doctor', '', '2025-02-01T00:00:00Z')",
+                [],
+            )
+            .unwrap();
+        }
+        let store = crate::testing::open_old_plain(&path);
+        let wang = store.user_by_name("wang").unwrap().unwrap();
+        assert_eq!(wang.villages, vec!["101", "102"], "the doctor keeps both villages they saw before");
+        let actor = crate::Actor::account(&wang);
+        assert!(actor.access.sees("101") && actor.access.sees("102") && !actor.access.sees("103"));
     }
 }

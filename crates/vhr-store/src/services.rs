@@ -116,14 +116,17 @@ impl Store {
         self.batch(|b| b.update_service(actor, id, expected_version, edit, at))
     }
 
-    pub fn service(&self, _actor: &Actor, id: &str) -> Result<Option<ServiceRecord>> {
-        let sql = format!("SELECT {COLUMNS} FROM service_record WHERE id = ?1");
+    pub fn service(&self, actor: &Actor, id: &str) -> Result<Option<ServiceRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM service_record WHERE id = ?1 AND {}", crate::access::resident_reach(actor, "resident_id"));
         self.conn.query_row(&sql, [id], row).optional()?.map(decode).transpose()
     }
 
     /// Every service record of a resident, newest first (the timeline).
-    pub fn services_of(&self, _actor: &Actor, resident_id: &str) -> Result<Vec<ServiceRecord>> {
-        let sql = format!("SELECT {COLUMNS} FROM service_record WHERE resident_id = ?1 ORDER BY service_date DESC, pk DESC");
+    pub fn services_of(&self, actor: &Actor, resident_id: &str) -> Result<Vec<ServiceRecord>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM service_record WHERE resident_id = ?1 AND {} ORDER BY service_date DESC, pk DESC",
+            crate::access::resident_reach(actor, "resident_id")
+        );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([resident_id], row)?.collect::<Result<Vec<_>, _>>()?;
         rows.into_iter().map(decode).collect()
@@ -133,15 +136,16 @@ impl Store {
     /// (the previous visit of a visit being edited).
     pub fn service_before(
         &self,
-        _actor: &Actor,
+        actor: &Actor,
         resident_id: &str,
         form_id: &str,
         before: NaiveDate,
         except_id: &str,
     ) -> Result<Option<ServiceRecord>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM service_record WHERE resident_id = ?1 AND form_id = ?2 AND service_date <= ?3 AND id <> ?4
-             ORDER BY service_date DESC, pk DESC LIMIT 1"
+            "SELECT {COLUMNS} FROM service_record WHERE resident_id = ?1 AND form_id = ?2 AND service_date <= ?3 AND id <> ?4 AND {}
+             ORDER BY service_date DESC, pk DESC LIMIT 1",
+            crate::access::resident_reach(actor, "resident_id")
         );
         self.conn
             .prepare_cached(&sql)?
@@ -152,9 +156,10 @@ impl Store {
     }
 
     /// The latest record of one form for a resident.
-    pub fn last_service(&self, _actor: &Actor, resident_id: &str, form_id: &str) -> Result<Option<ServiceRecord>> {
+    pub fn last_service(&self, actor: &Actor, resident_id: &str, form_id: &str) -> Result<Option<ServiceRecord>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM service_record WHERE resident_id = ?1 AND form_id = ?2 ORDER BY service_date DESC, pk DESC LIMIT 1"
+            "SELECT {COLUMNS} FROM service_record WHERE resident_id = ?1 AND form_id = ?2 AND {} ORDER BY service_date DESC, pk DESC LIMIT 1",
+            crate::access::resident_reach(actor, "resident_id")
         );
         self.conn.prepare_cached(&sql)?.query_row(params![resident_id, form_id], row).optional()?.map(decode).transpose()
     }
@@ -195,6 +200,8 @@ impl crate::Batch<'_> {
             .map(decode)
             .transpose()?
             .ok_or_else(|| StoreError::NotFound { entity: Entity::ServiceRecord, id: id.into() })?;
+        crate::access::require_reach(tx, actor, &before.resident_id)
+            .map_err(|_| StoreError::NotFound { entity: Entity::ServiceRecord, id: id.into() })?;
         if before.version != expected_version {
             return Err(StoreError::VersionConflict {
                 entity: Entity::ServiceRecord,
@@ -240,6 +247,7 @@ impl crate::Batch<'_> {
     pub fn insert_service(&mut self, actor: &Actor, new: NewService, at: Moment) -> Result<ServiceRecord> {
         let tx = &self.tx;
         crate::residents::ensure_exists(tx, &new.resident_id)?;
+        crate::access::require_reach(tx, actor, &new.resident_id)?;
         let record_ = ServiceRecord {
             id: new.id,
             version: 1,

@@ -92,8 +92,9 @@ impl Store {
         Ok(self.conn.query_row("SELECT COUNT(*) FROM sync_set_aside WHERE settled_at IS NULL", [], |r| r.get(0))?)
     }
 
-    /// The open rows, the longest waiting first.
-    pub fn set_aside_open(&self) -> Result<Vec<SetAside>> {
+    /// The open rows, the longest waiting first; a row about a resident
+    /// out of the actor's reach is not listed.
+    pub fn set_aside_open(&self, actor: &crate::Actor) -> Result<Vec<SetAside>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT resource_type, resource_id, server_version, resident_id, reason_zh, reason_en, first_seen, last_tried, tries
              FROM sync_set_aside WHERE settled_at IS NULL ORDER BY first_seen, resource_type, resource_id",
@@ -120,6 +121,11 @@ impl Store {
             let (mut s, first, last) = row?;
             s.first_seen = parse_ts(&first)?;
             s.last_tried = parse_ts(&last)?;
+            if let Some(id) = &s.resident_id {
+                if !crate::access::entity_in_reach(&self.conn, actor, vhr_domain::entity::Entity::Resident, id)? {
+                    continue;
+                }
+            }
             out.push(s);
         }
         Ok(out)
@@ -142,7 +148,7 @@ mod tests {
         store.set_aside("Patient", "r1", "3", why, at(1)).unwrap();
         let again = SetAsideReason { resident_id: None, zh: "性别不一致", en: "sex differs" };
         store.set_aside("Patient", "r1", "4", again, at(2)).unwrap();
-        let open = store.set_aside_open().unwrap();
+        let open = store.set_aside_open(&crate::Actor::install("sync", "平台同步")).unwrap();
         assert_eq!(open.len(), 1, "one row per resource, however often it is tried");
         let row = &open[0];
         assert_eq!(
@@ -156,7 +162,7 @@ mod tests {
 
         assert!(store.settle_set_aside("Patient", "r1", at(3)).unwrap());
         assert!(!store.settle_set_aside("Patient", "r1", at(3)).unwrap(), "settling twice settles nothing more");
-        assert!(store.set_aside_open().unwrap().is_empty());
+        assert!(store.set_aside_open(&crate::Actor::install("sync", "平台同步")).unwrap().is_empty());
         assert_eq!(store.set_aside_count().unwrap(), 0);
         assert!(!store.is_set_aside("Patient", "r1").unwrap());
         let kept: i64 = store.conn.query_row("SELECT COUNT(*) FROM sync_set_aside", [], |r| r.get(0)).unwrap();
@@ -164,7 +170,7 @@ mod tests {
 
         // A later broken version opens it again, counted afresh.
         store.set_aside("Patient", "r1", "6", why, at(4)).unwrap();
-        let open = store.set_aside_open().unwrap();
+        let open = store.set_aside_open(&crate::Actor::install("sync", "平台同步")).unwrap();
         assert_eq!((open[0].tries, open[0].first_seen), (1, at(4)));
     }
 }

@@ -118,7 +118,10 @@ impl Store {
     }
 
     /// The content of an entity at one version, as its history recorded it.
-    pub fn snapshot_at(&self, _actor: &Actor, entity: Entity, id: &str, version: i64) -> Result<Option<Value>> {
+    pub fn snapshot_at(&self, actor: &Actor, entity: Entity, id: &str, version: i64) -> Result<Option<Value>> {
+        if !crate::access::entity_in_reach(&self.conn, actor, entity, id)? {
+            return Ok(None);
+        }
         let s: Option<String> = self
             .conn
             .prepare_cached("SELECT snapshot FROM change_log WHERE entity = ?1 AND entity_id = ?2 AND version = ?3")?
@@ -190,24 +193,23 @@ impl Store {
     }
 
     /// The changes that need someone: refused by the platform, or conflicting.
-    pub fn attention_items(&self) -> Result<Vec<AttentionItem>> {
+    /// Only what the actor reaches is listed.
+    pub fn attention_items(&self, actor: &Actor) -> Result<Vec<AttentionItem>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT entity, entity_id, max(version), state, coalesce(max(reason), ''), max(done_at) FROM outbox
              WHERE state IN ('quarantined', 'conflict') GROUP BY entity_id, entity, state ORDER BY min(seq)",
         )?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, Option<String>>(5)?)))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, Option<String>>(5)?))
+        })?;
         let mut out = Vec::new();
         for row in rows {
             let (entity, entity_id, version, state, reason, at) = row?;
-            out.push(AttentionItem {
-                entity: entity_col(&entity)?,
-                entity_id,
-                version,
-                state,
-                reason,
-                at: at.as_deref().map(parse_ts).transpose()?,
-            });
+            let entity = entity_col(&entity)?;
+            if !crate::access::entity_in_reach(&self.conn, actor, entity, &entity_id)? {
+                continue;
+            }
+            out.push(AttentionItem { entity, entity_id, version, state, reason, at: at.as_deref().map(parse_ts).transpose()? });
         }
         Ok(out)
     }
@@ -398,8 +400,8 @@ impl Store {
         Ok(fields)
     }
 
-    /// The open conflicts of an entity, or of every entity.
-    pub fn open_conflicts(&self, entity_id: Option<&str>) -> Result<Vec<FieldConflict>> {
+    /// The open conflicts of an entity, or of every entity the actor reaches.
+    pub fn open_conflicts(&self, actor: &Actor, entity_id: Option<&str>) -> Result<Vec<FieldConflict>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT pk, entity, entity_id, field, base, local, remote, server_version FROM sync_conflict
              WHERE resolved_at IS NULL AND (?1 IS NULL OR entity_id = ?1) ORDER BY pk",
@@ -419,9 +421,13 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (id, entity, entity_id, field, base, local, remote, server_version) = row?;
+            let entity = entity_col(&entity)?;
+            if !crate::access::entity_in_reach(&self.conn, actor, entity, &entity_id)? {
+                continue;
+            }
             out.push(FieldConflict {
                 id,
-                entity: entity_col(&entity)?,
+                entity,
                 entity_id,
                 field,
                 base: json_col(base)?,

@@ -22,6 +22,9 @@ pub struct User {
     pub phone: String,
     /// Disabled accounts cannot sign in; they stay, named on what they recorded.
     pub disabled: bool,
+    /// The 3-digit codes of the villages a village doctor reaches (other
+    /// roles reach every village; see `vhr_domain::access`).
+    pub villages: Vec<String>,
 }
 
 /// A user to create, with the password already hashed by the caller.
@@ -48,7 +51,7 @@ impl Store {
             "INSERT INTO clinic (singleton, profile, version, created_at, updated_at) VALUES (1, ?1, 1, ?2, ?2)",
             params![snapshot.to_string(), ts(at)],
         )?;
-        let actor = Actor { user_id: first.user.id.clone(), name: first.user.display_name.clone() };
+        let actor = Actor::account(&first.user);
         record(
             &tx,
             &actor,
@@ -100,6 +103,15 @@ impl Store {
         self.update_user(actor, user_id, "phone", phone.into(), at)
     }
 
+    /// Sets the villages a village doctor's account reaches, as a new version
+    /// of the account with its history.
+    pub fn set_user_villages(&mut self, actor: &Actor, user_id: &str, villages: &[String], at: Moment) -> Result<User> {
+        let mut villages = villages.to_vec();
+        villages.sort();
+        villages.dedup();
+        self.update_user(actor, user_id, "villages", serde_json::to_value(villages)?, at)
+    }
+
     /// One column of an account, as a new version with its history.
     fn update_user(&mut self, actor: &Actor, user_id: &str, column: &'static str, new: serde_json::Value, at: Moment) -> Result<User> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -115,6 +127,8 @@ impl Store {
         tx.execute(&format!("UPDATE app_user SET {column} = ?1, version = ?2 WHERE id = ?3"), params![stored, version + 1, user_id])?;
         let user = tx.query_row(&format!("SELECT {USER_COLUMNS} FROM app_user WHERE id = ?1"), [user_id], user_row)?;
         let old = match old {
+            // A list kept as JSON text reads back as the list it is.
+            rusqlite::types::Value::Text(s) if new.is_array() => serde_json::from_str(&s)?,
             rusqlite::types::Value::Text(s) => serde_json::Value::String(s),
             _ => serde_json::Value::Null,
         };
@@ -138,10 +152,21 @@ impl Store {
     }
 }
 
-const USER_COLUMNS: &str = "id, username, display_name, role, phone, disabled_at IS NOT NULL";
+const USER_COLUMNS: &str = "id, username, display_name, role, phone, disabled_at IS NOT NULL, villages";
 
 fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
-    Ok(User { id: r.get(0)?, username: r.get(1)?, display_name: r.get(2)?, role: r.get(3)?, phone: r.get(4)?, disabled: r.get(5)? })
+    let villages: String = r.get(6)?;
+    let villages = serde_json::from_str(&villages)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, Box::new(e)))?;
+    Ok(User {
+        id: r.get(0)?,
+        username: r.get(1)?,
+        display_name: r.get(2)?,
+        role: r.get(3)?,
+        phone: r.get(4)?,
+        disabled: r.get(5)?,
+        villages,
+    })
 }
 
 fn insert_user(tx: &rusqlite::Transaction<'_>, new: &UserRecord, at: Moment) -> Result<()> {
@@ -150,8 +175,18 @@ fn insert_user(tx: &rusqlite::Transaction<'_>, new: &UserRecord, at: Moment) -> 
         return Err(StoreError::DuplicateUser(new.user.username.clone()));
     }
     tx.execute(
-        "INSERT INTO app_user (id, version, username, display_name, password_hash, role, phone, created_at) VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![new.user.id, new.user.username, new.user.display_name, new.password_hash, new.user.role, new.user.phone, ts(at)],
+        "INSERT INTO app_user (id, version, username, display_name, password_hash, role, phone, villages, created_at)
+         VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            new.user.id,
+            new.user.username,
+            new.user.display_name,
+            new.password_hash,
+            new.user.role,
+            new.user.phone,
+            serde_json::to_string(&new.user.villages)?,
+            ts(at)
+        ],
     )?;
     Ok(())
 }

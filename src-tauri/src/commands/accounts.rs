@@ -105,6 +105,11 @@ pub async fn disable_user(shell: State<'_, Shell>, username: String) -> Reply<Us
 }
 
 #[tauri::command]
+pub async fn set_user_villages(shell: State<'_, Shell>, username: String, villages: Vec<String>) -> Reply<User> {
+    with(&shell, |c| c.set_user_villages(&username, &villages))
+}
+
+#[tauri::command]
 pub async fn enable_user(shell: State<'_, Shell>, username: String, password: String) -> Reply<User> {
     with(&shell, |c| c.enable_user(&username, &password))
 }

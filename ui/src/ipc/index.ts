@@ -95,6 +95,7 @@ export const ipc = {
   addUser: (req: NewUserRequest) => call<User>('add_user', { req }),
   resetPassword: (username: string, password: string) => call<void>('reset_password', { username, password }),
   disableUser: (username: string) => call<User>('disable_user', { username }),
+  setUserVillages: (username: string, villages: string[]) => call<User>('set_user_villages', { username, villages }),
   enableUser: (username: string, password: string) => call<User>('enable_user', { username, password }),
   changePassword: (old: string, next: string) => call<void>('change_password', { old, new: next }),
   newRecoveryCode: () => call<string>('new_recovery_code'),

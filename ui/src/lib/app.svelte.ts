@@ -42,3 +42,19 @@ export function notify(message: string): void {
 export function problemsAt(problems: Problem[], path: string): Problem[] {
   return problems.filter((p) => p.field === path || p.field.startsWith(path + '.') || p.field.startsWith(path + '[') || p.field === path + '_text');
 }
+
+/** The villages the signed-in user keeps: a village doctor's own, everyone
+ *  else's the clinic's all (the store narrows every read the same way). */
+export function villagesInReach() {
+  const session = app.state?.session;
+  if (!session) return [];
+  const all = session.clinic.villages;
+  return session.user.role === 'doctor' ? all.filter((v) => session.user.villages.includes(v.code)) : all;
+}
+
+/** Whether the signed-in user registers residents and edits their personal
+ *  basic information (a township supervisor records services only). */
+export function mayEditResidents(): boolean {
+  const role = app.state?.session?.user.role;
+  return role === 'doctor' || role === 'admin';
+}

@@ -100,7 +100,7 @@ impl Clinic {
     /// saved as a new local version that goes up on the next pass.
     pub fn resolve_conflicts(&mut self, req: ResolveRequest) -> Result<()> {
         let by = self.actor()?.clone();
-        let open = self.store.open_conflicts(Some(&req.entity_id))?;
+        let open = self.store.open_conflicts(&by, Some(&req.entity_id))?;
         let open: Vec<_> = open.into_iter().filter(|c| c.entity == req.entity).collect();
         if open.is_empty() {
             return Err(Error::NotFound { entity: "conflict".into(), id: req.entity_id });

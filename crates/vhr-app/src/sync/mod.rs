@@ -152,7 +152,7 @@ pub struct Prepared {
 
 /// Who writes what the platform sends.
 fn sync_actor() -> Actor {
-    Actor { user_id: "sync".into(), name: "平台同步".into() }
+    Actor::install("sync", "平台同步")
 }
 
 impl SyncReport {

@@ -78,7 +78,7 @@ impl Clinic {
             self.store.raise_remote_conflicts(entity, &notice.focus_id, &notice.id, &server_version, &fields, now)?;
             return Ok(true);
         }
-        let open = self.store.open_conflicts(Some(&notice.focus_id))?;
+        let open = self.store.open_conflicts(&super::sync_actor(), Some(&notice.focus_id))?;
         if !open.iter().any(|c| c.entity == entity) {
             return Ok(false);
         }

@@ -68,7 +68,7 @@ impl Clinic {
         }
         // What was set aside before and is not in this history is read
         // again: the cursor moves on, the resource is not passed by for good.
-        for s in self.store.set_aside_open()?.into_iter().take(RETRIES_PER_PASS) {
+        for s in self.store.set_aside_open(&sync_actor())?.into_iter().take(RETRIES_PER_PASS) {
             let key = (s.resource_type, s.resource_id);
             if latest.contains_key(&key) {
                 continue;

@@ -161,21 +161,18 @@ impl Clinic {
 
     /// The changes that need someone: refused by the platform or conflicting.
     pub fn sync_attention(&self) -> Result<Vec<AttentionItem>> {
-        self.actor()?;
-        Ok(self.store.attention_items()?)
+        Ok(self.store.attention_items(self.actor()?)?)
     }
 
     /// What the platform sent that could not be taken, each with its reason;
     /// every pass tries them again.
     pub fn sync_set_aside(&self) -> Result<Vec<SetAside>> {
-        self.actor()?;
-        Ok(self.store.set_aside_open()?)
+        Ok(self.store.set_aside_open(self.actor()?)?)
     }
 
     /// The fields changed both here and on the platform, waiting for a choice.
     pub fn sync_conflicts(&self) -> Result<Vec<FieldConflict>> {
-        self.actor()?;
-        Ok(self.store.open_conflicts(None)?)
+        Ok(self.store.open_conflicts(self.actor()?, None)?)
     }
 
     /// Residents the platform places outside this install's catchment (moved

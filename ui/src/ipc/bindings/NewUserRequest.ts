@@ -7,4 +7,8 @@ export type NewUserRequest = { username: string, display_name: string, password:
 /**
  * `doctor`, `supervisor` or `admin`.
  */
-role: string, phone: string, };
+role: string, phone: string, 
+/**
+ * For a village doctor: the 3-digit codes of the villages they keep.
+ */
+villages: Array<string>, };

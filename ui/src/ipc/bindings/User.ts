@@ -11,4 +11,9 @@ phone: string,
 /**
  * Disabled accounts cannot sign in; they stay, named on what they recorded.
  */
-disabled: boolean, };
+disabled: boolean, 
+/**
+ * The 3-digit codes of the villages a village doctor reaches (other
+ * roles reach every village; see `vhr_domain::access`).
+ */
+villages: Array<string>, };
