@@ -8,6 +8,7 @@
 //! [`paths`]). ARCHITECTURE.md's code map names every feature's file.
 
 mod accounts;
+mod audit;
 pub mod background;
 mod demo;
 pub mod env;

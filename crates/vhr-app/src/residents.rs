@@ -188,6 +188,8 @@ impl Clinic {
             .store
             .resident(self.actor()?, key)?
             .ok_or_else(|| Error::NotFound { entity: Entity::Resident.to_string(), id: key.to_string() })?;
+        // Every time a person opens a record is in the audit trail.
+        self.store.record_access(self.actor()?, "open", &found.id, self.now())?;
         self.view(found)
     }
 

@@ -61,6 +61,10 @@ enum Command {
     /// Accounts (administrators): add, list, disable, enable, reset a password.
     #[command(subcommand)]
     User(UserCommand),
+    /// The audit trail (administrators and township supervisors): check the
+    /// whole chain, or list who opened and changed what.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Changes your own password (the old one from $VHR_PASSWORD or a prompt, the new one from $VHR_NEW_PASSWORD or a prompt).
     Password,
     /// When no administrator can sign in: the recovery sheet's code sets a
@@ -230,6 +234,28 @@ enum UserCommand {
     Enable { username: String },
     /// Sets a new password for an account ($VHR_NEW_PASSWORD or a prompt) and lifts its lockout.
     ResetPassword { username: String },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recomputes every entry's hash and every change's digest; exits 4 when the trail is broken.
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Entries, newest first: of one resident, of one user, or all.
+    List {
+        /// The resident's UUID, record number or ID number.
+        #[arg(long)]
+        resident: Option<String>,
+        /// A login name.
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long)]
+        limit: Option<usize>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -540,6 +566,34 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                 "{}",
                 if lang == Lang::Zh { format!("已重设 {username} 的密码") } else { format!("the password of {username} is reset") }
             );
+            Ok(())
+        }
+        Command::Audit(AuditCommand::Verify { json }) => {
+            let clinic = signed_in(cli, lang)?;
+            let check = clinic.audit_verify().map_err(|e| fail(e, lang))?;
+            if *json {
+                print_json(&check)?;
+            } else if check.broken_at.is_none() {
+                out!("{}\t{}", check.entries, check.head);
+            }
+            if let Some(at) = check.broken_at {
+                let message = match lang {
+                    Lang::Zh => format!("审计记录在第 {at} 条处被改动或缺失，之后的记录无法证明未被改动；请立即报告乡镇卫生院，不要再修改本机数据"),
+                    Lang::En => format!("The audit trail is altered or incomplete at entry {at}; nothing after it can be vouched for. Report it to the township hospital at once and change nothing more on this laptop"),
+                };
+                return Err(Failure { code: 4, message, wire: None });
+            }
+            Ok(())
+        }
+        Command::Audit(AuditCommand::List { resident, user, limit, json }) => {
+            let clinic = signed_in(cli, lang)?;
+            let entries = clinic.audit_list(resident.as_deref(), user.as_deref(), *limit).map_err(|e| fail(e, lang))?;
+            if *json {
+                return print_json(&entries);
+            }
+            for e in entries {
+                out!("{}\t{}\t{}\t{}\t{}\t{}", e.seq, e.at.to_rfc3339(), e.user_name, e.action, e.entity, e.entity_id);
+            }
             Ok(())
         }
         Command::Password => {

@@ -323,6 +323,21 @@ fn accounts_from_the_command_line_obey_the_same_roles_and_the_recovery_code_work
     let by_admin = cli_as(dir.path(), "li", "correct horse", None, &["resident", "show", &zhang_no]);
     assert!(text(&by_admin).contains("张三"), "the administrator sees every village: {}", text(&by_admin));
 
+    // The audit trail: the administrator's opening of 张三 is in it, 王医生's refused look is not.
+    let trail = stdout_json(&cli_as(dir.path(), "li", "correct horse", None, &["audit", "list", "--resident", &zhang_no, "--json"]));
+    let trail: Vec<(String, String)> = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["user_name"].as_str().unwrap().to_string(), e["action"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(trail, vec![("李春华".to_string(), "open".to_string()), ("李春华".to_string(), "create".to_string())], "newest first");
+    let verify = cli_as(dir.path(), "li", "correct horse", None, &["audit", "verify", "--json"]);
+    assert!(verify.status.success(), "{}", text(&verify));
+    assert_eq!(stdout_json(&verify)["broken_at"], Value::Null, "an untouched trail verifies");
+    let by_doctor = cli_as(dir.path(), "wang", "wang-password", None, &["audit", "verify"]);
+    assert_eq!(by_doctor.status.code(), Some(1), "a village doctor does not read the whole trail: {}", text(&by_doctor));
+
     let by_doctor = cli_as(dir.path(), "wang", "wang-password", None, &["user", "list"]);
     assert_eq!(by_doctor.status.code(), Some(1), "a doctor is refused: {}", text(&by_doctor));
     assert!(text(&by_doctor).contains("角色"), "and told why: {}", text(&by_doctor));

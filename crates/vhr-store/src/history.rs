@@ -37,20 +37,31 @@ pub(crate) struct Recorded<'a> {
 /// Writes the history row and the outbox row of a change, inside its transaction.
 pub(crate) fn record(tx: &Transaction<'_>, actor: &Actor, at: Moment, r: Recorded<'_>) -> Result<()> {
     let at = ts(at);
+    let (changes, snapshot) = (serde_json::to_string(r.changes)?, serde_json::to_string(r.snapshot)?);
     tx.execute(
         "INSERT INTO change_log (entity, entity_id, version, op, user_id, user_name, at, changes, snapshot)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
-            r.entity.as_str(),
-            r.entity_id,
-            r.version,
-            r.op,
-            actor.user_id,
-            actor.name,
-            at,
-            serde_json::to_string(r.changes)?,
-            serde_json::to_string(r.snapshot)?
-        ],
+        params![r.entity.as_str(), r.entity_id, r.version, r.op, actor.user_id, actor.name, at, changes, snapshot],
+    )?;
+    // The audit trail vouches for this history row, in the same transaction.
+    let resident_id = match r.entity {
+        Entity::Resident => Some(r.entity_id),
+        Entity::ServiceRecord | Entity::ProgramEpisode => r.snapshot.get("resident_id").and_then(Value::as_str),
+        Entity::Clinic | Entity::User | Entity::Household => None,
+    };
+    let digest = crate::audit::content_digest(&changes, &snapshot);
+    crate::audit::append(
+        tx,
+        actor,
+        &at,
+        crate::audit::Access {
+            action: r.op,
+            entity: r.entity,
+            entity_id: r.entity_id,
+            resident_id,
+            version: Some(r.version),
+            content: Some(&digest),
+        },
     )?;
     // The clinic profile and the user accounts stay on this install.
     let state = if r.entity.is_synced() { "pending" } else { "local" };

@@ -15,6 +15,7 @@
 //!   has a single place to hook.
 
 mod access;
+mod audit;
 mod encryption;
 mod episodes;
 mod error;
@@ -37,6 +38,7 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags};
 
+pub use audit::{AuditCheck, AuditEntry, AuditFilter};
 pub use encryption::{encrypted_copy, file_state, plain_users, CopyCheck, DatabaseKey, FileState};
 pub use episodes::{EpisodeRecord, NewEpisode};
 pub use error::StoreError;

@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, ToSql};
 use serde::Serialize;
 use ts_rs::TS;
+use vhr_domain::entity::Entity;
 use vhr_domain::resident::Resident;
 use vhr_domain::time::Moment;
 
@@ -71,6 +72,15 @@ impl Store {
             )?;
             for (resident_id, record_id) in printed {
                 stmt.execute(params![job, ts(at), actor.user_id, actor.name, kind, resident_id, record_id])?;
+                let access = crate::audit::Access {
+                    action: "print",
+                    entity: Entity::Resident,
+                    entity_id: resident_id,
+                    resident_id: Some(resident_id),
+                    version: None,
+                    content: None,
+                };
+                crate::audit::append(&tx, actor, &ts(at), access)?;
             }
         }
         tx.commit()?;

@@ -23,6 +23,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0014_user_phone.sql")),
         M::up(include_str!("../migrations/0015_user_disabled.sql")),
         M::up(include_str!("../migrations/0016_user_villages.sql")),
+        M::up(include_str!("../migrations/0017_audit_log.sql")),
     ])
 }
 
@@ -33,7 +34,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
 
 /// How many migrations exist; a fully migrated database has this user_version.
 pub fn latest_version() -> usize {
-    16
+    17
 }
 
 /// Brings a database to exactly `version` migrations, for tests of upgrades
