@@ -114,7 +114,7 @@ impl Clinic {
 
     /// What one resident's card says (for the preview on screen).
     pub fn card(&self, resident_key: &str) -> Result<CardData> {
-        let view = self.resident(resident_key)?;
+        let view = self.find_resident(resident_key)?;
         self.card_data(&view.resident, &self.profile_required()?, &self.store.users()?)
     }
 
@@ -174,7 +174,7 @@ impl Clinic {
     /// A filled-in form as its A4 page(s), logged.
     pub fn print_form(&mut self, record_id: &str) -> Result<Printed> {
         let record = self.service(record_id)?;
-        let view = self.resident(&record.resident_id)?;
+        let view = self.find_resident(&record.resident_id)?;
         let pdf = self.form_job(&view, &record.form_id, &record.data, Some(&record.id))?;
         let name = format!("{}-{}-{}", self.form_title(&record.form_id), view.resident.data.name, record.service_date.format("%Y%m%d"));
         Ok(Printed { pdf, count: 1, name })
@@ -184,7 +184,7 @@ impl Clinic {
     /// cover items (name, sex, birth date, ID number, phone, residence type)
     /// filled in from the record; logged.
     pub fn print_basic_info(&mut self, resident_key: &str) -> Result<Printed> {
-        let view = self.resident(resident_key)?;
+        let view = self.find_resident(resident_key)?;
         let r = &view.resident.data;
         let mut values = r.basic_info.clone();
         let residence = match r.residence_type {
@@ -226,7 +226,7 @@ impl Clinic {
 
     /// Every print of a resident's card and forms, newest first.
     pub fn prints_of(&self, resident_key: &str) -> Result<Vec<PrintEntry>> {
-        let view = self.resident(resident_key)?;
+        let view = self.find_resident(resident_key)?;
         Ok(self.store.prints_of(self.actor()?, &view.resident.id)?)
     }
 }

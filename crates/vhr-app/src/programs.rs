@@ -101,7 +101,7 @@ fn invalid(path: &str, code: &str, zh: impl Into<String>, en: impl Into<String>)
 impl Clinic {
     /// Every programme the resident is in or has been in.
     pub fn programs_of(&self, resident_key: &str) -> Result<Vec<ProgramStatus>> {
-        let view = self.resident(resident_key)?;
+        let view = self.find_resident(resident_key)?;
         let actor = self.actor()?;
         let today = self.today();
         let cfg = &self.program_config;
@@ -135,7 +135,7 @@ impl Clinic {
     /// Puts a resident in a programme from `started_on`: a registration, or a
     /// derived programme taken up again after an exit.
     pub fn enrol(&mut self, req: EnrolRequest) -> Result<EpisodeRecord> {
-        let view = self.resident(&req.resident_id)?;
+        let view = self.find_resident(&req.resident_id)?;
         let today = self.today();
         if req.started_on > today {
             return Err(invalid("started_on", "date.future", "纳入日期不能晚于今天", "The start date cannot be in the future"));
@@ -167,7 +167,7 @@ impl Clinic {
     /// `program_exit_reason` code set. A derived programme with no episode
     /// yet gets one, from its enrolment to the exit.
     pub fn end_program(&mut self, req: EndProgramRequest) -> Result<EpisodeRecord> {
-        let view = self.resident(&req.resident_id)?;
+        let view = self.find_resident(&req.resident_id)?;
         let reasons = self.forms.code_set("program_exit_reason");
         if reasons.and_then(|set| set.entry(&req.reason)).is_none() {
             return Err(invalid("reason", "program.reason", "请选择退出管理的原因", "Choose why the programme ends"));
@@ -214,7 +214,7 @@ impl Clinic {
     /// their sex and age, and of the child and registered programmes only
     /// those of a programme they are in, or the form that registers them.
     pub fn forms_for(&self, resident_key: &str) -> Result<Vec<String>> {
-        let view = self.resident(resident_key)?;
+        let view = self.find_resident(resident_key)?;
         let sex = view.resident.data.sex.map(|s| s.code()).unwrap_or("0");
         let active: Vec<Program> = self.programs_of(&view.resident.id)?.into_iter().filter(|s| s.active).map(|s| s.program).collect();
         Ok(self

@@ -184,12 +184,20 @@ impl Clinic {
 
     /// One resident by UUID, record number or ID number.
     pub fn resident(&self, key: &str) -> Result<ResidentView> {
+        let view = self.find_resident(key)?;
+        // Every time a person opens a record is in the audit trail.
+        self.store.record_access(self.actor()?, "open", &view.resident.id, self.now())?;
+        Ok(view)
+    }
+
+    /// A resident as a use case needs them for its own work (a save, a
+    /// prefill, a print): not a person opening the record, so not an entry
+    /// of the audit trail of its own.
+    pub(crate) fn find_resident(&self, key: &str) -> Result<ResidentView> {
         let found = self
             .store
             .resident(self.actor()?, key)?
             .ok_or_else(|| Error::NotFound { entity: Entity::Resident.to_string(), id: key.to_string() })?;
-        // Every time a person opens a record is in the audit trail.
-        self.store.record_access(self.actor()?, "open", &found.id, self.now())?;
         self.view(found)
     }
 
@@ -233,7 +241,7 @@ impl Clinic {
     }
 
     pub fn history(&self, key: &str) -> Result<Vec<HistoryEntry>> {
-        let r = self.resident(key)?;
+        let r = self.find_resident(key)?;
         Ok(self.store.history(self.actor()?, Entity::Resident, &r.resident.id)?)
     }
 }

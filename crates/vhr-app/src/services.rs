@@ -150,7 +150,7 @@ impl Clinic {
     /// `editing` names the record being edited, so its own earlier version
     /// is not taken for "the previous visit".
     fn check_service(&self, resident_id: &str, form_id: &str, values: &FormValues, editing: Option<&str>) -> Result<Checked> {
-        let view = self.resident(resident_id)?;
+        let view = self.find_resident(resident_id)?;
         let form = self.forms.form(form_id).ok_or_else(|| Error::NotFound { entity: "form".into(), id: form_id.into() })?;
         let ctx = ValidationContext { today: self.today(), age: Some(view.age), tags: &view.tags };
         let (clean, mut problems) = validate(form, &self.forms, values, ctx, "values");
@@ -264,7 +264,7 @@ impl Clinic {
     /// carries over from the resident's last record of the same form (height,
     /// targets, medication).
     pub fn prefill(&self, resident_id: &str, form_id: &str) -> Result<FormValues> {
-        let view = self.resident(resident_id)?;
+        let view = self.find_resident(resident_id)?;
         let form = self.forms.form(form_id).ok_or_else(|| Error::NotFound { entity: "form".into(), id: form_id.into() })?;
         let mut values = FormValues::new();
         if let Some(last) = self.store.last_service(self.actor()?, &view.resident.id, form_id)? {
@@ -327,7 +327,7 @@ impl Clinic {
 
     /// Every service record of a resident, newest first.
     pub fn timeline(&self, resident_key: &str) -> Result<Vec<TimelineEntry>> {
-        let view = self.resident(resident_key)?;
+        let view = self.find_resident(resident_key)?;
         let records = self.store.services_of(self.actor()?, &view.resident.id)?;
         Ok(records
             .into_iter()

@@ -55,6 +55,14 @@ fn catchment(admin: &mut Clinic) -> Catchment {
     Catchment { zhang, li }
 }
 
+/// The catchment, and 王医生 (`wang`) keeping 河口村 (102) only.
+fn with_wang_for_102(dir: &std::path::Path) -> Catchment {
+    let mut admin = clinic(dir);
+    let people = catchment(&mut admin);
+    admin.add_user(account("wang", "doctor", &["102"])).unwrap();
+    people
+}
+
 fn followup(resident_id: &str) -> AddServiceRequest {
     let values =
         json!({"visit_date": "2026-11-20", "subjective": "头晕两天", "assessment": "血压偏高", "plan": "复查血压", "doctor": "王医生"});
@@ -69,10 +77,7 @@ fn followup(resident_id: &str) -> AddServiceRequest {
 #[test]
 fn a_village_doctor_finds_only_their_villages_residents_by_any_path() {
     let dir = tempfile::tempdir().unwrap();
-    let mut admin = clinic(dir.path());
-    let Catchment { zhang, li } = catchment(&mut admin);
-    admin.add_user(account("wang", "doctor", &["102"])).unwrap();
-    drop(admin);
+    let Catchment { zhang, li } = with_wang_for_102(dir.path());
 
     let wang = sign_in(dir.path(), "wang");
     assert_eq!(names(&wang, ""), vec!["李四"], "the list of everyone holds only 河口村");
@@ -98,10 +103,7 @@ fn a_village_doctor_finds_only_their_villages_residents_by_any_path() {
 #[test]
 fn a_village_doctor_changes_only_their_villages_and_learns_nothing_of_others() {
     let dir = tempfile::tempdir().unwrap();
-    let mut admin = clinic(dir.path());
-    let Catchment { zhang, li } = catchment(&mut admin);
-    admin.add_user(account("wang", "doctor", &["102"])).unwrap();
-    drop(admin);
+    let Catchment { zhang, li } = with_wang_for_102(dir.path());
 
     let mut wang = sign_in(dir.path(), "wang");
     let err = wang.add_service(followup(&zhang.resident.resident.id)).unwrap_err();
@@ -172,10 +174,7 @@ fn an_administrator_assigns_villages_which_hold_from_the_next_sign_in() {
 #[test]
 fn the_record_says_who_opened_it_and_the_trail_verifies() {
     let dir = tempfile::tempdir().unwrap();
-    let mut admin = clinic(dir.path());
-    let Catchment { zhang, li } = catchment(&mut admin);
-    admin.add_user(account("wang", "doctor", &["102"])).unwrap();
-    drop(admin);
+    let Catchment { zhang, li } = with_wang_for_102(dir.path());
 
     let wang = sign_in(dir.path(), "wang");
     wang.resident(&li.resident.resident.record_no).unwrap();

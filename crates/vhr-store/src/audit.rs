@@ -289,7 +289,6 @@ impl Store {
 mod tests {
     use super::*;
     use crate::{User, UserRecord};
-    use vhr_domain::clinic::{ClinicProfile, SerialBlock, Village};
 
     fn moment(minute: u32) -> Moment {
         use chrono::TimeZone;
@@ -300,16 +299,7 @@ mod tests {
     /// day's work leaves, on a real encrypted file.
     fn a_days_trail(path: &std::path::Path) -> Store {
         let mut store = Store::open(path, &crate::testing::key()).unwrap();
-        let profile = ClinicProfile {
-            institution_name: "石桥村卫生室".into(),
-            institution_phone: String::new(),
-            county_code: "450102".into(),
-            division_code_year: 2024,
-            township_code: "101".into(),
-            township_name: "青山镇".into(),
-            villages: vec![Village { code: "101".into(), name: "石桥村".into() }],
-            serial_block: SerialBlock { start: 1, end: 99_999 },
-        };
+        let profile = crate::testing::profile();
         let user = |id: &str, name: &str| UserRecord {
             user: User {
                 id: id.into(),

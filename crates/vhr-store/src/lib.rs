@@ -162,6 +162,21 @@ pub(crate) mod testing {
         DatabaseKey::from_bytes([42; 32])
     }
 
+    /// 石桥村卫生室 of 青山镇, serving 石桥村 (101) and 河口村 (102).
+    pub fn profile() -> vhr_domain::clinic::ClinicProfile {
+        use vhr_domain::clinic::{ClinicProfile, SerialBlock, Village};
+        ClinicProfile {
+            institution_name: "石桥村卫生室".into(),
+            institution_phone: String::new(),
+            county_code: "450102".into(),
+            division_code_year: 2024,
+            township_code: "101".into(),
+            township_name: "青山镇".into(),
+            villages: vec![Village { code: "101".into(), name: "石桥村".into() }, Village { code: "102".into(), name: "河口村".into() }],
+            serial_block: SerialBlock { start: 1, end: 99_999 },
+        }
+    }
+
     pub fn open_old_plain(plain: &Path) -> Store {
         let encrypted = plain.with_extension("encrypted.db");
         crate::encrypted_copy(plain, &encrypted, &key()).expect("an older plain database copies encrypted");

@@ -249,16 +249,9 @@ mod upgrade_from_12 {
     fn a_village_that_issued_numbers_keeps_its_block_and_goes_on_where_it_stopped() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v12.db");
-        use vhr_domain::clinic::{ClinicProfile, SerialBlock, Village};
-        let profile = ClinicProfile {
-            institution_name: "石桥村卫生室".into(),
-            institution_phone: String::new(),
-            county_code: "450102".into(),
-            division_code_year: 2024,
-            township_code: "101".into(),
-            township_name: "青山镇".into(),
-            villages: vec![Village { code: "101".into(), name: "石桥村".into() }, Village { code: "102".into(), name: "河口村".into() }],
-            serial_block: SerialBlock { start: 500, end: 900 },
+        let profile = vhr_domain::clinic::ClinicProfile {
+            serial_block: vhr_domain::clinic::SerialBlock { start: 500, end: 900 },
+            ..crate::testing::profile()
         };
         let prefix = format!("{}{}{}", profile.county_code, profile.township_code, profile.villages[0].code);
         {
