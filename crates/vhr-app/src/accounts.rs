@@ -61,6 +61,8 @@ pub struct SessionInfo {
     /// administrator asked for a new sheet. The one before it no longer works.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recovery_code: Option<String>,
+    /// Minutes without a key press or a click before the window locks.
+    pub idle_lock_minutes: u32,
 }
 
 /// What the UI needs to know at start: set up or not, who is signed in.
@@ -77,6 +79,8 @@ pub struct AppState {
     pub sole_user: Option<String>,
     /// What was wrong in the configuration at start, and what to fix where.
     pub startup_problems: Vec<WireError>,
+    /// The window is locked and waits for the password.
+    pub locked: bool,
 }
 
 /// An install's data folder before anyone has signed in: the database is
@@ -151,6 +155,7 @@ impl Install {
             outbox_pending: 0,
             sole_user: self.sole_user()?,
             startup_problems: Vec::new(),
+            locked: false,
         })
     }
 
@@ -194,7 +199,7 @@ impl Install {
         let mut clinic = Clinic::open(&self.dir, self.env.clone(), key, file)?;
         let record = UserRecord { user: user.clone(), password_hash: SEALED_IN_INSTALL_FILE.into() };
         clinic.store.initialize(&req.profile, &record, clinic.now())?;
-        clinic.signed_in(&user, Some(code));
+        clinic.signed_in(&user, Some(code), "setup")?;
         Ok(clinic)
     }
 
@@ -224,13 +229,14 @@ impl Install {
                 if user.disabled {
                     return Err(Error::AccountDisabled);
                 }
+                let failed = file.failures.get(username).map(|f| f.count).unwrap_or(0);
                 if file.failures.contains_key(username) {
                     file.note_success(username);
                     file.save(&self.dir)?;
                     clinic.keys = file.clone();
                 }
                 self.file = Some(file);
-                clinic.signed_in(&user, None);
+                clinic.signed_in(&user, None, &format!("password; wrong before: {failed}"))?;
                 Ok(clinic)
             }
         }
@@ -273,7 +279,7 @@ impl Install {
         tracing::info!("the database is encrypted now");
         let mut clinic = Clinic::open(&self.dir, self.env.clone(), key, file)?;
         let user = clinic.store.user_by_id(&user_id)?.ok_or(Error::BadCredentials)?;
-        clinic.signed_in(&user, Some(code));
+        clinic.signed_in(&user, Some(code), "password; database encrypted")?;
         Ok(clinic)
     }
 
@@ -323,7 +329,8 @@ impl Install {
         clinic.keys.save(&self.dir)?;
         self.file = Some(clinic.keys.clone());
         tracing::info!("an administrator's password was reset with the recovery code");
-        clinic.signed_in(&user, Some(fresh));
+        clinic.signed_in(&user, Some(fresh), "recovery code")?;
+        clinic.audit_event("recover", None)?;
         Ok(clinic)
     }
 }
@@ -344,16 +351,59 @@ fn remove_if_there(path: &Path) -> Result<()> {
 pub struct Desk {
     install: Install,
     clinic: Option<Clinic>,
+    /// Locked (idle or on demand): every command but unlock and sign-out is
+    /// refused until the signed-in user's password is given again.
+    locked: bool,
 }
 
 impl Desk {
     pub fn open(data_dir: &Path, env: Env) -> Result<Desk> {
-        Ok(Desk { install: Install::at(data_dir, env)?, clinic: None })
+        Ok(Desk { install: Install::at(data_dir, env)?, clinic: None, locked: false })
     }
 
-    /// The signed-in clinic, or `not_signed_in`.
+    /// The signed-in clinic, or `not_signed_in`, or `locked`.
     pub fn clinic(&mut self) -> Result<&mut Clinic> {
+        if self.locked {
+            return Err(Error::Locked);
+        }
         self.clinic.as_mut().ok_or(Error::NotSignedIn)
+    }
+
+    /// Locks the window: idle too long, or the user stepped away (Ctrl+L).
+    /// The window keeps what was typed; the core answers nothing but unlock.
+    pub fn lock(&mut self) -> Result<()> {
+        let clinic = self.clinic.as_mut().ok_or(Error::NotSignedIn)?;
+        if !self.locked {
+            clinic.note_lock(true)?;
+            self.locked = true;
+        }
+        Ok(())
+    }
+
+    /// Unlocks with the signed-in user's password. Wrong passwords count as
+    /// at sign-in; the one that locks the account also signs the session out.
+    pub fn unlock(&mut self, password: &str) -> Result<()> {
+        let clinic = self.clinic.as_mut().ok_or(Error::NotSignedIn)?;
+        if !self.locked {
+            return Ok(());
+        }
+        match clinic.check_own_password(password) {
+            Ok(()) => {
+                clinic.note_lock(false)?;
+                self.locked = false;
+                Ok(())
+            }
+            Err(e @ Error::AccountLocked { .. }) => {
+                self.locked = false;
+                self.sign_out()?;
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn is_locked(&self) -> bool {
+        self.locked
     }
 
     pub fn language(&self) -> Lang {
@@ -371,10 +421,13 @@ impl Desk {
     }
 
     pub fn app_state(&mut self, version: &str) -> Result<AppState> {
-        match self.clinic.as_mut() {
-            Some(c) => c.app_state(version),
-            None => self.install.app_state(version),
-        }
+        let locked = self.locked;
+        let mut state = match self.clinic.as_mut() {
+            Some(c) => c.app_state(version)?,
+            None => self.install.app_state(version)?,
+        };
+        state.locked = locked;
+        Ok(state)
     }
 
     pub fn setup(&mut self, req: SetupRequest) -> Result<SessionInfo> {
@@ -401,18 +454,60 @@ impl Desk {
         Ok(session)
     }
 
-    /// Ends the session: the database closes and its key leaves memory.
+    /// Ends the session: the sign-out is recorded and the trail signed (a
+    /// failure to is logged, never keeps anyone signed in), then the
+    /// database closes and its key leaves memory.
     pub fn sign_out(&mut self) -> Result<()> {
-        self.clinic = None;
+        self.locked = false;
+        if let Some(mut clinic) = self.clinic.take() {
+            if let Err(e) = clinic.signing_out() {
+                tracing::warn!(error = %e, "the sign-out could not be recorded in the audit trail");
+            }
+        }
         self.install = Install::at(&self.install.dir.clone(), self.install.env.clone())?;
         Ok(())
     }
 }
 
 impl Clinic {
-    pub(crate) fn signed_in(&mut self, user: &User, recovery_code: Option<String>) {
+    /// The session starts: recorded in the trail (`how`: by password or
+    /// recovery code, and how many wrong passwords came before), and the
+    /// day before closed with a checkpoint if it was not yet.
+    pub(crate) fn signed_in(&mut self, user: &User, recovery_code: Option<String>, how: &str) -> Result<()> {
         self.actor = Some(vhr_store::Actor::account(user));
         self.recovery_code = recovery_code;
+        self.audit_event("sign-in", Some(how))?;
+        self.close_day_if_due()?;
+        Ok(())
+    }
+
+    /// The signed-in user's password, given again to unlock the window:
+    /// wrong ones are counted on disk as at sign-in (five in a row lock the
+    /// account for a quarter of an hour).
+    pub(crate) fn check_own_password(&mut self, password: &str) -> Result<()> {
+        let me = self.me()?;
+        let now = self.now();
+        if let Some(until) = self.keys.locked_until(&me.username, now.at()) {
+            return Err(locked(until, now));
+        }
+        let sealed = self.keys.account(&me.username).and_then(|a| a.sealed.clone()).ok_or(Error::AccountDisabled)?;
+        if keys::unseal(&sealed, password, &keys::user_context(&me.id))?.is_some() {
+            if self.keys.failures.contains_key(&me.username) {
+                self.keys.note_success(&me.username);
+                self.keys.save(self.data_dir())?;
+            }
+            return Ok(());
+        }
+        self.keys.note_failure(&me.username, now.at());
+        self.keys.save(self.data_dir())?;
+        Err(self.keys.locked_until(&me.username, now.at()).map(|u| locked(u, now)).unwrap_or(Error::BadCredentials))
+    }
+
+    /// The session ends: recorded, and the trail signed.
+    pub fn signing_out(&mut self) -> Result<()> {
+        self.audit_event("sign-out", None)?;
+        self.write_checkpoint("sign-out")?;
+        Ok(())
     }
 
     /// Sets the signed-in user's own phone (printed on the cards of the
@@ -620,7 +715,8 @@ impl Clinic {
             return Ok(None);
         };
         let user = self.store.user_by_id(&actor.user_id)?.ok_or(Error::NotSignedIn)?;
-        Ok(Some(SessionInfo { clinic, user, recovery_code: self.recovery_code.take() }))
+        let idle_lock_minutes = self.idle_lock_minutes()?;
+        Ok(Some(SessionInfo { clinic, user, recovery_code: self.recovery_code.take(), idle_lock_minutes }))
     }
 
     pub fn app_state(&mut self, version: &str) -> Result<AppState> {
@@ -634,6 +730,7 @@ impl Clinic {
             outbox_pending: self.store.outbox_pending()?,
             sole_user: None,
             startup_problems: self.startup_problems.iter().map(|e| e.to_wire(lang)).collect(),
+            locked: false,
         })
     }
 }

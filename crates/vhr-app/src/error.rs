@@ -21,6 +21,9 @@ pub enum Error {
     AlreadySetUp,
     #[error("nobody is signed in")]
     NotSignedIn,
+    /// The window is locked (idle, or on demand): only the password unlocks it.
+    #[error("the window is locked")]
+    Locked,
     #[error("wrong user name or password")]
     BadCredentials,
     /// Too many wrong passwords in a row: no password is tried until `until`
@@ -97,6 +100,7 @@ impl Error {
             Error::NotSetUp => "not_set_up",
             Error::AlreadySetUp => "already_set_up",
             Error::NotSignedIn => "not_signed_in",
+            Error::Locked => "locked",
             Error::BadCredentials => "bad_credentials",
             Error::AccountLocked { .. } => "account_locked",
             Error::AccountDisabled => "account_disabled",
@@ -165,6 +169,13 @@ impl Error {
                     "请先登录".into()
                 } else {
                     "Please sign in first".into()
+                }
+            }
+            Error::Locked => {
+                if zh {
+                    "已锁定，请输入密码解锁；未保存的内容仍在".into()
+                } else {
+                    "Locked: enter your password to unlock; nothing you typed is lost".into()
                 }
             }
             Error::BadCredentials => {

@@ -60,6 +60,8 @@ impl Clinic {
                 progress(i + 1, all.len());
             }
         }
+        // The whole set left the install: one entry, not one per resident.
+        self.audit_event("bulk-export", Some(&format!("fhir-ndjson; records: {}", all.len())))?;
         let mut summary = ExportSummary::default();
         for (t, (mut w, count)) in files {
             w.flush().map_err(|e| Error::Storage(e.to_string()))?;

@@ -168,6 +168,13 @@ pub(crate) fn user_context(user_id: &str) -> String {
 
 pub(crate) const RECOVERY_CONTEXT: &str = "village-health/data-key/recovery";
 
+/// 32 random bytes for the install's audit signing key (Ed25519 seed).
+pub(crate) fn new_signing_seed() -> Zeroizing<[u8; 32]> {
+    let mut seed = Zeroizing::new([0u8; 32]);
+    OsRng.fill_bytes(seed.as_mut());
+    seed
+}
+
 /// A new random data key for a new database.
 pub(crate) fn new_data_key() -> DatabaseKey {
     let mut bytes = [0u8; 32];

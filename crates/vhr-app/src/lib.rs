@@ -38,6 +38,7 @@ use vhr_domain::time::Moment;
 use vhr_store::{Actor, Store};
 
 pub use accounts::{AppState, Desk, Install, NewUserRequest, SessionInfo, SetupRequest};
+pub use audit::AuditQuery;
 pub use demo::demo_setup;
 pub use env::{Clock, FixedClock, IdSource, RandomIds, SequentialIds, SystemClock};
 pub use error::{startup_failure, Error, WireError};

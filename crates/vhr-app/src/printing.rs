@@ -173,7 +173,7 @@ impl Clinic {
 
     /// A filled-in form as its A4 page(s), logged.
     pub fn print_form(&mut self, record_id: &str) -> Result<Printed> {
-        let record = self.service(record_id)?;
+        let record = self.find_service(record_id)?;
         let view = self.find_resident(&record.resident_id)?;
         let pdf = self.form_job(&view, &record.form_id, &record.data, Some(&record.id))?;
         let name = format!("{}-{}-{}", self.form_title(&record.form_id), view.resident.data.name, record.service_date.format("%Y%m%d"));

@@ -240,8 +240,12 @@ impl Clinic {
         Ok(self.store.search(self.actor()?, &spec)?)
     }
 
+    /// Every version of the resident's basic information: an inspection,
+    /// in the audit trail.
     pub fn history(&self, key: &str) -> Result<Vec<HistoryEntry>> {
         let r = self.find_resident(key)?;
-        Ok(self.store.history(self.actor()?, Entity::Resident, &r.resident.id)?)
+        let history = self.store.history(self.actor()?, Entity::Resident, &r.resident.id)?;
+        self.store.record_access(self.actor()?, "history", &r.resident.id, self.now())?;
+        Ok(history)
     }
 }

@@ -218,7 +218,7 @@ impl Clinic {
 
     /// Saves an edit of a service record as a new version; a stale edit is refused.
     pub fn update_service(&mut self, req: UpdateServiceRequest) -> Result<SavedService> {
-        let current = self.service(&req.id)?;
+        let current = self.find_service(&req.id)?;
         let Checked { clean, problems, proposal, leaving, .. } =
             self.check_service(&current.resident_id, &current.form_id, &req.values, Some(&current.id))?;
         let warnings = Self::gate(problems, req.confirm)?;
@@ -342,11 +342,26 @@ impl Clinic {
             .collect())
     }
 
+    /// One service record, as a person opens it to read: an inspection, in
+    /// the audit trail.
     pub fn service(&self, id: &str) -> Result<ServiceRecord> {
+        let record = self.find_service(id)?;
+        self.store.record_view(self.actor()?, "view", id, self.now())?;
+        Ok(record)
+    }
+
+    /// A service record as a use case needs it for its own work (an edit, a
+    /// print): no entry of its own.
+    pub(crate) fn find_service(&self, id: &str) -> Result<ServiceRecord> {
         self.store.service(self.actor()?, id)?.ok_or_else(|| Error::NotFound { entity: Entity::ServiceRecord.to_string(), id: id.into() })
     }
 
+    /// Every version of one service record (an inspection, in the trail).
     pub fn service_history(&self, id: &str) -> Result<Vec<vhr_store::HistoryEntry>> {
-        Ok(self.store.history(self.actor()?, Entity::ServiceRecord, id)?)
+        let history = self.store.history(self.actor()?, Entity::ServiceRecord, id)?;
+        if !history.is_empty() {
+            self.store.record_view(self.actor()?, "history", id, self.now())?;
+        }
+        Ok(history)
     }
 }

@@ -180,14 +180,14 @@ fn the_record_says_who_opened_it_and_the_trail_verifies() {
     wang.resident(&li.resident.resident.record_no).unwrap();
     assert!(wang.resident(&zhang.resident.resident.record_no).is_err());
     assert_eq!(wang.record_access_log(&zhang.resident.resident.id).unwrap_err().code(), "not_found", "nor who opened 张三");
-    assert_eq!(wang.audit_verify().unwrap_err().code(), "forbidden", "the whole trail is for administrators and supervisors");
+    assert_eq!(wang.audit_verify(&[], None).unwrap_err().code(), "forbidden", "the whole trail is for administrators and supervisors");
     drop(wang);
 
     let admin = reopen(dir.path());
     let who: Vec<(String, String)> =
         admin.record_access_log(&li.resident.resident.id).unwrap().into_iter().map(|e| (e.user_name, e.action)).collect();
     assert_eq!(who, vec![("wang医生".into(), "open".into()), ("李春华".into(), "create".into())], "李四's record names who opened it");
-    let check = admin.audit_verify().unwrap();
+    let check = admin.audit_verify(&[], None).unwrap();
     assert_eq!(check.broken_at, None, "{check:?}");
     assert!(check.entries >= 5, "the clinic, two residents, an account and an opening at least: {check:?}");
 }

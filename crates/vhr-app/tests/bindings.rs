@@ -14,6 +14,10 @@ fn export_all(dir: &Path) {
     }
     export!(
         vhr_app::AppState,
+        vhr_app::AuditQuery,
+        vhr_store::AuditEntry,
+        vhr_store::AuditCheck,
+        vhr_store::StoredCheckpoint,
         vhr_app::NewUserRequest,
         vhr_app::SyncStatus,
         vhr_app::SyncReport,

@@ -100,6 +100,32 @@ fn the_first_push_puts_every_resident_and_form_on_the_server_exactly_once_and_ea
     assert_eq!(peer.count("Patient"), residents);
 }
 
+/// The peer (Helios hfs 0.2.7) refuses every write of an `AuditEvent`
+/// (HTTP 405, PUT and POST alike): what a platform that keeps its own audit
+/// does. The pass says so in its error, the records still go up, the trail
+/// is signed here all the same, and nothing of it is marked sent.
+#[test]
+fn every_pass_signs_the_trail_and_a_platform_refusing_audit_events_leaves_it_waiting() {
+    let peer = Peer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = common::clinic(dir.path());
+    common::register(&mut c, "张三", ID_NUMBERS[0]);
+    c.set_sync_settings(&settings(&peer)).unwrap();
+    for pass in 1..=2 {
+        let report = synced(&mut c);
+        assert!(!report.offline, "pass {pass}: the platform answered: {report:?}");
+        assert_eq!(report.counts.waiting, 0, "pass {pass}: the records went up all the same");
+        let why = report.error.as_deref().unwrap_or_default();
+        assert!(why.contains("平台未接受审计记录") && why.contains("405"), "pass {pass}: told why, in the platform's words: {why}");
+        assert_eq!(c.checkpoints().unwrap().len(), 1 + pass, "pass {pass}: the day closed at setup, then each pass signs the trail");
+    }
+    assert_eq!(peer.count("Patient"), 1);
+    let trail = c.audit_list(&vhr_app::AuditQuery { action: Some("sync".into()), ..Default::default() }).unwrap();
+    assert_eq!(trail.len(), 2, "both passes are in the trail");
+    let check = c.audit_verify(&[], None).unwrap();
+    assert_eq!((check.broken_at, check.checkpoints), (None, 3), "{check:?}");
+}
+
 #[test]
 fn a_form_the_server_refuses_is_quarantined_with_its_reason_and_the_others_go_through() {
     let peer = Peer::start();

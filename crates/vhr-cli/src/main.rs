@@ -238,12 +238,21 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Recomputes every entry's hash and every change's digest; exits 4 when the trail is broken.
+    /// Recomputes every entry's hash and every change's digest, and checks the
+    /// trail against every signed checkpoint; exits 4 when the trail is broken.
     Verify {
+        /// A signed checkpoint kept elsewhere (the platform's copy, a handover
+        /// sheet), as a file; may be given more than once.
+        #[arg(long = "checkpoint")]
+        checkpoints: Vec<PathBuf>,
+        /// The key to check checkpoints with, as `audit key` printed it
+        /// (by default the install's own).
+        #[arg(long)]
+        key: Option<String>,
         #[arg(long)]
         json: bool,
     },
-    /// Entries, newest first: of one resident, of one user, or all.
+    /// Entries, newest first: of one resident, one user, one kind, between dates.
     List {
         /// The resident's UUID, record number or ID number.
         #[arg(long)]
@@ -251,11 +260,24 @@ enum AuditCommand {
         /// A login name.
         #[arg(long)]
         user: Option<String>,
+        /// One kind: open, history, view, print, create, update, sign-in, sign-out, lock, sync, …
+        #[arg(long)]
+        action: Option<String>,
+        /// From this day (YYYY-MM-DD, the clinic's local day).
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// Through this day.
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
         #[arg(long)]
         limit: Option<usize>,
         #[arg(long)]
         json: bool,
     },
+    /// Signs the trail now and prints the checkpoint (a signed note) to keep elsewhere.
+    Checkpoint,
+    /// Prints the install's public audit key, to check its checkpoints with.
+    Key,
 }
 
 #[derive(Subcommand)]
@@ -568,26 +590,58 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             );
             Ok(())
         }
-        Command::Audit(AuditCommand::Verify { json }) => {
+        Command::Audit(AuditCommand::Verify { checkpoints, key, json }) => {
             let clinic = signed_in(cli, lang)?;
-            let check = clinic.audit_verify().map_err(|e| fail(e, lang))?;
+            let mut held = Vec::new();
+            for path in checkpoints {
+                held.push(std::fs::read_to_string(path).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?);
+            }
+            let check = clinic.audit_verify(&held, key.as_deref()).map_err(|e| fail(e, lang))?;
             if *json {
                 print_json(&check)?;
             } else if check.broken_at.is_none() {
-                out!("{}\t{}", check.entries, check.head);
+                out!("{}\t{}\t{}", check.entries, check.checkpoints, check.root);
             }
             if let Some(at) = check.broken_at {
+                let why = check.problem.as_deref().unwrap_or("");
                 let message = match lang {
-                    Lang::Zh => format!("审计记录在第 {at} 条处被改动或缺失，之后的记录无法证明未被改动；请立即报告乡镇卫生院，不要再修改本机数据"),
-                    Lang::En => format!("The audit trail is altered or incomplete at entry {at}; nothing after it can be vouched for. Report it to the township hospital at once and change nothing more on this laptop"),
+                    Lang::Zh => format!("审计记录在第 {at} 条处被改动或缺失，之后的记录无法证明未被改动；请立即报告乡镇卫生院，不要再修改本机数据（{why}）"),
+                    Lang::En => format!("The audit trail is altered or incomplete at entry {at}; nothing after it can be vouched for. Report it to the township hospital at once and change nothing more on this laptop ({why})"),
                 };
                 return Err(Failure { code: 4, message, wire: None });
             }
             Ok(())
         }
-        Command::Audit(AuditCommand::List { resident, user, limit, json }) => {
+        Command::Audit(AuditCommand::Checkpoint) => {
+            let mut clinic = signed_in(cli, lang)?;
+            match clinic.write_checkpoint("manual").map_err(|e| fail(e, lang))? {
+                Some(cp) => print!("{}", cp.note),
+                None => {
+                    let last = clinic.checkpoints().map_err(|e| fail(e, lang))?.pop();
+                    match last {
+                        Some(cp) => print!("{}", cp.note),
+                        None => eprintln!("{}", if lang == Lang::Zh { "审计记录为空" } else { "the audit trail is empty" }),
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Audit(AuditCommand::Key) => {
+            let mut clinic = signed_in(cli, lang)?;
+            out!("{}", clinic.audit_key().map_err(|e| fail(e, lang))?);
+            Ok(())
+        }
+        Command::Audit(AuditCommand::List { resident, user, action, from, to, limit, json }) => {
             let clinic = signed_in(cli, lang)?;
-            let entries = clinic.audit_list(resident.as_deref(), user.as_deref(), *limit).map_err(|e| fail(e, lang))?;
+            let query = vhr_app::AuditQuery {
+                resident: resident.clone(),
+                user: user.clone(),
+                action: action.clone(),
+                from: *from,
+                to: *to,
+                limit: *limit,
+            };
+            let entries = clinic.audit_list(&query).map_err(|e| fail(e, lang))?;
             if *json {
                 return print_json(&entries);
             }

@@ -338,6 +338,30 @@ fn accounts_from_the_command_line_obey_the_same_roles_and_the_recovery_code_work
     let by_doctor = cli_as(dir.path(), "wang", "wang-password", None, &["audit", "verify"]);
     assert_eq!(by_doctor.status.code(), Some(1), "a village doctor does not read the whole trail: {}", text(&by_doctor));
 
+    // A checkpoint kept outside, checked with the key printed for it; one
+    // whose tree size was changed is refused and the run exits 4.
+    let note = cli_as(dir.path(), "li", "correct horse", None, &["audit", "checkpoint"]);
+    assert!(note.status.success(), "{}", text(&note));
+    let note = String::from_utf8(note.stdout).unwrap();
+    let key = cli_as(dir.path(), "li", "correct horse", None, &["audit", "key"]);
+    let key = String::from_utf8(key.stdout).unwrap().trim().to_string();
+    assert!(key.starts_with("villagehealth.cn/audit/450102101/"), "the key names the log: {key}");
+    let held = dir.path().join("checkpoint.txt");
+    std::fs::write(&held, &note).unwrap();
+    let held = held.to_str().unwrap();
+    let checked =
+        stdout_json(&cli_as(dir.path(), "li", "correct horse", None, &["audit", "verify", "--checkpoint", held, "--key", &key, "--json"]));
+    assert_eq!(checked["broken_at"], Value::Null, "{checked}");
+    assert!(checked["checkpoints"].as_i64().unwrap() >= 2, "the install's checkpoints and the held one: {checked}");
+    let mut lines: Vec<&str> = note.split('\n').collect();
+    let bigger = (lines[1].parse::<u64>().unwrap() + 1).to_string();
+    lines[1] = &bigger;
+    let forged = dir.path().join("forged.txt");
+    std::fs::write(&forged, lines.join("\n")).unwrap();
+    let refused = cli_as(dir.path(), "li", "correct horse", None, &["audit", "verify", "--checkpoint", forged.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(4), "{}", text(&refused));
+    assert!(text(&refused).contains("审计记录"), "told in Chinese: {}", text(&refused));
+
     let by_doctor = cli_as(dir.path(), "wang", "wang-password", None, &["user", "list"]);
     assert_eq!(by_doctor.status.code(), Some(1), "a doctor is refused: {}", text(&by_doctor));
     assert!(text(&by_doctor).contains("角色"), "and told why: {}", text(&by_doctor));

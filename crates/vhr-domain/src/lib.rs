@@ -9,6 +9,7 @@
 pub mod access;
 pub mod card;
 pub mod changes;
+pub mod checkpoint;
 pub mod clinic;
 pub mod demo;
 pub mod duplicates;

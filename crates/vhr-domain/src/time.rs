@@ -37,6 +37,17 @@ impl Moment {
     pub fn today(&self) -> NaiveDate {
         self.local_time().date_naive()
     }
+
+    /// The clinic's offset from UTC.
+    pub fn offset(&self) -> FixedOffset {
+        self.offset
+    }
+}
+
+/// The instant a local calendar day begins at `offset`.
+pub fn start_of_day(day: NaiveDate, offset: FixedOffset) -> DateTime<Utc> {
+    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
+    (midnight - chrono::Duration::seconds(i64::from(offset.local_minus_utc()))).and_utc()
 }
 
 impl From<Moment> for DateTime<Utc> {
@@ -53,6 +64,12 @@ pub fn china() -> FixedOffset {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_day_in_beijing_begins_at_four_in_the_afternoon_utc_the_day_before() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        assert_eq!(start_of_day(day, china()).to_rfc3339(), "2026-12-01T16:00:00+00:00");
+    }
     use chrono::TimeZone;
 
     #[test]

@@ -14,6 +14,7 @@
 //!
 //! The mapping is documented in `docs/fhir-mapping.md`.
 
+mod audit;
 mod bundle;
 mod household;
 mod notice;
@@ -26,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use vhr_domain::entity::Entity;
 
+pub use audit::{audit_event, audit_transaction, checkpoint_event, AuditFacts, AuditSource};
 pub use bundle::{transaction, Entry};
 pub use household::group;
 pub use notice::{notice_task, read_notice, Notice};

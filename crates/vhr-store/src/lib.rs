@@ -38,7 +38,7 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags};
 
-pub use audit::{AuditCheck, AuditEntry, AuditFilter};
+pub use audit::{AuditCheck, AuditEntry, AuditFilter, StoredCheckpoint, EVENTS as AUDIT_EVENTS};
 pub use encryption::{encrypted_copy, file_state, plain_users, CopyCheck, DatabaseKey, FileState};
 pub use episodes::{EpisodeRecord, NewEpisode};
 pub use error::StoreError;

@@ -24,6 +24,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0015_user_disabled.sql")),
         M::up(include_str!("../migrations/0016_user_villages.sql")),
         M::up(include_str!("../migrations/0017_audit_log.sql")),
+        M::up(include_str!("../migrations/0018_audit_checkpoints.sql")),
     ])
 }
 
@@ -34,7 +35,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
 
 /// How many migrations exist; a fully migrated database has this user_version.
 pub fn latest_version() -> usize {
-    17
+    18
 }
 
 /// Brings a database to exactly `version` migrations, for tests of upgrades
@@ -314,5 +315,54 @@ mod upgrade_from_15 {
         assert_eq!(wang.villages, vec!["101", "102"], "the doctor keeps both villages they saw before");
         let actor = crate::Actor::account(&wang);
         assert!(actor.access.sees("101") && actor.access.sees("102") && !actor.access.sees("103"));
+    }
+}
+
+#[cfg(test)]
+mod upgrade_from_17 {
+    use super::*;
+
+    /// A database of schema 17 whose trail predates checkpoints opens with
+    /// the trail whole, and its first checkpoint covers every old entry.
+    #[test]
+    fn an_old_trail_verifies_and_is_checkpointed_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v17.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            crate::encryption::key_connection(&conn, &crate::testing::key()).unwrap();
+            migrate_to(&mut conn, 17).unwrap();
+            let mut previous = String::new();
+            for seq in 1..=3 {
+                let f = crate::audit::Fields {
+                    seq,
+                    at: "2026-11-30T02:00:00.000000Z",
+                    user_id: "u1",
+                    user_name: "李春华",
+                    action: "open",
+                    entity: "resident",
+                    entity_id: "r1",
+                    resident_id: Some("r1"),
+                    version: None,
+                    content: None,
+                };
+                let hash = crate::audit::chain_hash(&previous, &f);
+                conn.execute(
+                    "INSERT INTO audit_log (seq, at, user_id, user_name, action, entity, entity_id, resident_id, hash)
+                     VALUES (?1, ?2, 'u1', '李春华', 'open', 'resident', 'r1', 'r1', ?3)",
+                    rusqlite::params![seq, f.at, hash],
+                )
+                .unwrap();
+                previous = hash;
+            }
+        }
+        let store = crate::Store::open(&path, &crate::testing::key()).unwrap();
+        let check = store.audit_verify(&[], None).unwrap();
+        assert_eq!((check.entries, check.broken_at), (3, None), "{check:?}");
+        let at = vhr_domain::time::Moment::new(chrono::Utc::now(), chrono::FixedOffset::east_opt(8 * 3600).unwrap());
+        let key = store.keep_audit_key("villagehealth.cn/audit/450102-101/old", &[5; 32], at).unwrap();
+        let cp = store.write_checkpoint(&key, "day", at).unwrap().expect("the old entries are signed");
+        assert_eq!(cp.size, 3);
+        assert_eq!(store.audit_verify(&[], None).unwrap().checkpoints, 1);
     }
 }

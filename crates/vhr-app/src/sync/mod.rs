@@ -20,6 +20,7 @@
 //!   the doctor's choices for what conflicts;
 //! - `notices` — conflicts announced to, and settled by, the other install.
 
+mod audit;
 mod check;
 mod merge;
 mod notices;
@@ -189,6 +190,16 @@ impl Clinic {
                 match self.push(&mut server, &settings, &source, &mut report, progress) {
                     Err(Error::Platform(e)) => report.went_offline(&e),
                     other => other?,
+                }
+                if !report.offline {
+                    match self.publish_audit(&mut server, &settings, &source, &report) {
+                        Err(Error::Platform(e)) => report.went_offline(&e),
+                        Err(Error::Sync(why)) => {
+                            tracing::warn!(why = %why, "the audit trail waits for the next pass");
+                            report.error.get_or_insert(why);
+                        }
+                        other => other?,
+                    }
                 }
             }
         }

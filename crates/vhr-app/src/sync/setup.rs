@@ -43,12 +43,17 @@ impl Clinic {
 
     /// This install's name on the platform (`meta.source` of what it writes).
     pub(super) fn install_source(&mut self) -> Result<String> {
+        Ok(format!("urn:uuid:{}", self.install_id()?))
+    }
+
+    /// This install's own id, made the first time it is asked for.
+    pub(crate) fn install_id(&mut self) -> Result<String> {
         if let Some(s) = self.store.sync_value("install_id")? {
-            return Ok(format!("urn:uuid:{s}"));
+            return Ok(s);
         }
         let id = self.env.ids.new_id();
         self.store.set_sync_value("install_id", &id)?;
-        Ok(format!("urn:uuid:{id}"))
+        Ok(id)
     }
 
     /// Whether the platform answers at all (a `metadata` read), to decide

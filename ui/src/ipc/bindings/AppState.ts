@@ -18,4 +18,8 @@ sole_user: string | null,
 /**
  * What was wrong in the configuration at start, and what to fix where.
  */
-startup_problems: Array<WireError>, };
+startup_problems: Array<WireError>, 
+/**
+ * The window is locked and waits for the password.
+ */
+locked: boolean, };

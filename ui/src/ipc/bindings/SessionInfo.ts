@@ -11,4 +11,8 @@ export type SessionInfo = { clinic: ClinicProfile, user: User,
  * recovery, when the database was just encrypted, or when an
  * administrator asked for a new sheet. The one before it no longer works.
  */
-recovery_code: string | null, };
+recovery_code: string | null, 
+/**
+ * Minutes without a key press or a click before the window locks.
+ */
+idle_lock_minutes: number, };
