@@ -249,3 +249,37 @@ fn every_command_answers_generated_input_with_a_value_or_an_error_the_window_can
     let saved = invoke(&w, "register_resident", fresh).expect("a good registration is stored");
     assert_eq!(saved["resident"]["resident"]["name"], "赵六");
 }
+
+/// A locked window gets nothing but `locked` until the password is given
+/// again; a wrong one is told as at sign-in, and the lock and unlock are in
+/// the audit trail.
+#[test]
+fn a_locked_window_answers_only_locked_until_the_password_unlocks_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, w) = window(dir.path());
+    let setup = json!({ "req": {
+        "profile": {
+            "institution_name": "青山镇卫生院石桥村卫生室", "institution_phone": "", "county_code": "450102",
+            "division_code_year": 2024, "township_code": "101", "township_name": "青山镇",
+            "villages": [{ "code": "101", "name": "石桥村" }], "serial_block": { "start": 1, "end": 99999 }
+        },
+        "username": "li", "display_name": "李春华", "password": PASSWORD, "phone": ""
+    } });
+    let session = invoke(&w, "setup", setup).unwrap();
+    assert_eq!(session["idle_lock_minutes"], 10, "ten minutes unless the administrator sets another");
+    invoke(&w, "lock", json!({})).unwrap();
+    let refused =
+        invoke(&w, "search_residents", json!({ "req": { "query": "", "village": null, "tag": null, "limit": null } })).unwrap_err();
+    assert_eq!(
+        refused,
+        json!({ "code": "locked", "message": "已锁定，请输入密码解锁；未保存的内容仍在" }),
+        "the exact answer the window shows"
+    );
+    assert_eq!(invoke(&w, "app_state", json!({})).unwrap()["locked"], true, "a reloaded window knows it is locked");
+    assert_eq!(invoke(&w, "unlock", json!({ "password": "wrong" })).unwrap_err()["code"], "bad_credentials");
+    invoke(&w, "unlock", json!({ "password": PASSWORD })).unwrap();
+    invoke(&w, "search_residents", json!({ "req": { "query": "", "village": null, "tag": null, "limit": null } })).unwrap();
+    let trail = invoke(&w, "audit_list", json!({ "query": {} })).unwrap();
+    let kinds: Vec<&str> = trail.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(kinds[..2], ["unlock", "lock"], "newest first: {kinds:?}");
+}

@@ -69,6 +69,15 @@ const zh = {
   client_id: '客户端编号', client_secret: '客户端密钥', scope: '范围', secret_kept: '已保存（不显示）；留空则不更改', sync_entity_resident: '居民档案',
   sync_outside_title: '已不在本机服务范围的居民', sync_outside_note: '平台记录这些居民已迁往本机不服务的村。档案保留在本机，请核实后按规定办理迁出。',
   open: '打开', sync_entity_service_record: '服务记录', sync_entity_program_episode: '管理项目', sync_entity_household: '家庭', sync_pulled: '收到', sync_pushed: '上传',
+  access_tab: '谁查看过', access_none: '还没有人查看过', access_at: '时间', access_who: '人员', access_what: '操作',
+  audit_title: '审计记录', audit_about: '每次登录、查看、打印、修改和同步都记在这里，不能修改或删除；每次同步、每天和每次退出时本机签名存证，并上传到平台。',
+  audit_user: '人员登录名', audit_resident: '居民（档案号/身份证号）', audit_kind: '操作', audit_from: '从', audit_to: '到', audit_search: '查询',
+  audit_verify: '校验审计记录', audit_ok: '审计记录完整：共 {n} 条，{c} 个签名存证均相符', audit_broken: '审计记录在第 {n} 条处被改动或缺失，请立即报告乡镇卫生院',
+  audit_key: '本机审计公钥（交给核验的人）', audit_all_kinds: '全部',
+  act_create: '新建', act_update: '修改', act_open: '打开档案', act_history: '查看修改记录', act_view: '查看表单', act_print: '打印', act_export: '导出',
+  act_sign_in: '登录', act_sign_out: '退出登录', act_lock: '锁定', act_unlock: '解锁', act_recover: '用恢复码重设密码', act_sync: '同步', act_bulk_export: '导出全部档案',
+  lock_title: '已锁定', lock_intro: '为保护居民隐私，窗口已锁定。未保存的内容都还在，输入密码即可继续。', lock_unlock: '解锁', lock_now: '锁定（Ctrl+L）',
+  idle_lock: '无操作自动锁定（分钟）',
 };
 
 type Key = keyof typeof zh;
@@ -139,6 +148,15 @@ const en: Record<Key, string> = {
   client_id: 'Client id', client_secret: 'Client secret', scope: 'Scope', secret_kept: 'Kept (not shown); leave empty to keep it', sync_entity_resident: 'Resident record',
   sync_outside_title: 'Residents no longer in this catchment', sync_outside_note: 'The platform records that these residents moved to a village this install does not serve. Their records stay here; check, then close them as moved out.',
   open: 'Open', sync_entity_service_record: 'Service record', sync_entity_program_episode: 'Programme', sync_entity_household: 'Household', sync_pulled: 'received', sync_pushed: 'sent',
+  access_tab: 'Who opened it', access_none: 'Nobody has opened it yet', access_at: 'When', access_who: 'Who', access_what: 'What',
+  audit_title: 'Audit trail', audit_about: 'Every sign-in, opening, print, change and sync is recorded here and cannot be changed or removed; the install signs it at every sync, every day and every sign-out, and sends it to the platform.',
+  audit_user: 'User (login name)', audit_resident: 'Resident (record or ID number)', audit_kind: 'Kind', audit_from: 'From', audit_to: 'To', audit_search: 'Search',
+  audit_verify: 'Check the audit trail', audit_ok: 'The audit trail is whole: {n} entries, {c} signed checkpoints match', audit_broken: 'The audit trail is altered or incomplete at entry {n}: report it to the township hospital at once',
+  audit_key: "This install's public audit key (for whoever checks it)", audit_all_kinds: 'All',
+  act_create: 'Created', act_update: 'Changed', act_open: 'Opened the record', act_history: 'Read the change history', act_view: 'Read a form', act_print: 'Printed', act_export: 'Exported',
+  act_sign_in: 'Signed in', act_sign_out: 'Signed out', act_lock: 'Locked', act_unlock: 'Unlocked', act_recover: 'Reset a password with the recovery code', act_sync: 'Synced', act_bulk_export: 'Exported every record',
+  lock_title: 'Locked', lock_intro: "The window is locked to keep residents' records private. Nothing you typed is lost: enter your password to go on.", lock_unlock: 'Unlock', lock_now: 'Lock (Ctrl+L)',
+  idle_lock: 'Lock when idle (minutes)',
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { 'zh-CN': zh, en };

@@ -3,6 +3,7 @@
 //! error into a `WireError` in the user's language.
 
 pub mod accounts;
+pub mod audit;
 pub mod forms;
 pub mod households;
 pub mod overview;

@@ -55,6 +55,10 @@ import type { ResolveRequest } from './bindings/ResolveRequest';
 import type { SyncProgress } from './bindings/SyncProgress';
 import type { SyncReport } from './bindings/SyncReport';
 import type { SyncStatus } from './bindings/SyncStatus';
+import type { AuditEntry } from './bindings/AuditEntry';
+import type { AuditCheck } from './bindings/AuditCheck';
+import type { AuditQuery } from './bindings/AuditQuery';
+import type { StoredCheckpoint } from './bindings/StoredCheckpoint';
 
 export type * from './bindings/AppState';
 
@@ -153,6 +157,14 @@ export const ipc = {
   syncOutside: () => call<ResidentSummary[]>('sync_outside'),
   resolveConflicts: (req: ResolveRequest) => call<null>('resolve_conflicts', { req }),
   retrySync: (entity: Entity, id: string) => call<null>('retry_sync', { entity, id }),
+  recordAccessLog: (key: string) => call<AuditEntry[]>('record_access_log', { key }),
+  auditList: (query: AuditQuery) => call<AuditEntry[]>('audit_list', { query }),
+  auditVerify: () => call<AuditCheck>('audit_verify'),
+  auditCheckpoints: () => call<StoredCheckpoint[]>('audit_checkpoints'),
+  auditKey: () => call<string>('audit_key'),
+  setIdleLockMinutes: (minutes: number) => call<number>('set_idle_lock_minutes', { minutes }),
+  lock: () => call<null>('lock'),
+  unlock: (password: string) => call<null>('unlock', { password }),
   platformSetup: () => call<PlatformSetup>('platform_setup'),
   setPlatformSetup: (req: PlatformSetup) => call<PlatformSetup>('set_platform_setup', { req }),
 };

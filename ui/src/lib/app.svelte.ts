@@ -6,7 +6,7 @@ import type { Problem } from '../ipc/bindings/Problem';
 export type Route =
   | { name: 'workbench' }
   | { name: 'residents' }
-  | { name: 'resident'; id: string; tab?: 'info' | 'history' | 'household' | 'timeline' | 'programs' | 'card' }
+  | { name: 'resident'; id: string; tab?: 'info' | 'history' | 'household' | 'timeline' | 'programs' | 'card' | 'access' }
   | { name: 'register'; householdId?: string }
   | { name: 'edit'; id: string }
   | { name: 'households' }
@@ -27,6 +27,9 @@ export const app = $state({
   largeText: false,
   /** A new recovery code to show once, before anything else (setup, recovery, first encrypted sign-in). */
   recoveryCode: null as string | null,
+  /** The window is locked (idle, or Ctrl+L): the views stay as they are
+   *  underneath, with whatever was typed, until the password unlocks it. */
+  locked: false,
 });
 
 export function go(route: Route): void {
@@ -57,4 +60,11 @@ export function villagesInReach() {
 export function mayEditResidents(): boolean {
   const role = app.state?.session?.user.role;
   return role === 'doctor' || role === 'admin';
+}
+
+/** Whether the signed-in user reads the whole audit trail (administrators
+ *  and township supervisors; the core refuses everyone else the same way). */
+export function mayAudit(): boolean {
+  const role = app.state?.session?.user.role;
+  return role === 'admin' || role === 'supervisor';
 }
