@@ -404,6 +404,9 @@ fn the_background_worker_waits_offline_then_sends_when_the_platform_comes_up() {
     assert!(up.last_success.is_some());
     assert_eq!(peer.count("Patient"), 2, "the worker sent them when the platform answered");
     drop(worker);
+    let passes = c.audit_list(&vhr_app::AuditQuery { action: Some("sync".into()), ..Default::default() }).unwrap();
+    assert!(!passes.is_empty(), "the worker's passes are in the trail");
+    assert!(passes.iter().all(|e| e.user_id == "sync"), "under the install's own name, with no one signed in to it: {passes:?}");
 }
 
 #[test]
