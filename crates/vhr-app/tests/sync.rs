@@ -429,18 +429,37 @@ fn platform_settings_keep_the_secret_out_of_sight_and_refuse_an_address_without_
     assert!(again.has_secret, "saving without a new secret keeps the stored one");
     assert!(!serde_json::to_string(&c.platform_setup().unwrap()).unwrap().contains("tok-123"), "the secret never goes to the window");
 
-    let err = c.set_platform_setup(vhr_app::PlatformSetup { base_url: "platform.example".into(), ..again }).unwrap_err();
+    let err = c.set_platform_setup(vhr_app::PlatformSetup { base_url: "platform.example".into(), ..again.clone() }).unwrap_err();
     assert_eq!(
         serde_json::to_value(err.to_wire(vhr_domain::i18n::Lang::Zh)).unwrap(),
         serde_json::json!({
             "code": "invalid",
             "message": "有 1 处需要修改，请查看标红的项目",
             "problems": [{ "field": "base_url", "code": "platform.url", "severity": "error",
-                "message": { "zh": "平台地址应以 http:// 或 https:// 开头", "en": "The platform address starts with http:// or https://" } }]
+                "message": { "zh": "平台地址应以 https:// 开头，例如 https://平台地址/fhir", "en": "The platform address starts with https://, such as https://platform.example/fhir" } }]
         }),
         "the error reaches the window as {{code, message}} with the field to mark"
     );
+    for plain in ["http://platform.example/fhir", "http://192.168.1.20:8080/fhir"] {
+        let err = c.set_platform_setup(vhr_app::PlatformSetup { base_url: plain.into(), ..again.clone() }).unwrap_err();
+        let vhr_app::Error::Invalid(problems) = &err else { panic!("{plain}: refused as input, not {err:?}") };
+        assert_eq!(
+            (problems[0].field.as_str(), problems[0].code.as_str()),
+            ("base_url", "platform.not_https"),
+            "{plain}: records never travel unencrypted"
+        );
+    }
+    let token_over_http = vhr_app::PlatformSetup {
+        credentials_kind: "client_credentials".into(),
+        token_url: "http://auth.example/token".into(),
+        client_id: "clinic".into(),
+        ..again.clone()
+    };
+    let vhr_app::Error::Invalid(problems) = c.set_platform_setup(token_over_http).unwrap_err() else { panic!("refused as input") };
+    assert_eq!(problems[0].field, "token_url", "nor the platform's secret");
     assert_eq!(c.sync_settings().unwrap().platform.base_url, "https://platform.example/fhir", "nothing was changed");
+    c.set_platform_setup(vhr_app::PlatformSetup { base_url: "http://127.0.0.1:8080/fhir".into(), ..again })
+        .expect("a test server on this computer");
 }
 
 #[test]

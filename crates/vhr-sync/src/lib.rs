@@ -16,4 +16,4 @@ pub mod transport;
 
 pub use platform::{Credentials, PlatformConfig};
 pub use push::{Diagnosis, Event, Outcome, Push, PushConfig, Step};
-pub use transport::{FhirServer, Reply, Retry, TransportError};
+pub use transport::{address_allowed, FhirServer, Reply, Retry, TransportError};

@@ -79,6 +79,9 @@ pub enum TransportError {
     Auth(String),
     #[error("平台地址无效：{0} / the platform address is not valid: {0}")]
     BadUrl(String),
+    /// Records travel only encrypted: `http://` is for a server on this computer.
+    #[error("平台地址必须以 https:// 开头（本机上的测试服务器除外）：{0} / the platform address must start with https:// (except a test server on this computer): {0}")]
+    NotEncrypted(String),
     /// The server answered a read with a refusal (a 4xx other than not found).
     #[error("平台拒绝了读取请求：{0} / the platform refused the read: {0}")]
     Refused(String),
@@ -141,13 +144,44 @@ pub struct FhirServer {
     token: Option<(String, Instant)>,
 }
 
+/// Whether records may travel to `address`: `https://` anywhere, `http://`
+/// only to this computer (a test server on loopback).
+pub fn address_allowed(address: &str) -> Result<(), TransportError> {
+    let url = reqwest::Url::parse(address).map_err(|_| TransportError::BadUrl(address.to_string()))?;
+    match (url.scheme(), url.host_str().filter(|h| !h.is_empty())) {
+        (_, None) => Err(TransportError::BadUrl(address.to_string())),
+        ("https", Some(_)) => Ok(()),
+        ("http", Some(host)) if is_loopback(host) => Ok(()),
+        ("http", Some(_)) => Err(TransportError::NotEncrypted(address.to_string())),
+        _ => Err(TransportError::BadUrl(address.to_string())),
+    }
+}
+
+/// `localhost`, 127.0.0.0/8 or ::1 (an IPv6 host comes in brackets).
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 impl FhirServer {
     pub fn new(cfg: &PlatformConfig, credentials: Credentials) -> Result<FhirServer, TransportError> {
         let base = cfg.base_url.trim_end_matches('/').to_string();
-        if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(TransportError::BadUrl(base));
+        address_allowed(&base)?;
+        if let Credentials::ClientCredentials { token_url, .. } = &credentials {
+            address_allowed(token_url)?;
         }
+        // A redirect is followed only to an address records may travel to.
+        let redirects = reqwest::redirect::Policy::custom(|attempt| {
+            if attempt.previous().len() >= 5 {
+                attempt.error("too many redirects")
+            } else if address_allowed(attempt.url().as_str()).is_err() {
+                attempt.error("redirected to an address without https")
+            } else {
+                attempt.follow()
+            }
+        });
         let client = Client::builder()
+            .redirect(redirects)
             .timeout(Duration::from_secs(cfg.timeout_seconds.max(1)))
             .connect_timeout(Duration::from_secs(cfg.timeout_seconds.clamp(1, 10)))
             .build()
@@ -368,5 +402,30 @@ mod tests {
     fn an_address_without_http_is_refused_in_words() {
         let e = FhirServer::new(&PlatformConfig { base_url: "platform.example".into(), ..Default::default() }, Credentials::None).err();
         assert_eq!(e, Some(TransportError::BadUrl("platform.example".into())));
+    }
+
+    #[test]
+    fn records_travel_over_https_and_plain_http_only_stays_on_this_computer() {
+        for ok in [
+            "https://platform.example/fhir",
+            "https://10.1.2.3:8443/fhir",
+            "http://127.0.0.1:8080/fhir",
+            "http://localhost:8080",
+            "http://[::1]:8080/",
+        ] {
+            assert_eq!(address_allowed(ok), Ok(()), "{ok}");
+        }
+        for plain in ["http://platform.example/fhir", "http://10.1.2.3/fhir", "http://127.0.0.1.example.com/", "http://localhost.evil/"] {
+            assert_eq!(address_allowed(plain), Err(TransportError::NotEncrypted(plain.into())), "{plain}");
+        }
+        assert!(matches!(address_allowed("ftp://platform.example/"), Err(TransportError::BadUrl(_))));
+        let token = Credentials::ClientCredentials {
+            token_url: "http://auth.example/token".into(),
+            client_id: "c".into(),
+            client_secret: "s".into(),
+            scope: String::new(),
+        };
+        let e = FhirServer::new(&PlatformConfig { base_url: "https://platform.example".into(), ..Default::default() }, token).err();
+        assert_eq!(e, Some(TransportError::NotEncrypted("http://auth.example/token".into())), "the secret goes over https too");
     }
 }

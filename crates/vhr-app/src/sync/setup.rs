@@ -24,12 +24,17 @@ impl Clinic {
     }
 
     pub fn set_sync_settings(&mut self, s: &SyncSettings) -> Result<()> {
+        check_address("base_url", &s.platform.base_url)?;
         self.store.set_sync_value("settings", &serde_json::to_string(s).map_err(|e| Error::Storage(e.to_string()))?)?;
         Ok(())
     }
 
-    /// Stores the platform credentials; they are read only by the transport.
+    /// Stores the platform credentials (inside the encrypted database, like
+    /// every secret of the install); they are read only by the transport.
     pub fn set_sync_credentials(&mut self, c: &Credentials) -> Result<()> {
+        if let Credentials::ClientCredentials { token_url, .. } = c {
+            check_address("token_url", token_url)?;
+        }
         self.store.set_sync_value("credentials", &serde_json::to_string(c).map_err(|e| Error::Storage(e.to_string()))?)?;
         Ok(())
     }
@@ -93,14 +98,8 @@ impl Clinic {
     pub fn set_platform_setup(&mut self, req: PlatformSetup) -> Result<PlatformSetup> {
         self.actor()?;
         let url = req.base_url.trim().trim_end_matches('/').to_string();
-        let web = url.starts_with("http://") || url.starts_with("https://");
-        if !url.is_empty() && !web {
-            return Err(Error::Invalid(vec![Problem::error(
-                "base_url",
-                "platform.url",
-                "平台地址应以 http:// 或 https:// 开头",
-                "The platform address starts with http:// or https://",
-            )]));
+        if req.credentials_kind == "client_credentials" {
+            check_address("token_url", req.token_url.trim())?;
         }
         let mut s = self.sync_settings()?;
         s.platform.base_url = url;
@@ -207,4 +206,28 @@ impl Clinic {
         }
         self.profile().ok().flatten().map(|p| p.villages.iter().map(|v| v.code.clone()).collect()).unwrap_or_default()
     }
+}
+
+/// An address records (or the platform's secret) may be sent to: `https://`,
+/// or `http://` to this computer only. Empty means "no platform yet".
+fn check_address(field: &str, address: &str) -> Result<()> {
+    if address.is_empty() {
+        return Ok(());
+    }
+    let problem = match vhr_sync::address_allowed(address) {
+        Ok(()) => return Ok(()),
+        Err(vhr_sync::TransportError::NotEncrypted(_)) => Problem::error(
+            field,
+            "platform.not_https",
+            "平台地址必须以 https:// 开头，档案只经加密连接传输（http:// 仅用于本机上的测试服务器）",
+            "The platform address must start with https://: records travel only over an encrypted connection (http:// is for a test server on this computer)",
+        ),
+        Err(_) => Problem::error(
+            field,
+            "platform.url",
+            "平台地址应以 https:// 开头，例如 https://平台地址/fhir",
+            "The platform address starts with https://, such as https://platform.example/fhir",
+        ),
+    };
+    Err(Error::Invalid(vec![problem]))
 }
