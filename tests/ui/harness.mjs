@@ -70,6 +70,16 @@ export async function open(browser, url, answers) {
           return args.handler;
         }
         if (cmd.startsWith('plugin:event|')) return callbackId;
+        // Drafts, unless a test answers them itself: kept as the Rust side
+        // keeps them, per key, across a reload of the window.
+        if (['get_draft', 'keep_draft', 'forget_draft'].includes(cmd) && !(cmd in window.__answers)) {
+          const drafts = JSON.parse(sessionStorage.getItem('__mock_drafts') ?? '{}');
+          if (cmd === 'get_draft') return structuredClone(drafts[args.key] ?? null);
+          if (cmd === 'keep_draft') drafts[args.key] = args.value;
+          else delete drafts[args.key];
+          sessionStorage.setItem('__mock_drafts', JSON.stringify(drafts));
+          return null;
+        }
         let answer = window.__answers[cmd];
         // An answer that depends on one argument: { byArg: 'query.view', cases: { today: …, … } }.
         if (answer && typeof answer === 'object' && 'byArg' in answer) {

@@ -147,11 +147,26 @@ test('the ID number fills sex and birth date, and a draft survives a reload', as
   assert.equal(await page.locator('select[name="sex"]').inputValue(), '2');
   assert.equal(await page.locator('input[name="id_number"]').inputValue(), '11010519491231002X', 'lowercase x normalised');
   await shot(page, 'register-zh.png');
+  // The typing goes to the Rust side's encrypted store a moment after it
+  // stops, and nothing of it to the webview's own (plain) storage.
+  await page.waitForFunction(() => window.__calls.some(([c, a]) => c === 'keep_draft' && a.key === 'resident:new' && a.value.birthDate === '1949-12-31'));
+  assert.deepEqual(await page.evaluate(() => Object.keys(localStorage)), [], 'no draft in the webview storage');
   // A crash or accidental close: the typing is still there when the form opens again.
   await page.reload();
   await page.locator('button[name="new-record"]').click();
   await page.getByText('已恢复上次未保存的内容').waitFor();
   assert.equal(await page.locator('input[name="name"]').inputValue(), '张三');
+  await page.close();
+});
+
+test('a draft an earlier version left in the webview storage moves into the store and leaves the plain file', async () => {
+  const page = await open(browser, server.url, app());
+  await page.evaluate(() => localStorage.setItem('vhr-draft:service:r1:hypertension_followup', JSON.stringify({ sbp: 150 })));
+  await page.reload();
+  await page.waitForFunction(() => window.__calls.some(([c]) => c === 'keep_draft'));
+  const kept = await calls(page, 'keep_draft');
+  assert.deepEqual(kept, [{ key: 'service:r1:hypertension_followup', value: { sbp: 150 } }], 'kept under the signed-in user, by the same form');
+  assert.deepEqual(await page.evaluate(() => Object.keys(localStorage)), [], 'and gone from the plain storage');
   await page.close();
 });
 

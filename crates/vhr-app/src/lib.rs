@@ -11,6 +11,7 @@ mod accounts;
 mod audit;
 pub mod background;
 mod demo;
+mod drafts;
 pub mod env;
 mod error;
 mod export;

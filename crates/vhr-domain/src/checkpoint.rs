@@ -73,6 +73,44 @@ impl Tree {
         self.size += 1;
     }
 
+    /// The tree's frontier, to be kept beside a checkpoint so that the next
+    /// one continues from it without reading the leaves again: each peak as
+    /// its leaf count (8 bytes, big-endian) then its root (32 bytes),
+    /// largest first.
+    pub fn frontier(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.peaks.len() * 40);
+        for (size, root) in &self.peaks {
+            out.extend_from_slice(&size.to_be_bytes());
+            out.extend_from_slice(root);
+        }
+        out
+    }
+
+    /// The tree of `size` leaves whose frontier is `bytes`. The peaks must be
+    /// distinct powers of two, largest first, adding up to `size` — the only
+    /// shape a tree of that size has.
+    pub fn from_frontier(size: u64, bytes: &[u8]) -> Result<Tree, CheckpointError> {
+        let bad = CheckpointError::Malformed("the frontier does not fit the tree size");
+        if !bytes.len().is_multiple_of(40) {
+            return Err(bad);
+        }
+        let mut peaks = Vec::with_capacity(bytes.len() / 40);
+        let mut total = 0u64;
+        for chunk in bytes.chunks_exact(40) {
+            let leaves = u64::from_be_bytes(chunk[..8].try_into().expect("8 bytes"));
+            let smaller = peaks.last().is_none_or(|&(previous, _)| leaves < previous);
+            if !leaves.is_power_of_two() || !smaller {
+                return Err(bad);
+            }
+            total = total.checked_add(leaves).ok_or(bad.clone())?;
+            peaks.push((leaves, chunk[8..].try_into().expect("32 bytes")));
+        }
+        if total != size {
+            return Err(bad);
+        }
+        Ok(Tree { peaks, size })
+    }
+
     /// The Merkle tree hash of every leaf pushed so far; of no leaves, the
     /// hash of the empty string.
     pub fn root(&self) -> Hash {
@@ -251,6 +289,43 @@ mod tests {
             tree.push(leaf);
             assert_eq!(tree.root(), reference_root(&leaves[..=n]), "size {}", n + 1);
         }
+    }
+
+    #[test]
+    fn a_tree_continued_from_its_frontier_is_the_tree_grown_whole() {
+        let mut whole = Tree::new();
+        for n in 0..70u8 {
+            let kept = Tree::from_frontier(whole.size(), &whole.frontier()).expect("a frontier reads back");
+            let mut continued = kept.clone();
+            for i in n..70 {
+                continued.push(&[i]);
+            }
+            let mut reference = whole.clone();
+            for i in n..70 {
+                reference.push(&[i]);
+            }
+            assert_eq!(continued.root(), reference.root(), "continued from size {n}");
+            whole.push(&[n]);
+        }
+    }
+
+    #[test]
+    fn a_frontier_that_cannot_belong_to_the_size_is_refused() {
+        let mut tree = Tree::new();
+        for i in 0..6u8 {
+            tree.push(&[i]);
+        }
+        let frontier = tree.frontier();
+        assert_eq!(frontier.len(), 80, "six leaves are a peak of four and a peak of two");
+        assert!(Tree::from_frontier(7, &frontier).is_err(), "the peaks add up to six, not seven");
+        assert!(Tree::from_frontier(6, &frontier[..79]).is_err(), "a cut frontier");
+        let mut swapped = frontier[40..].to_vec();
+        swapped.extend_from_slice(&frontier[..40]);
+        assert!(Tree::from_frontier(6, &swapped).is_err(), "the smaller peak cannot come first");
+        let mut three = frontier.clone();
+        three[7] = 3;
+        assert!(Tree::from_frontier(5, &three).is_err(), "a peak of three leaves is no perfect subtree");
+        assert!(Tree::from_frontier(0, &[]).is_ok_and(|t| t.root() == Tree::new().root()), "the empty tree");
     }
 
     #[test]

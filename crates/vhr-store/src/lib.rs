@@ -16,6 +16,7 @@
 
 mod access;
 mod audit;
+mod drafts;
 mod encryption;
 mod episodes;
 mod error;

@@ -25,6 +25,8 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0016_user_villages.sql")),
         M::up(include_str!("../migrations/0017_audit_log.sql")),
         M::up(include_str!("../migrations/0018_audit_checkpoints.sql")),
+        M::up(include_str!("../migrations/0019_audit_checkpoint_frontier.sql")),
+        M::up(include_str!("../migrations/0020_drafts.sql")),
     ])
 }
 
@@ -35,7 +37,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
 
 /// How many migrations exist; a fully migrated database has this user_version.
 pub fn latest_version() -> usize {
-    18
+    20
 }
 
 /// Brings a database to exactly `version` migrations, for tests of upgrades
@@ -318,6 +320,36 @@ mod upgrade_from_15 {
     }
 }
 
+/// Writes `n` audit entries with a raw connection, as a version that had
+/// the trail wrote them; their chain hashes, in order.
+#[cfg(test)]
+fn old_trail(conn: &Connection, n: i64) -> Vec<String> {
+    let mut hashes: Vec<String> = Vec::new();
+    for seq in 1..=n {
+        let f = crate::audit::Fields {
+            seq,
+            at: "2026-11-30T02:00:00.000000Z",
+            user_id: "u1",
+            user_name: "李春华",
+            action: "open",
+            entity: "resident",
+            entity_id: "r1",
+            resident_id: Some("r1"),
+            version: None,
+            content: None,
+        };
+        let hash = crate::audit::chain_hash(hashes.last().map_or("", |h| h.as_str()), &f);
+        conn.execute(
+            "INSERT INTO audit_log (seq, at, user_id, user_name, action, entity, entity_id, resident_id, hash)
+             VALUES (?1, ?2, 'u1', '李春华', 'open', 'resident', 'r1', 'r1', ?3)",
+            rusqlite::params![seq, f.at, hash],
+        )
+        .unwrap();
+        hashes.push(hash);
+    }
+    hashes
+}
+
 #[cfg(test)]
 mod upgrade_from_17 {
     use super::*;
@@ -332,29 +364,7 @@ mod upgrade_from_17 {
             let mut conn = Connection::open(&path).unwrap();
             crate::encryption::key_connection(&conn, &crate::testing::key()).unwrap();
             migrate_to(&mut conn, 17).unwrap();
-            let mut previous = String::new();
-            for seq in 1..=3 {
-                let f = crate::audit::Fields {
-                    seq,
-                    at: "2026-11-30T02:00:00.000000Z",
-                    user_id: "u1",
-                    user_name: "李春华",
-                    action: "open",
-                    entity: "resident",
-                    entity_id: "r1",
-                    resident_id: Some("r1"),
-                    version: None,
-                    content: None,
-                };
-                let hash = crate::audit::chain_hash(&previous, &f);
-                conn.execute(
-                    "INSERT INTO audit_log (seq, at, user_id, user_name, action, entity, entity_id, resident_id, hash)
-                     VALUES (?1, ?2, 'u1', '李春华', 'open', 'resident', 'r1', 'r1', ?3)",
-                    rusqlite::params![seq, f.at, hash],
-                )
-                .unwrap();
-                previous = hash;
-            }
+            old_trail(&conn, 3);
         }
         let store = crate::Store::open(&path, &crate::testing::key()).unwrap();
         let check = store.audit_verify(&[], None).unwrap();
@@ -364,5 +374,50 @@ mod upgrade_from_17 {
         let cp = store.write_checkpoint(&key, "day", at).unwrap().expect("the old entries are signed");
         assert_eq!(cp.size, 3);
         assert_eq!(store.audit_verify(&[], None).unwrap().checkpoints, 1);
+    }
+}
+
+#[cfg(test)]
+mod upgrade_from_18 {
+    use super::*;
+    use vhr_domain::checkpoint::{Checkpoint, InstallKey, Tree};
+
+    /// A database of schema 18 holds checkpoints without a frontier: the
+    /// first checkpoint after the upgrade reads the trail from its start,
+    /// and it and the old one verify.
+    #[test]
+    fn checkpoints_kept_without_a_frontier_are_continued_from_the_trail() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v18.db");
+        let origin = "villagehealth.cn/audit/450102-101/old";
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            crate::encryption::key_connection(&conn, &crate::testing::key()).unwrap();
+            migrate_to(&mut conn, 18).unwrap();
+            let hashes = old_trail(&conn, 3);
+            let mut tree = Tree::new();
+            for h in &hashes {
+                tree.push(&crate::audit::checkpoints::leaf(h).unwrap());
+            }
+            let note = InstallKey::new(origin, &[5; 32]).sign(&Checkpoint { origin: origin.into(), size: 3, root: tree.root() });
+            conn.execute(
+                "INSERT INTO audit_key (origin, seed, made_at) VALUES (?1, ?2, '2026-11-30T02:00:00Z')",
+                rusqlite::params![origin, &[5u8; 32][..]],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO audit_checkpoint (tree_size, at, reason, note) VALUES (3, '2026-11-30T02:00:00Z', 'sync', ?1)",
+                [note],
+            )
+            .unwrap();
+        }
+        let store = crate::Store::open(&path, &crate::testing::key()).unwrap();
+        assert_eq!(store.schema_version().unwrap() as usize, latest_version());
+        let at = vhr_domain::time::Moment::new(chrono::Utc::now(), chrono::FixedOffset::east_opt(8 * 3600).unwrap());
+        store.record_event(&crate::Actor::install("sync", "平台同步"), "sync", Some("pushed=0"), at).unwrap();
+        let key = store.audit_key().unwrap().expect("the key is kept");
+        assert_eq!(store.write_checkpoint(&key, "day", at).unwrap().expect("one new entry").size, 4);
+        let check = store.audit_verify(&[], None).unwrap();
+        assert_eq!((check.entries, check.checkpoints, check.broken_at), (4, 2, None), "{check:?}");
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod drafts;
 pub mod forms;
 pub mod households;
 pub mod overview;

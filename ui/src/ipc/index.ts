@@ -165,6 +165,9 @@ export const ipc = {
   setIdleLockMinutes: (minutes: number) => call<number>('set_idle_lock_minutes', { minutes }),
   lock: () => call<null>('lock'),
   unlock: (password: string) => call<null>('unlock', { password }),
+  getDraft: (key: string) => call<unknown>('get_draft', { key }),
+  keepDraft: (key: string, value: unknown) => call<null>('keep_draft', { key, value }),
+  forgetDraft: (key: string) => call<null>('forget_draft', { key }),
   platformSetup: () => call<PlatformSetup>('platform_setup'),
   setPlatformSetup: (req: PlatformSetup) => call<PlatformSetup>('set_platform_setup', { req }),
 };

@@ -17,9 +17,3 @@ export async function focusFirstProblem(): Promise<void> {
   await tick();
   document.querySelector<HTMLElement>('.invalid, .has-error input, .has-error select')?.focus();
 }
-
-/** A form's draft and the place in it are gone once it is saved, cancelled or dropped. */
-export function forgetDraft(key: string): void {
-  localStorage.removeItem(key);
-  sessionStorage.removeItem(`${key}:scroll`);
-}

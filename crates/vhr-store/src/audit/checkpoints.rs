@@ -25,7 +25,7 @@ pub struct StoredCheckpoint {
 pub(crate) const REASONS: [&str; 5] = ["sync", "day", "sign-out", "handover", "manual"];
 
 /// An entry's chain hash as the leaf of the tree: its 32 bytes.
-pub(super) fn leaf(hash_hex: &str) -> Option<[u8; 32]> {
+pub(crate) fn leaf(hash_hex: &str) -> Option<[u8; 32]> {
     if hash_hex.len() != 64 {
         return None;
     }
@@ -66,26 +66,39 @@ impl Store {
             return Err(StoreError::Corrupt(format!("{reason:?} is not a reason for a checkpoint")));
         }
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)?;
-        let last: Option<i64> = tx.query_row("SELECT max(tree_size) FROM audit_checkpoint", [], |r| r.get(0))?;
-        let mut tree = Tree::new();
+        let last: Option<(i64, Option<Vec<u8>>)> = tx
+            .query_row("SELECT tree_size, frontier FROM audit_checkpoint ORDER BY tree_size DESC LIMIT 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        // Continue from the last checkpoint's frontier; a checkpoint kept
+        // before frontiers existed (or one whose frontier does not fit) means
+        // reading the trail from its start once.
+        let mut tree = match &last {
+            Some((size, Some(frontier))) => Tree::from_frontier(*size as u64, frontier).unwrap_or_default(),
+            _ => Tree::new(),
+        };
         {
-            let mut stmt = tx.prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq")?;
-            let mut rows = stmt.query([])?;
+            let mut stmt = tx.prepare_cached("SELECT seq, hash FROM audit_log WHERE seq > ?1 ORDER BY seq")?;
+            let mut rows = stmt.query([tree.size() as i64])?;
             while let Some(r) = rows.next()? {
                 let (seq, hash): (i64, String) = (r.get(0)?, r.get(1)?);
+                if seq != tree.size() as i64 + 1 {
+                    return Err(StoreError::Corrupt(format!("audit entry {} is missing", tree.size() + 1)));
+                }
                 let bytes = leaf(&hash).ok_or_else(|| StoreError::Corrupt(format!("audit entry {seq} has no hash")))?;
                 tree.push(&bytes);
             }
         }
         let size = tree.size() as i64;
-        if size == 0 || last.is_some_and(|l| l >= size) {
+        if size == 0 || last.as_ref().is_some_and(|(l, _)| *l >= size) {
             return Ok(None);
         }
         let checkpoint = Checkpoint { origin: key.verifier().name().to_string(), size: tree.size(), root: tree.root() };
         let stored = StoredCheckpoint { size, at: at.at(), reason: reason.to_string(), note: key.sign(&checkpoint) };
         tx.execute(
-            "INSERT INTO audit_checkpoint (tree_size, at, reason, note) VALUES (?1, ?2, ?3, ?4)",
-            params![stored.size, ts(at), stored.reason, stored.note],
+            "INSERT INTO audit_checkpoint (tree_size, at, reason, note, frontier) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![stored.size, ts(at), stored.reason, stored.note, tree.frontier()],
         )?;
         tx.commit()?;
         Ok(Some(stored))

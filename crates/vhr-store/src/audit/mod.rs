@@ -23,7 +23,7 @@ use vhr_domain::time::Moment;
 
 use crate::{parse_ts, ts, Actor, Result, Store, StoreError};
 
-mod checkpoints;
+pub(crate) mod checkpoints;
 mod verify;
 
 #[cfg(test)]
@@ -404,6 +404,30 @@ mod tests {
             store.keep_audit_key(ORIGIN, &[1u8; 32], moment(9)).unwrap().verifier(),
             key.verifier(),
             "the key is made once and never replaced"
+        );
+    }
+
+    #[test]
+    fn each_checkpoint_continues_from_the_last_and_agrees_with_the_whole_trail() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = a_days_trail(&dir.path().join("a.db"));
+        let key = signing_key(&store);
+        let sync = Actor::install("sync", "平台同步");
+        // Sizes 4, 5, 8, 13: across the powers of two where the frontier's
+        // peaks merge.
+        let mut sizes = vec![store.write_checkpoint(&key, "sync", moment(6)).unwrap().unwrap().size];
+        for more in [1, 3, 5] {
+            for _ in 0..more {
+                store.record_event(&sync, "sync", Some("pushed=0"), moment(7)).unwrap();
+            }
+            sizes.push(store.write_checkpoint(&key, "sync", moment(8)).unwrap().unwrap().size);
+        }
+        assert_eq!(sizes, vec![4, 5, 8, 13]);
+        let check = store.audit_verify(&[], None).unwrap();
+        assert_eq!(
+            (check.entries, check.checkpoints, check.broken_at),
+            (13, 4, None),
+            "every root built from the frontier is the root verify recomputes from the trail: {check:?}"
         );
     }
 
