@@ -200,6 +200,93 @@ test('set up, register in Chinese, restart, find by initials, edit, see history'
   });
 });
 
+async function signIn(s, username, password) {
+  await s.waitFor('input[name="username"]:focus');
+  await s.type('input[name="username"]', username);
+  await s.type('input[name="password"]', password);
+  await s.click('button[type="submit"]');
+  await s.waitFor('button[data-nav="settings"]');
+}
+
+const unlocked = (s) => s.exec('return document.querySelector("[data-locked]") === null');
+
+test('the idle lock keeps a half-typed form, and so does a closed window; who opened a record; the trail checked', async () => {
+  await withApp(async (s) => {
+    await signIn(s, 'li', 'correct horse');
+    // Back to Chinese (the test before ended in English); then the
+    // administrator shortens the idle lock to one minute.
+    await s.click('button[data-nav="settings"]');
+    await s.select('select[name="language"]', 'zh-CN');
+    await s.waitForText('nav', '工作台');
+    await s.exec('document.querySelector("[data-idle-lock]").scrollIntoView()');
+    await s.type('input[name="idle_lock_minutes"]', '1');
+    await s.click('button[name="save-idle-lock"]');
+    await s.waitForText('[data-idle-message]', '已保存');
+
+    // A registration half typed, then the doctor steps away.
+    await s.click('button[data-nav="residents"]');
+    await s.click('button[name="new-record"]');
+    await s.type('input[name="name"]', '赵桂兰');
+    await s.type('input[name="phone"]', '13712345678');
+    await s.waitFor('[data-locked]', 90000);
+    await s.screenshot('09-idle-lock-zh.png');
+    assert.match(await s.text('[data-locked]'), /李春华/, 'the lock names who is signed in');
+    await s.type('input[name="unlock_password"]', 'wrong password');
+    await s.click('button[name="unlock"]');
+    await s.waitForText('[data-unlock-error]', '密码');
+    await s.type('input[name="unlock_password"]', 'correct horse');
+    await s.click('button[name="unlock"]');
+    for (let i = 0; i < 50 && !(await unlocked(s)); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(await unlocked(s), 'the password unlocks it');
+    assert.equal(await s.waitForValue('input[name="name"]', '赵桂兰'), '赵桂兰', 'the half-typed name is there after unlocking');
+    assert.equal(await s.waitForValue('input[name="phone"]', '13712345678'), '13712345678', 'and the phone');
+
+    // Ctrl+L locks at once.
+    await s.keys('input[name="phone"]', '\uE009l\uE000');
+    await s.waitFor('[data-locked]');
+    await s.type('input[name="unlock_password"]', 'correct horse');
+    await s.click('button[name="unlock"]');
+    for (let i = 0; i < 50 && !(await unlocked(s)); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(await unlocked(s), 'unlocked again');
+    await s.click('button[data-nav="settings"]');
+    await s.exec('document.querySelector("[data-idle-lock]").scrollIntoView()');
+    await s.type('input[name="idle_lock_minutes"]', '10');
+    await s.click('button[name="save-idle-lock"]');
+    await s.waitForText('[data-idle-message]', '已保存');
+  });
+
+  // The window closed with the form half typed: the draft is in the encrypted store.
+  await withApp(async (s) => {
+    await signIn(s, 'li', 'correct horse');
+    await s.click('button[data-nav="residents"]');
+    await s.click('button[name="new-record"]');
+    assert.equal(await s.waitForValue('input[name="name"]', '赵桂兰'), '赵桂兰', 'the draft came back after a restart');
+    await s.waitForText('.banner.warn', '已恢复上次未保存的内容');
+    await s.keys('input[name="name"]', '\uE00C'); // Escape: cancel, the draft is dropped
+
+    // 谁查看过: the record's own trail.
+    await s.type('input[name="search"]', 'zs');
+    await s.waitForText('table.results', '张三');
+    await s.click('table.results tbody tr td.name');
+    await s.click('button[name="access-tab"]');
+    await s.waitFor('tr[data-access="open"]');
+    assert.match(await s.text('[data-access-log]'), /李春华/, 'who opened it');
+    await s.screenshot('10-who-opened-zh.png');
+
+    // The administrator's audit screen: the trail for 张三, and its check.
+    await s.click('button[data-nav="settings"]');
+    await s.exec('document.querySelector("[data-audit-filter]").scrollIntoView()');
+    await s.type('input[name="audit_resident"]', '45010210110100001');
+    await s.click('button[name="audit-search"]');
+    await s.waitFor('[data-audit-list] tr[data-audit-entry="open"]');
+    assert.equal(await s.text('[data-audit-list] [data-audit-record]'), '450102 101 101 00001', 'the record as people know it, by its number');
+    await s.click('button[name="audit-verify"]');
+    await s.waitFor('[data-audit-check="ok"]', 30000);
+    await s.exec('document.querySelector("[data-audit-filter]").scrollIntoView()');
+    await s.screenshot('11-audit-trail-zh.png');
+  });
+});
+
 test('a data folder that cannot be opened is explained in the window, and left as it was', async () => {
   const broken = mkdtempSync(join(tmpdir(), 'vhr-e2e-broken-'));
   const garbage = Buffer.from('这不是数据库 / not a database '.repeat(200));

@@ -45,6 +45,9 @@ pub struct AuditEntry {
     pub entity: String,
     pub entity_id: String,
     pub resident_id: Option<String>,
+    /// The resident's record number, as people know the record (not part
+    /// of the entry or its hash: read beside it).
+    pub record_no: Option<String>,
     pub version: Option<i64>,
     /// A change's digest of its history row, or an event's detail.
     pub content: Option<String>,
@@ -191,6 +194,7 @@ fn entry_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EntryRow> {
             version: r.get(8)?,
             hash: r.get(9)?,
             content: r.get(10)?,
+            record_no: r.get(11)?,
         },
         r.get(1)?,
     ))
@@ -254,7 +258,8 @@ impl Store {
     /// reaches every village).
     pub fn audit_entries_from(&self, seq: i64, limit: usize) -> Result<Vec<AuditEntry>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, at, user_id, user_name, action, entity, entity_id, resident_id, version, hash, content FROM audit_log
+            "SELECT seq, at, user_id, user_name, action, entity, entity_id, resident_id, version, hash, content,
+                    (SELECT record_no FROM resident WHERE resident.id = audit_log.resident_id) FROM audit_log
              WHERE seq >= ?1 ORDER BY seq LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![seq, limit as i64], entry_row)?;
@@ -265,7 +270,8 @@ impl Store {
     /// one user, or all.
     pub fn audit_entries(&self, actor: &Actor, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
         let sql = format!(
-            "SELECT seq, at, user_id, user_name, action, entity, entity_id, resident_id, version, hash, content FROM audit_log
+            "SELECT seq, at, user_id, user_name, action, entity, entity_id, resident_id, version, hash, content,
+                    (SELECT record_no FROM resident WHERE resident.id = audit_log.resident_id) FROM audit_log
              WHERE (?1 IS NULL OR resident_id = ?1) AND (?2 IS NULL OR user_id = ?2) AND (?4 IS NULL OR action = ?4)
                AND (?5 IS NULL OR at >= ?5) AND (?6 IS NULL OR at < ?6)
                AND (resident_id IS NULL OR {})

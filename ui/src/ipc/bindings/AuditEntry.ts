@@ -9,7 +9,12 @@ export type AuditEntry = { seq: number, at: string, user_id: string, user_name: 
  * `export` (reads); `sign-in`, `sign-out`, `lock`, `unlock`, `recover`,
  * `sync` (events).
  */
-action: string, entity: string, entity_id: string, resident_id: string | null, version: number | null, 
+action: string, entity: string, entity_id: string, resident_id: string | null, 
+/**
+ * The resident's record number, as people know the record (not part
+ * of the entry or its hash: read beside it).
+ */
+record_no: string | null, version: number | null, 
 /**
  * A change's digest of its history row, or an event's detail.
  */
