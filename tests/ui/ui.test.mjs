@@ -1,6 +1,9 @@
 // UI behaviour in headless Chromium with mocked IPC (see harness.mjs).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { serve, launch, open, shot, calls, emit, registry } from './harness.mjs';
 
 let server;
@@ -631,5 +634,37 @@ test('the platform is set in Settings; the stored secret is never shown, only re
   assert.deepEqual([sent.base_url, sent.credentials_kind, sent.secret], ['https://platform.example/fhir', 'bearer', 'tok-123']);
   assert.equal(await page.inputValue('input[name="platform_secret"]'), '', 'the secret leaves the screen once saved');
   assert.match(await page.getAttribute('input[name="platform_secret"]', 'placeholder'), /已保存（不显示）/);
+  await page.close();
+});
+
+test('the recovery sheet prints as one A4 page holding the institution and the code, without the buttons', async () => {
+  const code = 'K7QM-2XPA-9RTD-VW4E-H3NB-6CJF-ZL8Y-5GUS';
+  const page = await open(browser, server.url, app({
+    app_state: { ...signedIn(), session: null },
+    sign_in: { ...signedIn().session, recovery_code: code, idle_lock_minutes: 10 },
+  }));
+  await page.locator('input[name="username"]').fill('li');
+  await page.locator('input[name="password"]').fill('correct horse');
+  await page.evaluate((state) => (window.__answers.app_state = state), signedIn());
+  await page.locator('button[type="submit"]').click();
+  await page.locator('[data-recovery-code]').waitFor();
+  const inside = () => page.evaluate(() => {
+    const code = document.querySelector('[data-recovery-code]').getBoundingClientRect();
+    const panel = document.querySelector('[data-recovery-code]').closest('section').getBoundingClientRect();
+    return code.right <= panel.right && code.height < 2 * parseFloat(getComputedStyle(document.querySelector('[data-recovery-code]')).fontSize);
+  });
+  assert.ok(await inside(), 'the code fits its sheet on one line, on screen');
+  const dir = new URL('./artifacts/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  const pdf = fileURLToPath(new URL('recovery-sheet-zh.pdf', dir));
+  await page.emulateMedia({ media: 'print' });
+  assert.ok(await inside(), 'and on paper');
+  await page.pdf({ path: pdf, format: 'A4', printBackground: true });
+  const text = execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' });
+  assert.match(execFileSync('pdfinfo', [pdf], { encoding: 'utf8' }), /Pages:\s+1\n/, 'one sheet of paper');
+  assert.ok(text.includes(code), `the code is printed whole: ${text}`);
+  assert.ok(text.includes('青山镇卫生院石桥村卫生室'), 'with the institution it opens');
+  assert.ok(!text.includes('我已妥善保存') && !text.includes('打印恢复单'), `the buttons are not printed: ${text}`);
+  execFileSync('pdftoppm', ['-png', '-r', '60', '-singlefile', pdf, fileURLToPath(new URL('recovery-sheet-zh', dir))]);
   await page.close();
 });
