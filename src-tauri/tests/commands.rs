@@ -99,6 +99,9 @@ fn requests(resident_id: &str, version: i64) -> Vec<(&'static str, Value)> {
         ("add_serial_block", json!({ "req": { "village_code": "101", "start": "50000", "end": "50999", "note": "青卫字〔2026〕12号" } })),
         ("set_card_size", json!({ "size": { "width_mm": 85.6, "height_mm": 53.98 } })),
         ("set_language", json!({ "lang": "zh-CN" })),
+        ("keep_draft", json!({ "key": "resident:new", "value": { "name": "张", "phone": "1380013" } })),
+        ("get_draft", json!({ "key": "resident:new" })),
+        ("forget_draft", json!({ "key": "service:r1:hypertension_followup" })),
         (
             "set_platform_setup",
             json!({ "req": {
@@ -107,6 +110,20 @@ fn requests(resident_id: &str, version: i64) -> Vec<(&'static str, Value)> {
         } }),
         ),
     ]
+}
+
+/// Sets the clinic up through the command the setup screen calls, serving
+/// `villages`, with 李春华 (li) as its administrator; the session it answers.
+fn set_up(w: &WebviewWindow<MockRuntime>, villages: Value) -> Value {
+    let setup = json!({ "req": {
+        "profile": {
+            "institution_name": "青山镇卫生院石桥村卫生室", "institution_phone": "0771-5550123", "county_code": "450102",
+            "division_code_year": 2024, "township_code": "101", "township_name": "青山镇",
+            "villages": villages, "serial_block": { "start": 1, "end": 99999 }
+        },
+        "username": "li", "display_name": "李春华", "password": PASSWORD, "phone": ""
+    } });
+    invoke(w, "setup", setup).expect("the clinic is set up")
 }
 
 /// Where every leaf of a JSON value sits, as a path of keys and indices.
@@ -150,16 +167,7 @@ fn state(w: &WebviewWindow<MockRuntime>) -> Value {
 fn every_command_answers_generated_input_with_a_value_or_an_error_the_window_can_show_and_a_refusal_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (_app, w) = window(dir.path());
-    let setup = json!({ "req": {
-        "profile": {
-            "institution_name": "青山镇卫生院石桥村卫生室", "institution_phone": "0771-5550123", "county_code": "450102",
-            "division_code_year": 2024, "township_code": "101", "township_name": "青山镇",
-            "villages": [{ "code": "101", "name": "石桥村" }, { "code": "102", "name": "河口村" }],
-            "serial_block": { "start": 1, "end": 99999 }
-        },
-        "username": "li", "display_name": "李春华", "password": PASSWORD, "phone": ""
-    } });
-    invoke(&w, "setup", setup).expect("the clinic is set up through the command the setup screen calls");
+    set_up(&w, json!([{ "code": "101", "name": "石桥村" }, { "code": "102", "name": "河口村" }]));
     let zhang = invoke(
         &w,
         "register_resident",
@@ -257,15 +265,7 @@ fn every_command_answers_generated_input_with_a_value_or_an_error_the_window_can
 fn a_locked_window_answers_only_locked_until_the_password_unlocks_it() {
     let dir = tempfile::tempdir().unwrap();
     let (_app, w) = window(dir.path());
-    let setup = json!({ "req": {
-        "profile": {
-            "institution_name": "青山镇卫生院石桥村卫生室", "institution_phone": "", "county_code": "450102",
-            "division_code_year": 2024, "township_code": "101", "township_name": "青山镇",
-            "villages": [{ "code": "101", "name": "石桥村" }], "serial_block": { "start": 1, "end": 99999 }
-        },
-        "username": "li", "display_name": "李春华", "password": PASSWORD, "phone": ""
-    } });
-    let session = invoke(&w, "setup", setup).unwrap();
+    let session = set_up(&w, json!([{ "code": "101", "name": "石桥村" }]));
     assert_eq!(session["idle_lock_minutes"], 10, "ten minutes unless the administrator sets another");
     invoke(&w, "lock", json!({})).unwrap();
     let refused =
@@ -276,6 +276,11 @@ fn a_locked_window_answers_only_locked_until_the_password_unlocks_it() {
         "the exact answer the window shows"
     );
     assert_eq!(invoke(&w, "app_state", json!({})).unwrap()["locked"], true, "a reloaded window knows it is locked");
+    assert_eq!(
+        invoke(&w, "get_draft", json!({ "key": "resident:new" })).unwrap_err()["code"],
+        "locked",
+        "not even the user's own draft shows under the lock"
+    );
     assert_eq!(invoke(&w, "unlock", json!({ "password": "wrong" })).unwrap_err()["code"], "bad_credentials");
     invoke(&w, "unlock", json!({ "password": PASSWORD })).unwrap();
     invoke(&w, "search_residents", json!({ "req": { "query": "", "village": null, "tag": null, "limit": null } })).unwrap();
