@@ -99,6 +99,12 @@ impl Clinic {
 
     /// Signs the trail's tree head now; `None` when the last checkpoint
     /// already covers every entry.
+    /// How many bytes the database holds (for the benchmarks and support).
+    pub fn database_bytes(&self) -> Result<u64> {
+        self.actor()?;
+        Ok(self.store.bytes_in_use()?)
+    }
+
     pub fn write_checkpoint(&mut self, reason: &str) -> Result<Option<StoredCheckpoint>> {
         let key = self.audit_signing_key()?;
         let written = self.store.write_checkpoint(&key, reason, self.now())?;

@@ -71,6 +71,9 @@ pub struct Store {
     conn: Connection,
 }
 
+/// The page cache of a window's connection, in KiB.
+const WINDOW_CACHE_KIB: i64 = 256 * 1024;
+
 impl Store {
     /// Opens (creating if needed) the database at `path`, encrypted with
     /// `key`, and brings its schema up to date. A wrong key is
@@ -87,11 +90,13 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        // A 32 MB page cache: the work list and search scan indexes that
-        // would not fit SQLite's default 2 MB, and pages kept decrypted in
-        // it cost what plain pages cost (docs/benchmarks.md). SQLCipher
-        // reads through its own page codec, so memory-mapped reads do not apply.
-        conn.pragma_update(None, "cache_size", -32_768)?;
+        // A page cache of up to 256 MB (it grows only as pages are read):
+        // SQLCipher decrypts every page it reads from the file, and the
+        // search and work-list indexes of a big clinic are read again and
+        // again; kept decrypted here, they cost what plain pages cost
+        // (docs/benchmarks.md). Memory-mapped reads, which the plain
+        // database used, do not apply to SQLCipher's page codec.
+        conn.pragma_update(None, "cache_size", -WINDOW_CACHE_KIB)?;
         schema::migrate(&mut conn)?;
         let mut store = Store { conn };
         store.build_program_state_once()?;
@@ -128,6 +133,23 @@ impl Store {
         tx.execute("INSERT OR REPLACE INTO setting (key, value) VALUES ('program_state.built', '1')", [])?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// The bytes the database's pages hold now (free pages not counted),
+    /// whether written to the main file yet or still in its WAL.
+    pub fn bytes_in_use(&self) -> Result<u64> {
+        let pages: i64 = self.conn.pragma_query_value(None, "page_count", |r| r.get(0))?;
+        let free: i64 = self.conn.pragma_query_value(None, "freelist_count", |r| r.get(0))?;
+        // SQLCipher answers `page_size` as text (`cipher_page_size`).
+        let size: String = self.conn.pragma_query_value(None, "page_size", |r| {
+            r.get::<_, rusqlite::types::Value>(0).map(|v| match v {
+                rusqlite::types::Value::Integer(n) => n.to_string(),
+                rusqlite::types::Value::Text(t) => t,
+                _ => String::new(),
+            })
+        })?;
+        let size: i64 = size.parse().map_err(|_| StoreError::Corrupt(format!("page size {size:?}")))?;
+        Ok(((pages - free).max(0) * size) as u64)
     }
 
     /// The schema version (the number of migrations applied).
