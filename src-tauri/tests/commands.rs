@@ -103,6 +103,19 @@ fn requests(resident_id: &str, version: i64) -> Vec<(&'static str, Value)> {
         ("get_draft", json!({ "key": "resident:new" })),
         ("forget_draft", json!({ "key": "service:r1:hypertension_followup" })),
         (
+            "close_record",
+            json!({ "req": { "resident_id": resident_id, "expected_version": version, "on": "2026-11-20", "reason": "lost", "why": "外出务工，联系不上" } }),
+        ),
+        (
+            "reopen_record",
+            json!({ "req": { "resident_id": resident_id, "expected_version": version, "on": "2026-11-21", "why": "已返乡" } }),
+        ),
+        ("merge_preview", json!({ "keep": resident_id, "duplicate": "45010210110100002" })),
+        (
+            "merge_records",
+            json!({ "req": { "keep_id": resident_id, "keep_version": version, "duplicate_id": resident_id, "duplicate_version": version, "confirm": false } }),
+        ),
+        (
             "set_platform_setup",
             json!({ "req": {
             "base_url": "http://127.0.0.1:9/fhir", "interval_seconds": 300, "credentials_kind": "none", "token_url": "",

@@ -438,6 +438,39 @@ test('the work list: an overdue hypertension patient, an uncontrolled visit, the
     await s.waitFor('[data-worklist]');
     const lostLines = await s.findAll(`tr[data-work-item="${lostId}"][data-program="hypertension"]`);
     assert.equal(lostLines.length, 0, 'a patient lost to follow-up owes no more hypertension follow-ups');
+
+    // A third has died: the follow-up records it and proposes closing the record, which ends everything (§9.2).
+    await s.click('button[data-view="overdue"]');
+    const deadRow = await s.waitFor('tr[data-program="hypertension"]');
+    const deadId = await s.cmd('GET', `/element/${deadRow}/attribute/data-work-item`);
+    await s.click(`tr[data-work-item="${deadId}"][data-program="hypertension"] button[name="start"]`);
+    await s.waitFor('input[name="values.sbp"]');
+    await s.click('input[name="values.outcome_status"][value="3"]');
+    const deathDay = iso(new Date(Date.now() - 3 * 86400000));
+    await s.type('input[name="values.death_date"]', deathDay);
+    await s.type('input[name="values.death_cause"]', '脑出血');
+    await s.click('button[name="save"]');
+    await s.waitFor('button[name="confirm-save"]');
+    await s.click('button[name="confirm-save"]');
+    await s.waitFor('[data-closure-form="close"]');
+    assert.equal(await s.waitForValue('input[name="closure-on"]', deathDay), deathDay, 'the closure is proposed on the date of death');
+    assert.equal(await s.waitForValue('input[name="closure-cause"]', '脑出血'), '脑出血', 'for the cause the follow-up gave');
+    await s.screenshot('16-death-proposes-closure-zh.png');
+    await s.click('button[name="confirm-closure"]');
+    await s.waitForText('[data-closed="dead"]', '本档案已结案：死亡');
+    const deadName = await s.text('[data-resident-name]');
+    assert.equal((await s.findAll('button[name^="followup-"]')).length, 0, 'no follow-up for a closed record');
+    await s.screenshot('17-record-closed-zh.png');
+    await s.click('button[data-nav="followups"]');
+    await s.click('button[data-view="all"]');
+    await s.waitFor('[data-worklist]');
+    assert.equal((await s.findAll(`tr[data-work-item="${deadId}"]`)).length, 0, 'off the work list altogether');
+    await s.click('button[data-nav="residents"]');
+    await s.type('input[name="search"]', deadName);
+    await s.waitFor('[data-no-results]');
+    await s.select('select[name="status"]', 'closed');
+    await s.waitForText(`tr[data-resident="${deadId}"]`, '死亡');
+    await s.screenshot('18-closed-search-zh.png');
   } catch (e) {
     await s.screenshot('failure-worklist.png').catch(() => {});
     throw e;

@@ -35,7 +35,7 @@ const zhangView = {
     id: 'r1', version: 1, record_no: '45010210110100001', name: '张三', sex: '2', birth_date: '1949-12-31',
     id_document: { kind: 'citizen_id', number: '11010519491231002X' }, phone: '13800138000', residence_type: '1',
     residence_since: null, village_code: '101', current_address: '石桥村3组12号', hukou_address: '', responsible_doctor: '李春华',
-    created_on: '2026-11-21', basic_info: { work_unit: '务农', ethnicity: '01' }, household: null, status: 'active',
+    created_on: '2026-11-21', basic_info: { work_unit: '务农', ethnicity: '01' }, household: null, status: 'active', closure: null, reopened: null, merged_from: [],
     institution: '青山镇卫生院石桥村卫生室', created_by: '李春华', created_at: '2026-11-21T02:00:00Z', updated_by: '李春华', updated_at: '2026-11-21T02:00:00Z',
   },
   age: 76, tags: ['elderly'], record_no_grouped: '450102 101 101 00001', record_no_short: '101-00001', village_name: '石桥村',
@@ -468,6 +468,78 @@ test('the programmes tab shows what is owed and ends a programme with a reason',
   assert.equal(sent.req.reason, '5', 'moved away');
   assert.equal(sent.req.note, '迁往广州');
   assert.match(sent.req.ended_on, /^\d{4}-\d{2}-\d{2}$/, 'today by default');
+  await page.close();
+});
+
+test('closing a record asks what the norm asks for the reason, shows what is missing beside it, then shows the handover', async () => {
+  const statuses = [{ program: 'elderly', label: { zh: '老年人健康管理', en: 'Elderly care' }, registered: false, active: true, enrolled_on: '2014-12-31', until: null, due: null, episodes: [] }];
+  const missing = {
+    code: 'invalid', message: '有 1 处需要修改，请查看标红的项目',
+    problems: [{ field: 'destination_institution', code: 'required', severity: 'error', message: { zh: '请填写迁往的机构（接收单位）', en: 'Enter the institution the record moves to' } }],
+  };
+  const closure = {
+    on: '2026-11-20', reason: 'moved_away', destination_institution: '青秀区中山街道社区卫生服务中心', destination_address: '南宁市青秀区中山路1号',
+    handover: { handed_over_by: '李春华', received_by: '张医生', items: '纸质健康档案1份' }, ended_programs: ['elderly'], closed_by: '李春华', closed_at: '2026-11-21T02:00:00Z',
+  };
+  const closed = { ...zhangView, resident: { ...zhangView.resident, version: 2, status: 'moved_out', closure } };
+  const page = await open(browser, server.url, app({ get_resident: zhangView, programs_of: statuses, close_record: { error: missing } }));
+  await openByScan(page);
+  await page.click('button[name="close-record"]');
+  await page.selectOption('select[name="closure-reason"]', 'moved_away');
+  assert.equal(await page.locator('[data-closure-form] legend').textContent(), '档案交接记录', 'moving away asks for the handover record');
+  assert.equal(await page.locator('input[name="closure-cause"]').count(), 0, 'and not for a cause of death');
+  await page.fill('input[name="closure-on"]', '20261120');
+  await page.click('button[name="confirm-closure"]');
+  await page.locator('[data-problem="required"]').getByText('请填写迁往的机构（接收单位）').waitFor();
+  await page.evaluate((answer) => { window.__answers.close_record = answer; }, { resident: closed, programs: ['elderly'] });
+  await page.fill('input[name="closure-destination"]', '青秀区中山街道社区卫生服务中心');
+  await page.fill('input[name="closure-address"]', '南宁市青秀区中山路1号');
+  await page.fill('input[name="closure-received-by"]', '张医生');
+  await page.fill('input[name="closure-items"]', '纸质健康档案1份');
+  await shot(page, 'close-record-zh.png');
+  await page.click('button[name="confirm-closure"]');
+  await page.locator('[data-closed="moved_out"]').waitFor();
+  const sent = (await calls(page, 'close_record')).at(-1);
+  assert.deepEqual(sent.req, {
+    resident_id: 'r1', expected_version: 1, on: '2026-11-20', reason: 'moved_away', destination_institution: '青秀区中山街道社区卫生服务中心',
+    destination_address: '南宁市青秀区中山路1号', handover: { handed_over_by: '', received_by: '张医生', items: '纸质健康档案1份' },
+  }, 'the date as typed, read as a date; the version the doctor saw');
+  assert.match(await page.locator('[data-closed]').textContent(), /本档案已结案：迁出[\s\S]*2026-11-20[\s\S]*青秀区中山街道社区卫生服务中心/);
+  assert.match(await page.locator('[data-handover]').textContent(), /张医生[\s\S]*纸质健康档案1份/, 'the handover record shows on the page');
+  assert.equal(await page.locator('button[name^="followup-"]').count(), 0, 'a closed record offers no follow-up');
+  assert.equal(await page.locator('select[name="other-form"]').count(), 0, 'nor any other new form');
+  assert.equal(await page.locator('button[name="reopen-record"]').count(), 1, 'it can be reopened');
+  assert.match(await page.locator('.notice, [role="status"]').first().textContent(), /随之结束的管理：老年人/);
+  await shot(page, 'closed-record-zh.png');
+  await page.close();
+});
+
+test('merging a duplicate shows both records side by side, asks about a difference, and sends the versions seen', async () => {
+  const other = {
+    ...zhangView,
+    resident: { ...zhangView.resident, id: 'r9', version: 3, record_no: '45010210110100009', name: '张叁', id_document: { kind: 'none' }, current_address: '' },
+    record_no_grouped: '450102 101 101 00009',
+  };
+  const preview = {
+    keep: zhangView, duplicate: other, services: 4, moving_programs: ['tuberculosis'],
+    problems: [{ field: 'duplicate', code: 'merge.name_differs', severity: 'warning', message: { zh: '姓名不同：张三 / 张叁', en: 'The names differ: 张三 / 张叁' } }],
+  };
+  const merged = { ...zhangView, resident: { ...zhangView.resident, version: 2, merged_from: [{ id: 'r9', record_no: '45010210110100009' }] } };
+  const page = await open(browser, server.url, app({ get_resident: zhangView, merge_preview: preview, merge_records: { resident: merged, programs: ['tuberculosis'] } }));
+  await openByScan(page);
+  await page.click('button[name="merge-record"]');
+  await page.fill('input[name="merge-other"]', '45010210110100009');
+  await page.click('button[name="merge-look"]');
+  await page.locator('[data-merge-preview]').waitFor();
+  assert.deepEqual((await calls(page, 'merge_preview'))[0], { keep: 'r1', duplicate: '45010210110100009' });
+  assert.equal(await page.locator('[data-merge-preview] tr.differs').count(), 4, 'name, ID number, record number and address differ');
+  assert.match(await page.locator('[data-merge-moves]').textContent(), /4 份[\s\S]*肺结核/, 'what moves');
+  assert.equal(await page.locator('button[name="confirm-merge"]').textContent(), '确认是同一人，仍然合并', 'a difference asks for confirmation');
+  await shot(page, 'merge-preview-zh.png');
+  await page.click('button[name="confirm-merge"]');
+  await page.locator('[data-merged-from]').waitFor();
+  assert.deepEqual((await calls(page, 'merge_records'))[0].req, { keep_id: 'r1', keep_version: 1, duplicate_id: 'r9', duplicate_version: 3, confirm: true });
+  assert.match(await page.locator('[data-merged-from]').textContent(), /45010210110100009/, 'the record kept names the record merged into it');
   await page.close();
 });
 

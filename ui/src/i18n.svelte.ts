@@ -78,6 +78,19 @@ const zh = {
   act_sign_in: '登录', act_sign_out: '退出登录', act_lock: '锁定', act_unlock: '解锁', act_recover: '用恢复码重设密码', act_sync: '同步', act_bulk_export: '导出全部档案',
   lock_title: '已锁定', lock_intro: '为保护居民隐私，窗口已锁定。未保存的内容都还在，输入密码即可继续。', lock_unlock: '解锁', lock_now: '锁定（Ctrl+L）',
   idle_lock: '无操作自动锁定（分钟）',
+  close_record: '结案', reopen_record: '恢复档案', close_reason: '结案原因', record_status: '档案状态',
+  close_about: '结案后，该居民的全部管理随之结束（同一日期、同一原因），档案不再出现在工作清单和默认搜索中；档案内容全部保留，可以恢复。',
+  reopen_about: '恢复后档案回到在册状态；结案时结束的管理从恢复之日起重新开始。结案记录保留在修改记录中。',
+  reason_died: '死亡', reason_moved_away: '迁出', reason_lost: '失访', reason_other: '其他原因',
+  death_date: '死亡日期', moved_on: '迁出日期', lost_on: '失访日期', closed_on: '结案日期', reopened_on: '恢复日期', death_cause: '死亡原因',
+  handover_record: '档案交接记录', destination_institution: '迁往机构（接收单位）', destination_address: '迁往地址', received_by: '接收人',
+  handover_items: '移交内容', handover_items_hint: '如：纸质健康档案1份', handed_over_by: '移交人',
+  lost_why: '失访原因', close_why: '结案原因说明', reopen_why: '恢复原因（如：迁回本村、重新联系上）',
+  closed_banner: '本档案已结案', closed_by: '结案人', reopened_banner: '曾结案，已恢复', closure_proposed: '随访记录了死亡，请确认是否为该居民结案（档案终止）。',
+  status_active: '在册', status_closed: '已结案', status_all: '全部档案', programs_restarted: '重新开始的管理', programs_closed: '随之结束的管理',
+  merge_record: '合并重复档案', merge_about: '同一个人建了两份档案时，把另一份并入本档案：它的服务记录全部移到本档案，它被注销、保留原编号（不再发放）并指向本档案；身份证号不同的两份档案是两个人，不能合并。',
+  merge_other: '另一份档案的编号或身份证号', merge_other_hint: '17位档案编号或身份证号', merge_look: '查看', merge_keep: '保留（本档案）', merge_duplicate: '并入后注销',
+  merge_moves: '将移到本档案的服务记录：{n} 份', merge_programs: '一并转来的登记管理', merge_anyway: '确认是同一人，仍然合并', merged_into: '已并入', merged_from: '已并入本档案的重复档案',
 };
 
 type Key = keyof typeof zh;
@@ -157,6 +170,19 @@ const en: Record<Key, string> = {
   act_sign_in: 'Signed in', act_sign_out: 'Signed out', act_lock: 'Locked', act_unlock: 'Unlocked', act_recover: 'Reset a password with the recovery code', act_sync: 'Synced', act_bulk_export: 'Exported every record',
   lock_title: 'Locked', lock_intro: "The window is locked to keep residents' records private. Nothing you typed is lost: enter your password to go on.", lock_unlock: 'Unlock', lock_now: 'Lock (Ctrl+L)',
   idle_lock: 'Lock when idle (minutes)',
+  close_record: 'Close the record', reopen_record: 'Reopen the record', close_reason: 'Why it closes', record_status: 'Record status',
+  close_about: "Closing ends every programme of the resident (on the same date, for the same reason) and takes the record off work lists and default searches; everything in it is kept, and it can be reopened.",
+  reopen_about: 'Reopening puts the record back in the register; the programmes its closure ended start again on the day it reopens. The closure stays in the change history.',
+  reason_died: 'Died', reason_moved_away: 'Moved away', reason_lost: 'Lost to follow-up', reason_other: 'Another reason',
+  death_date: 'Date of death', moved_on: 'Moved on', lost_on: 'Lost since', closed_on: 'Closed on', reopened_on: 'Reopened on', death_cause: 'Cause of death',
+  handover_record: 'Handover record', destination_institution: 'Receiving institution', destination_address: 'New address', received_by: 'Received by',
+  handover_items: 'Handed over', handover_items_hint: 'e.g. the paper record, 1 file', handed_over_by: 'Handed over by',
+  lost_why: 'Why lost', close_why: 'Why it closes', reopen_why: 'Why it reopens (moved back, in touch again…)',
+  closed_banner: 'This record is closed', closed_by: 'Closed by', reopened_banner: 'Closed once, reopened', closure_proposed: 'The follow-up recorded a death: confirm whether to close the record.',
+  status_active: 'Active', status_closed: 'Closed', status_all: 'All records', programs_restarted: 'Programmes started again', programs_closed: 'Programmes ended with it',
+  merge_record: 'Merge a duplicate record', merge_about: "When one person has two records, merge the other into this one: its service records move here, it is cancelled, keeps its number (never issued again) and points here. Two records with different ID numbers are two people and do not merge.",
+  merge_other: "The other record's number or ID number", merge_other_hint: '17-digit record number or ID number', merge_look: 'Look', merge_keep: 'Kept (this record)', merge_duplicate: 'Cancelled once merged',
+  merge_moves: 'Service records moving here: {n}', merge_programs: 'Registrations coming along', merge_anyway: 'The same person: merge all the same', merged_into: 'Merged into', merged_from: 'Duplicates merged into this record',
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { 'zh-CN': zh, en };
@@ -192,3 +218,17 @@ export const sexLabels: Record<string, Localized> = {
   '2': { zh: '女', en: 'Female' },
   '9': { zh: '未说明', en: 'Not stated' },
 };
+
+const statusLabels: Record<string, Localized> = {
+  active: { zh: '在册', en: 'Active' },
+  moved_out: { zh: '迁出', en: 'Moved away' },
+  dead: { zh: '死亡', en: 'Died' },
+  lost: { zh: '失访', en: 'Lost to follow-up' },
+  cancelled: { zh: '注销', en: 'Cancelled' },
+  other: { zh: '其他原因结案', en: 'Closed, other reason' },
+};
+
+/** A record's status (§9.1) as the register names it. */
+export function statusLabel(status: string): string {
+  return loc(statusLabels[status]) || status;
+}

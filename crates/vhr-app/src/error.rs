@@ -366,6 +366,18 @@ impl From<StoreError> for Error {
                 format!("用户名 {name} 已存在"),
                 format!("The user name {name} is taken"),
             )]),
+            StoreError::RecordClosed { .. } => Error::Invalid(vec![Problem::error(
+                "status",
+                "closure.already_closed",
+                "该档案已结案",
+                "This record is closed already",
+            )]),
+            StoreError::RecordNotClosed { .. } => Error::Invalid(vec![Problem::error(
+                "status",
+                "closure.not_closed",
+                "该档案未结案",
+                "The record is not closed",
+            )]),
             StoreError::WrongKey => Error::KeysDoNotMatch,
             StoreError::Forbidden { .. } => Error::OutOfReach,
             StoreError::IdNumberOutOfReach { .. } => Error::Invalid(vec![Problem::error(

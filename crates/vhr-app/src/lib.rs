@@ -10,6 +10,7 @@
 mod accounts;
 mod audit;
 pub mod background;
+mod closure;
 mod demo;
 mod drafts;
 pub mod env;
@@ -40,6 +41,7 @@ use vhr_store::{Actor, Store};
 
 pub use accounts::{AppState, Desk, Install, NewUserRequest, SessionInfo, SetupRequest};
 pub use audit::AuditQuery;
+pub use closure::{CloseRequest, Lifecycle, MergePreview, MergeRequest, ProposedClosure, ReopenRequest};
 pub use demo::demo_setup;
 pub use env::{Clock, FixedClock, IdSource, RandomIds, SequentialIds, SystemClock};
 pub use error::{startup_failure, Error, WireError};

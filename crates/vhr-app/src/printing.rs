@@ -109,6 +109,10 @@ impl Clinic {
         let doctor = r.data.responsible_doctor.trim();
         card.doctor_phone =
             users.iter().find(|u| !doctor.is_empty() && u.display_name == doctor).map(|u| u.phone.clone()).unwrap_or_default();
+        // A closed record's card says so, on its "other notes" line.
+        if let Some(note) = vhr_domain::closure::status_note(r.status, r.closure.as_ref()) {
+            card.notes = note;
+        }
         Ok(card)
     }
 
@@ -158,7 +162,10 @@ impl Clinic {
             record_no: view.resident.record_no.clone(),
             record_no_short: view.record_no_short.clone(),
             institution: clinic.institution_name.clone(),
-            printed: format!("打印：{} {}", actor.name, self.today()),
+            printed: match vhr_domain::closure::status_note(view.resident.status, view.resident.closure.as_ref()) {
+                Some(note) => format!("{note}  打印：{} {}", actor.name, self.today()),
+                None => format!("打印：{} {}", actor.name, self.today()),
+            },
         };
         let pdf = vhr_print::form_pdf(form, &self.forms, values, &header)?;
         let job = self.env.ids.new_id();

@@ -9,9 +9,9 @@ use vhr_domain::forms::{validate, ValidationContext};
 use vhr_domain::id_card::{self, CitizenId};
 use vhr_domain::population::{self, Diagnoses, Tag};
 use vhr_domain::problem::{has_errors, Problem};
-use vhr_domain::resident::{age_on, prepare, Membership, Resident, ResidentInput};
+use vhr_domain::resident::{age_on, prepare, Membership, RecordStatus, Resident, ResidentInput};
 use vhr_domain::serial_blocks::{is_provisional, shown, ShownNumber};
-use vhr_store::{HistoryEntry, NewResident, ResidentSummary, SearchSpec};
+use vhr_store::{HistoryEntry, NewResident, ResidentSummary, SearchSpec, StatusFilter};
 
 use crate::{Clinic, Error, Result};
 
@@ -53,6 +53,9 @@ pub struct SearchRequest {
     pub village: Option<String>,
     #[serde(default)]
     pub tag: Option<Tag>,
+    /// Records in the register unless asked for closed ones or all.
+    #[serde(default)]
+    pub status: StatusFilter,
     #[serde(default)]
     pub limit: Option<u32>,
 }
@@ -103,7 +106,9 @@ impl Clinic {
             problems.extend(form_problems);
         }
         if let (Some(number), false) = (ready.id_document.citizen_number(), has_errors(&problems)) {
-            if let Some(other) = self.store.resident(self.actor()?, number)?.filter(|o| o.id != except_id) {
+            if let Some(other) =
+                self.store.resident(self.actor()?, number)?.filter(|o| o.id != except_id && o.status != RecordStatus::Cancelled)
+            {
                 return Err(Error::DuplicateIdNumber { resident_id: other.id, record_no: other.record_no, name: other.data.name });
             }
         }
@@ -234,6 +239,7 @@ impl Clinic {
             query: req.query.clone(),
             village: req.village.clone().filter(|v| !v.is_empty()),
             tag: req.tag,
+            status: req.status,
             today: self.today(),
             limit: req.limit.unwrap_or(50).clamp(1, 500) as usize,
         };

@@ -45,6 +45,8 @@ pub struct SavedService {
     pub proposal: Option<Proposal>,
     /// The programmes this save ended (a follow-up that found the patient lost or dead).
     pub ended_programs: Vec<Localized>,
+    /// A follow-up that recorded a death proposes closing the record (§9.2).
+    pub proposed_closure: Option<crate::closure::ProposedClosure>,
 }
 
 /// A service record on a resident's timeline.
@@ -204,8 +206,27 @@ impl Clinic {
         Ok(self.check_service(resident_id, form_id, values, None)?.proposal)
     }
 
+    /// What a saved record proposes for the record as a whole: closing it,
+    /// when it recorded the death of a resident whose record is open.
+    fn proposed_closure(&self, record: &ServiceRecord) -> Result<Option<crate::closure::ProposedClosure>> {
+        let Some(form) = self.forms.form(&record.form_id) else { return Ok(None) };
+        let status = self.find_resident(&record.resident_id)?.resident.status;
+        Ok(crate::closure::proposed_by(form, &self.forms, &record.data, status))
+    }
+
     /// Stores a filled-in form for a resident, validated exactly as the UI validates it.
     pub fn add_service(&mut self, req: AddServiceRequest) -> Result<SavedService> {
+        let resident = self.find_resident(&req.resident_id)?.resident;
+        if resident.status != vhr_domain::resident::RecordStatus::Active {
+            let label = resident.status.label();
+            let on = resident.closure.as_ref().map(|c| format!("，{}", c.on)).unwrap_or_default();
+            return Err(Error::Invalid(vec![Problem::error(
+                "resident_id",
+                "closure.closed",
+                format!("该档案已结案（{}{on}），不能新增服务记录；如需补录，请先恢复档案", label.zh),
+                format!("This record is closed ({}): no new service records; reopen it first to add one", label.en),
+            )]));
+        }
         let Checked { clean, problems, proposal, resident_id, leaving } =
             self.check_service(&req.resident_id, &req.form_id, &req.values, None)?;
         let warnings = Self::gate(problems, req.confirm)?;
@@ -213,7 +234,8 @@ impl Clinic {
         let new = new_service(form, self.env.ids.new_id(), resident_id, clean, self.today());
         // A patient found lost or dead leaves the programme (a death: every programme) with the same save (§13 V8).
         let (record, ended_programs) = self.commit_service(leaving, false, |b, actor, at| b.insert_service(actor, new, at))?;
-        Ok(SavedService { record, warnings, proposal, ended_programs })
+        let proposed_closure = self.proposed_closure(&record)?;
+        Ok(SavedService { record, warnings, proposal, ended_programs, proposed_closure })
     }
 
     /// Saves an edit of a service record as a new version; a stale edit is refused.
@@ -232,7 +254,8 @@ impl Clinic {
         // A correction to "lost" or "died" ends what is still open, as the first save would have.
         let (record, ended_programs) =
             self.commit_service(leaving, true, |b, actor, at| b.update_service(actor, &current.id, req.expected_version, edit, at))?;
-        Ok(SavedService { record, warnings, proposal, ended_programs })
+        let proposed_closure = self.proposed_closure(&record)?;
+        Ok(SavedService { record, warnings, proposal, ended_programs, proposed_closure })
     }
 
     /// Writes a service record, new or edited, in one transaction with what it

@@ -14,7 +14,7 @@ use vhr_domain::i18n::Lang;
 use vhr_domain::id_card::compose;
 
 fn everyone() -> SearchRequest {
-    SearchRequest { query: String::new(), village: None, tag: None, limit: None }
+    SearchRequest { query: String::new(), village: None, tag: None, status: Default::default(), limit: None }
 }
 
 fn names(c: &Clinic, query: &str) -> Vec<String> {
@@ -190,4 +190,34 @@ fn the_record_says_who_opened_it_and_the_trail_verifies() {
     let check = admin.audit_verify(&[], None).unwrap();
     assert_eq!(check.broken_at, None, "{check:?}");
     assert!(check.entries >= 5, "the clinic, two residents, an account and an opening at least: {check:?}");
+}
+
+/// Closing and reopening follow the same reach: a doctor of 河口村 cannot
+/// close 石桥村's 张三 by any key (he is not there for them), and a closed
+/// record of another village never shows in their "closed" search either.
+#[test]
+fn a_village_doctor_closes_only_their_villages_records() {
+    use vhr_app::{CloseRequest, ReopenRequest};
+    use vhr_domain::closure::ClosureReason;
+    let dir = tempfile::tempdir().unwrap();
+    let Catchment { zhang, li } = with_wang_for_102(dir.path());
+    let mut admin = reopen(dir.path());
+    let died = || ClosureReason::Died { cause: "心梗".into() };
+    let on = Some(NaiveDate::from_ymd_opt(2026, 11, 1).unwrap());
+    admin
+        .close_record(CloseRequest { resident_id: zhang.resident.resident.id.clone(), expected_version: 1, on, reason: died() })
+        .expect("the administrator reaches every village");
+    let mut wang = sign_in(dir.path(), "wang");
+    for key in [&zhang.resident.resident.id, &zhang.resident.resident.record_no] {
+        let e = wang.reopen_record(ReopenRequest { resident_id: key.clone(), expected_version: 2, on, why: "x".into() }).unwrap_err();
+        assert_eq!(e.code(), "not_found", "another village's record is not there, by {key}: {e:?}");
+        let e = wang.close_record(CloseRequest { resident_id: key.clone(), expected_version: 2, on, reason: died() }).unwrap_err();
+        assert_eq!(e.code(), "not_found", "{e:?}");
+    }
+    let closed = SearchRequest { status: vhr_store::StatusFilter::Closed, ..everyone() };
+    assert!(wang.search(&closed).unwrap().is_empty(), "张三's closed record is out of 王医生's reach");
+    wang.close_record(CloseRequest { resident_id: li.resident.resident.id.clone(), expected_version: 1, on, reason: died() })
+        .expect("his own village's record closes");
+    let names: Vec<String> = wang.search(&closed).unwrap().into_iter().map(|r| r.name).collect();
+    assert_eq!(names, ["李四"]);
 }

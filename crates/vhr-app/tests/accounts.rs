@@ -9,7 +9,7 @@ use common::*;
 use vhr_app::{Desk, Env, FixedClock, Install, NewUserRequest, RandomIds, SearchRequest};
 
 fn everyone() -> SearchRequest {
-    SearchRequest { query: String::new(), village: None, tag: None, limit: None }
+    SearchRequest { query: String::new(), village: None, tag: None, status: Default::default(), limit: None }
 }
 
 fn at(dir: &std::path::Path, hour: u32, minute: u32) -> Install {

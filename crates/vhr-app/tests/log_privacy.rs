@@ -51,7 +51,8 @@ fn a_working_day_leaves_no_personal_data_in_any_log_line() {
     log::guarded(at, || c.audit_verify(&[], None)).unwrap();
 
     // Everything personal the clinic now holds.
-    let everyone = c.search(&SearchRequest { query: String::new(), village: None, tag: None, limit: Some(1000) }).unwrap();
+    let everyone =
+        c.search(&SearchRequest { query: String::new(), village: None, tag: None, status: Default::default(), limit: Some(1000) }).unwrap();
     assert!(everyone.len() > 30, "the demo residents and 张秀英");
     let mut personal: Vec<String> = vec!["李建国".into(), "450102195603100111".into(), "1380013800".into()];
     for r in &everyone {

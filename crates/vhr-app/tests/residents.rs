@@ -13,7 +13,11 @@ use vhr_domain::population::Tag;
 use vhr_domain::resident::Membership;
 
 fn search(c: &vhr_app::Clinic, q: &str) -> Vec<String> {
-    c.search(&SearchRequest { query: q.into(), village: None, tag: None, limit: None }).unwrap().into_iter().map(|r| r.name).collect()
+    c.search(&SearchRequest { query: q.into(), village: None, tag: None, status: Default::default(), limit: None })
+        .unwrap()
+        .into_iter()
+        .map(|r| r.name)
+        .collect()
 }
 
 #[test]
@@ -309,7 +313,7 @@ fn filters_by_village_and_key_population() {
     child.village_code = "102".into();
     c.register(RegisterRequest { resident: child, household: None, confirm: false }).expect("children need no basic information form");
     let by_tag = |tag| {
-        c.search(&SearchRequest { query: String::new(), village: None, tag: Some(tag), limit: None })
+        c.search(&SearchRequest { query: String::new(), village: None, tag: Some(tag), status: Default::default(), limit: None })
             .unwrap()
             .into_iter()
             .map(|r| r.name)
@@ -333,7 +337,9 @@ fn filters_by_village_and_key_population() {
             (Tag::Tuberculosis, 0)
         ]
     );
-    let in_102 = c.search(&SearchRequest { query: String::new(), village: Some("102".into()), tag: None, limit: None }).unwrap();
+    let in_102 = c
+        .search(&SearchRequest { query: String::new(), village: Some("102".into()), tag: None, status: Default::default(), limit: None })
+        .unwrap();
     assert_eq!(in_102.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), vec!["小孩丙"]);
 }
 
@@ -345,7 +351,11 @@ fn the_demo_clinic_is_plausible() {
     let n = c.load_demo(600, 42, 1, &mut |_, _| reports += 1).unwrap();
     assert_eq!(n, 600);
     assert!(reports >= 1, "progress is reported");
-    let count = |tag| c.search(&SearchRequest { query: String::new(), village: None, tag: Some(tag), limit: Some(500) }).unwrap().len();
+    let count = |tag| {
+        c.search(&SearchRequest { query: String::new(), village: None, tag: Some(tag), status: Default::default(), limit: Some(500) })
+            .unwrap()
+            .len()
+    };
     let elderly = count(Tag::Elderly);
     let htn = count(Tag::Hypertension);
     assert!((60..=250).contains(&elderly), "rural clinics have many elderly residents: {elderly} of 600");

@@ -197,8 +197,11 @@ fn what_one_install_records_reaches_the_other_and_is_not_echoed_back() {
     assert_eq!(town.sync_status().unwrap().waiting, 0, "pulled changes do not wait in the outbox");
 
     // The township edits one resident's phone; the village receives it.
-    let first =
-        village.search(&vhr_app::SearchRequest { query: String::new(), village: None, tag: None, limit: Some(1) }).unwrap()[0].id.clone();
+    let first = village
+        .search(&vhr_app::SearchRequest { query: String::new(), village: None, tag: None, status: Default::default(), limit: Some(1) })
+        .unwrap()[0]
+        .id
+        .clone();
     let r = town.resident(&first).unwrap().resident;
     let mut data = r.data.clone();
     data.phone = "13911112222".into();
@@ -317,7 +320,9 @@ fn through_a_proxy_that_drops_delays_fails_and_cuts_thousands_of_changes_arrive_
     // Then every resident is edited (an update with If-Match this time): an
     // update whose answer was lost comes back 412 on the retry, and must be
     // recognised as this install's own write, not raised as a conflict.
-    let all = c.search(&vhr_app::SearchRequest { query: String::new(), village: None, tag: None, limit: Some(10_000) }).unwrap();
+    let all = c
+        .search(&vhr_app::SearchRequest { query: String::new(), village: None, tag: None, status: Default::default(), limit: Some(10_000) })
+        .unwrap();
     for (i, r) in all.iter().enumerate() {
         let r = c.resident(&r.id).unwrap().resident;
         let mut data = r.data.clone();

@@ -200,8 +200,9 @@ pub fn run(args: &BenchArgs) -> Result<(), Error> {
     let people: Vec<_> = demo::households(&profile(), args.residents, SEED, clinic.today()).into_iter().flat_map(|h| h.members).collect();
     let mut rng = Rng::new(7);
     let picks: Vec<_> = (0..args.samples).map(|_| rng.pick(&people).input.clone()).collect();
-    let search =
-        |clinic: &Clinic, q: &str| clinic.search(&SearchRequest { query: q.to_string(), village: None, tag: None, limit: Some(50) });
+    let search = |clinic: &Clinic, q: &str| {
+        clinic.search(&SearchRequest { query: q.to_string(), village: None, tag: None, status: Default::default(), limit: Some(50) })
+    };
 
     let mut rows = Vec::new();
     let mut by_initials = Vec::new();
@@ -249,6 +250,7 @@ pub fn run(args: &BenchArgs) -> Result<(), Error> {
         query: String::new(),
         village: None,
         tag: Some(vhr_domain::population::Tag::Hypertension),
+        status: Default::default(),
         limit: Some(500),
     })?;
     let mut timeline = Vec::new();
@@ -290,7 +292,8 @@ pub fn run(args: &BenchArgs) -> Result<(), Error> {
     // Printing (cards issue): 1,000 information cards in one PDF, five times.
     let mut ids = Vec::new();
     for village in ["101", "102"] {
-        let req = SearchRequest { query: String::new(), village: Some(village.into()), tag: None, limit: Some(500) };
+        let req =
+            SearchRequest { query: String::new(), village: Some(village.into()), tag: None, status: Default::default(), limit: Some(500) };
         ids.extend(clinic.search(&req)?.into_iter().map(|r| r.id));
     }
     let mut cards = Vec::new();
@@ -405,7 +408,9 @@ fn cold_open(dir: &std::path::Path, args: &BenchArgs) -> Result<(), Error> {
     let env = Env { clock: std::sync::Arc::new(FixedClock::china_on(args.date)), ids: std::sync::Arc::new(RandomIds) };
     let (clinic, sign_in) = time(|| vhr_app::Install::at(dir, env).and_then(|mut i| i.sign_in("bench", PASSWORD)));
     let clinic = clinic?;
-    let (_, search) = time(|| clinic.search(&SearchRequest { query: "zs".into(), village: None, tag: None, limit: Some(50) }));
+    let (_, search) = time(|| {
+        clinic.search(&SearchRequest { query: "zs".into(), village: None, tag: None, status: Default::default(), limit: Some(50) })
+    });
     let (_, today) = time(|| screen(&clinic, clinic.today(), WorkView::Today));
     println!("\nCold open (the system's file cache dropped: {}):\n", if dropped { "yes" } else { "no" });
     println!("| step | ms |");

@@ -70,7 +70,13 @@ pub fn run(args: &SyncBenchArgs) -> Result<(), Error> {
     let catch_up_time = t.elapsed();
 
     // Incremental passes: 100 residents get a new phone number each time.
-    let people = c.search(&SearchRequest { query: String::new(), village: None, tag: None, limit: Some(args.samples as u32 * 100) })?;
+    let people = c.search(&SearchRequest {
+        query: String::new(),
+        village: None,
+        tag: None,
+        status: Default::default(),
+        limit: Some(args.samples as u32 * 100),
+    })?;
     let mut incremental = Vec::new();
     for (round, chunk) in people.chunks(100).take(args.samples).enumerate() {
         for (i, p) in chunk.iter().enumerate() {

@@ -6,6 +6,7 @@
 
 mod bench;
 mod bench_sync;
+mod closure;
 
 use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
@@ -42,6 +43,14 @@ enum Command {
     /// Registers, shows, finds and lists the history of residents.
     #[command(subcommand)]
     Resident(ResidentCommand),
+    /// Closes a resident's record (death, moving away, lost to follow-up,
+    /// another reason): every programme ends with it, nothing is deleted.
+    Close(closure::CloseArgs),
+    /// Reopens a closed record (moved back, found again) with a reason.
+    Reopen(closure::ReopenArgs),
+    /// Merges a second record of one person into the record kept: its
+    /// service records move, it is cancelled and points to the one kept.
+    Merge(closure::MergeArgs),
     /// Fills the clinic with synthetic demo residents.
     Demo {
         #[arg(long, default_value_t = 300)]
@@ -334,6 +343,9 @@ enum ResidentCommand {
         /// child, elderly, hypertension, diabetes or severe_mental.
         #[arg(long)]
         tag: Option<String>,
+        /// active (在册, the default), closed or all.
+        #[arg(long, default_value = "active")]
+        status: String,
         #[arg(long, default_value_t = 50)]
         limit: u32,
         #[arg(long)]
@@ -476,6 +488,17 @@ fn say(line: std::fmt::Arguments<'_>) -> Result<(), Failure> {
 /// `println!` that ends the command quietly when the reader has gone (see [`say`]).
 macro_rules! out {
     ($($arg:tt)*) => { say(format_args!($($arg)*))? };
+}
+
+/// One line for a record closed or reopened, and one for its programmes.
+fn lifecycle_done(done: &vhr_app::Lifecycle, lang: Lang) -> Result<(), Failure> {
+    let r = &done.resident.resident;
+    out!("{}  {}  {}", done.resident.record_no_grouped, r.data.name, r.status.label().get(lang));
+    if !done.programs.is_empty() {
+        let names: Vec<&str> = done.programs.iter().map(|p| if lang == Lang::Zh { p.label_zh() } else { p.label_en() }).collect();
+        out!("{}{}", if lang == Lang::Zh { "随之变化的管理：" } else { "Programmes with it: " }, names.join(", "));
+    }
+    Ok(())
 }
 
 fn print_json(v: &impl serde::Serialize) -> Result<(), Failure> {
@@ -744,7 +767,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Resident(ResidentCommand::Search { query, village, tag, limit, json }) => {
+        Command::Resident(ResidentCommand::Search { query, village, tag, status, limit, json }) => {
             let clinic = signed_in(cli, lang)?;
             let tag: Option<Tag> = match tag {
                 Some(t) => Some(
@@ -753,17 +776,40 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                 ),
                 None => None,
             };
+            let status = serde_json::from_value(Value::String(status.clone()))
+                .map_err(|_| Failure::usage(format!("--status {status}: one of active, closed, all")))?;
             let found = clinic
-                .search(&SearchRequest { query: query.clone(), village: village.clone(), tag, limit: Some(*limit) })
+                .search(&SearchRequest { query: query.clone(), village: village.clone(), tag, status, limit: Some(*limit) })
                 .map_err(|e| fail(e, lang))?;
             if *json {
                 print_json(&found)?;
             } else {
                 for r in found {
-                    out!("{}  {}  {}  {}岁", r.record_no, r.name, r.sex.label_zh(), r.age);
+                    let status = r.status.label();
+                    let closed = if r.status == vhr_domain::resident::RecordStatus::Active {
+                        String::new()
+                    } else {
+                        format!("  [{}]", status.get(lang))
+                    };
+                    out!("{}  {}  {}  {}岁{closed}", r.record_no, r.name, r.sex.label_zh(), r.age);
                 }
             }
             Ok(())
+        }
+        Command::Close(a) => {
+            let mut clinic = signed_in(cli, lang)?;
+            let done = closure::close(&mut clinic, a).map_err(|e| fail(e, lang))?;
+            lifecycle_done(&done, lang)
+        }
+        Command::Reopen(a) => {
+            let mut clinic = signed_in(cli, lang)?;
+            let done = closure::reopen(&mut clinic, a).map_err(|e| fail(e, lang))?;
+            lifecycle_done(&done, lang)
+        }
+        Command::Merge(a) => {
+            let mut clinic = signed_in(cli, lang)?;
+            let done = closure::merge(&mut clinic, a).map_err(|e| fail(e, lang))?;
+            lifecycle_done(&done, lang)
         }
         Command::Resident(ResidentCommand::History { key, json }) => {
             let clinic = signed_in(cli, lang)?;

@@ -384,3 +384,40 @@ fn accounts_from_the_command_line_obey_the_same_roles_and_the_recovery_code_work
     assert_eq!(again.status.code(), Some(1), "the used code is refused: {}", text(&again));
     assert!(text(&again).contains("恢复码不正确"));
 }
+
+/// `close`, `reopen` and `merge` from the command line: the same rules and
+/// messages as the window, a refusal exiting 1 with nothing stored.
+#[test]
+fn close_reopen_and_merge_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    for (name, id) in [("张三", "11010519491231002x"), ("李四", "110105194912310038")] {
+        let add = cli(dir.path(), &["resident", "add", "--json", "-"], Some(&resident_json(name, id).to_string()));
+        assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+    }
+    let zhang = "45010210110100001";
+    let refused = cli(dir.path(), &["close", zhang, "--reason", "died", "--on", "2026-11-12", "--lang", "zh-CN"], None);
+    assert_eq!(refused.status.code(), Some(1), "a death needs its cause");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("请填写死亡原因"), "{}", String::from_utf8_lossy(&refused.stderr));
+
+    let closed = cli(dir.path(), &["close", zhang, "--reason", "died", "--on", "2026-11-12", "--cause", "脑出血", "--lang", "zh-CN"], None);
+    assert!(closed.status.success(), "{}", String::from_utf8_lossy(&closed.stderr));
+    assert!(String::from_utf8_lossy(&closed.stdout).contains("死亡"), "{}", String::from_utf8_lossy(&closed.stdout));
+    let names = |status: &str| -> Vec<String> {
+        let out = cli(dir.path(), &["resident", "search", "", "--status", status, "--json"], None);
+        stdout_json(&out).as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(names("active"), ["李四"]);
+    assert_eq!(names("closed"), ["张三"]);
+    let bad = cli(dir.path(), &["resident", "search", "", "--status", "gone"], None);
+    assert_eq!(bad.status.code(), Some(2), "an unknown status is a usage error");
+
+    let reopened = cli(dir.path(), &["reopen", zhang, "--on", "2026-11-20", "--why", "误报死亡"], None);
+    assert!(reopened.status.success(), "{}", String::from_utf8_lossy(&reopened.stderr));
+    assert_eq!(names("active"), ["张三", "李四"]);
+
+    let two = cli(dir.path(), &["merge", "--keep", zhang, "--duplicate", "45010210110100002", "--confirm", "--lang", "zh-CN"], None);
+    assert_eq!(two.status.code(), Some(1), "different ID numbers: two people");
+    assert!(String::from_utf8_lossy(&two.stderr).contains("身份证号不同"), "{}", String::from_utf8_lossy(&two.stderr));
+    assert_eq!(names("all").len(), 2, "nothing merged");
+}

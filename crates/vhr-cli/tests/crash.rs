@@ -58,7 +58,9 @@ fn every_acknowledged_record_survives_sigkill() {
         assert_eq!(v.resident.data.basic_info.len(), 25, "{record_no} is whole");
         assert_eq!(clinic.history(id).unwrap().len(), 1, "{record_no} has its history row");
     }
-    let all = clinic.search(&SearchRequest { query: String::new(), village: None, tag: None, limit: Some(500) }).unwrap();
+    let all = clinic
+        .search(&SearchRequest { query: String::new(), village: None, tag: None, status: Default::default(), limit: Some(500) })
+        .unwrap();
     assert!(all.len() >= acknowledged.len());
     // Numbers stay dense and unique: whatever was committed after the last ack is still numbered in order.
     let mut numbers: Vec<&str> = all.iter().map(|r| r.record_no.as_str()).collect();

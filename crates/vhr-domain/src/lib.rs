@@ -11,6 +11,7 @@ pub mod card;
 pub mod changes;
 pub mod checkpoint;
 pub mod clinic;
+pub mod closure;
 pub mod demo;
 pub mod duplicates;
 pub mod entity;

@@ -108,6 +108,19 @@ pub enum RecordStatus {
 }
 
 impl RecordStatus {
+    /// How the register names the status (§9.1).
+    pub fn label(self) -> crate::i18n::Localized {
+        let (zh, en) = match self {
+            RecordStatus::Active => ("在册", "Active"),
+            RecordStatus::MovedOut => ("迁出", "Moved away"),
+            RecordStatus::Dead => ("死亡", "Died"),
+            RecordStatus::Lost => ("失访", "Lost to follow-up"),
+            RecordStatus::Cancelled => ("注销", "Cancelled"),
+            RecordStatus::Other => ("其他原因结案", "Closed, other reason"),
+        };
+        crate::i18n::Localized::new(zh, en)
+    }
+
     /// Reads the stored code (`active`, `moved_out`, …).
     pub fn from_code(code: &str) -> Option<RecordStatus> {
         Some(match code {
@@ -175,6 +188,10 @@ pub struct RemoteResident {
     pub household: Option<Membership>,
     pub status: RecordStatus,
     pub institution: String,
+    /// Why and when the record closed, while it is closed.
+    pub closure: Option<crate::closure::Closure>,
+    pub reopened: Option<crate::closure::Reopening>,
+    pub merged_from: Vec<crate::closure::MergedRecord>,
 }
 
 /// A stored resident record.
@@ -190,6 +207,16 @@ pub struct Resident {
     pub data: ResidentInput,
     pub household: Option<Membership>,
     pub status: RecordStatus,
+    /// Why and when the record closed (§9.2), while it is closed; a reopened
+    /// record keeps its closure in its history.
+    #[serde(default)]
+    pub closure: Option<crate::closure::Closure>,
+    /// The latest reopening of the record, if it was closed once.
+    #[serde(default)]
+    pub reopened: Option<crate::closure::Reopening>,
+    /// The records of the same person merged into this one.
+    #[serde(default)]
+    pub merged_from: Vec<crate::closure::MergedRecord>,
     /// 建档单位.
     pub institution: String,
     /// 建档人 (display name of the user who created the record).

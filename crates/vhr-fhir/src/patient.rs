@@ -108,8 +108,36 @@ pub fn patient(r: &Resident, cfg: &FhirConfig) -> Value {
         "generalPractitioner": [{ "display": d.responsible_doctor }],
         "managingOrganization": { "display": r.institution }
     });
-    if r.status == RecordStatus::Dead {
-        p["deceasedBoolean"] = json!(true);
+    if let Some(c) = &r.closure {
+        let closure = serde_json::to_value(c).expect("a closure serialises");
+        p["extension"].as_array_mut().expect("extensions").push(facts_extension(&ext("record-closure"), &closure));
+    }
+    if let Some(o) = &r.reopened {
+        let reopened = serde_json::to_value(o).expect("a reopening serialises");
+        p["extension"].as_array_mut().expect("extensions").push(facts_extension(&ext("record-reopened"), &reopened));
+    }
+    // A merge, as FHIR says it: the duplicate is replaced by the record
+    // kept, which replaces it (the duplicate's number beside the reference).
+    let mut links = Vec::new();
+    if let Some(vhr_domain::closure::ClosureReason::Duplicate { survivor_id, survivor_record_no }) = r.closure.as_ref().map(|c| &c.reason) {
+        links.push(json!({ "type": "replaced-by", "other": {
+            "reference": format!("Patient/{survivor_id}"),
+            "identifier": { "system": cfg.record_no_system, "value": survivor_record_no }
+        } }));
+    }
+    for m in &r.merged_from {
+        links.push(json!({ "type": "replaces", "other": {
+            "reference": format!("Patient/{}", m.id),
+            "identifier": { "system": cfg.record_no_system, "value": m.record_no }
+        } }));
+    }
+    if !links.is_empty() {
+        p["link"] = json!(links);
+    }
+    match (&r.status, &r.closure) {
+        (RecordStatus::Dead, Some(c)) => p["deceasedDateTime"] = json!(c.on.to_string()),
+        (RecordStatus::Dead, None) => p["deceasedBoolean"] = json!(true),
+        _ => {}
     }
     // An address with only its kind says nothing: drop it.
     if let Some(addresses) = p["address"].as_array_mut() {
@@ -227,14 +255,98 @@ pub fn read_patient(p: &Value, cfg: &FhirConfig) -> Result<RemoteResident, MapEr
         created_on: date(ext("record-created-on").and_then(|e| e.get("valueDate")), "record creation date")?,
         basic_info: Default::default(),
     };
+    let facts = |name: &str| -> Result<Option<Value>, MapError> {
+        match ext(name) {
+            None => Ok(None),
+            Some(e) => Ok(Some(read_facts(e))),
+        }
+    };
+    let closure = match facts("record-closure")? {
+        Some(v) => Some(serde_json::from_value(v.clone()).map_err(|_| invalid("record closure", &v.to_string()))?),
+        None => None,
+    };
+    let reopened = match facts("record-reopened")? {
+        Some(v) => Some(serde_json::from_value(v.clone()).map_err(|_| invalid("record reopening", &v.to_string()))?),
+        None => None,
+    };
+    let merged_from = p
+        .get("link")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|l| l["type"].as_str() == Some("replaces"))
+        .filter_map(|l| {
+            Some(vhr_domain::closure::MergedRecord {
+                id: id_of_reference(&l["other"], "Patient")?.to_string(),
+                record_no: l["other"]["identifier"]["value"].as_str()?.to_string(),
+            })
+        })
+        .collect();
     Ok(RemoteResident {
         id,
         record_no,
         data,
         household,
         status,
+        closure,
+        reopened,
+        merged_from,
         institution: p["managingOrganization"]["display"].as_str().unwrap_or_default().to_string(),
     })
+}
+
+/// The FHIR type a closure's or reopening's fact travels as, by its name.
+fn fact_type(key: &str) -> &'static str {
+    match key {
+        "on" => "valueDate",
+        "closed_at" | "at" => "valueDateTime",
+        "reason" | "ended_programs" => "valueCode",
+        _ => "valueString",
+    }
+}
+
+/// A closure or reopening (a flat JSON object, with one nested object for
+/// the handover) as a complex extension: one sub-extension per fact, a
+/// list as repeated sub-extensions, named as the record names them.
+fn facts_extension(url: &str, facts: &Value) -> Value {
+    let mut parts = Vec::new();
+    for (key, value) in facts.as_object().into_iter().flatten() {
+        match value {
+            Value::Object(_) => parts.push(facts_extension(key, value)),
+            Value::Array(items) => {
+                for item in items {
+                    parts.push(json!({ "url": key, fact_type(key): item }));
+                }
+            }
+            Value::Null => {}
+            Value::String(t) if t.is_empty() => {}
+            other => parts.push(json!({ "url": key, fact_type(key): other })),
+        }
+    }
+    json!({ "url": url, "extension": parts })
+}
+
+/// The facts of an extension [`facts_extension`] wrote, as the JSON object
+/// they came from.
+fn read_facts(ext: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for part in ext["extension"].as_array().into_iter().flatten() {
+        let Some(key) = part["url"].as_str() else { continue };
+        let value = if part.get("extension").is_some() {
+            read_facts(part)
+        } else {
+            match part.as_object().and_then(|o| o.iter().find(|(k, _)| k.starts_with("value"))) {
+                Some((_, v)) => v.clone(),
+                None => continue,
+            }
+        };
+        if key == "ended_programs" {
+            out.entry(key).or_insert_with(|| json!([])).as_array_mut().expect("a list").push(value);
+        } else {
+            out.insert(key.to_string(), value);
+        }
+    }
+    Value::Object(out)
 }
 
 /// One diagnosis the programmes follow: its past-history code (§5.2.8) and ICD-10 code.

@@ -99,7 +99,13 @@ impl crate::Batch<'_> {
     ) -> Result<EpisodeRecord> {
         let existing = self.tx.query_row("SELECT 1 FROM program_episode WHERE id = ?1", [&remote.id], |_| Ok(())).optional()?.is_some();
         let before = if existing {
-            by_id(&self.tx, &remote.id)?
+            let here = by_id(&self.tx, &remote.id)?;
+            // Moved to another resident there (a merge): moved here too.
+            if here.resident_id != resident_id {
+                self.move_episode(actor, &remote.id, resident_id, at)?
+            } else {
+                here
+            }
         } else {
             let new = NewEpisode {
                 id: remote.id.clone(),
@@ -151,6 +157,31 @@ impl crate::Batch<'_> {
         )?;
         crate::programs::refresh(tx, &saved.resident_id, Some(at.today()))?;
         Ok(saved)
+    }
+
+    /// Moves an episode to another resident (a registration made on a
+    /// duplicate, merged into the record kept).
+    pub fn move_episode(&mut self, actor: &Actor, id: &str, to_resident: &str, at: Moment) -> Result<EpisodeRecord> {
+        let before = by_id(&self.tx, id)?;
+        let after = EpisodeRecord {
+            resident_id: to_resident.to_string(),
+            version: before.version + 1,
+            updated_by: actor.name.clone(),
+            updated_at: at.at(),
+            ..before.clone()
+        };
+        crate::history::record_move(
+            &self.tx,
+            actor,
+            at,
+            Entity::ProgramEpisode,
+            id,
+            after.version,
+            (&before.resident_id, to_resident),
+            "UPDATE program_episode SET version = ?2, resident_id = ?3, updated_by = ?4, updated_at = ?5 WHERE id = ?1",
+            &snapshot(&after)?,
+        )?;
+        Ok(after)
     }
 
     /// Adds programme facts to an episode (a delivery date, the LMP); a key

@@ -30,6 +30,10 @@ pub enum StoreError {
     SerialBlockExhausted { prefix: String, start: u32, end: u32 },
     #[error("{entity} {id} was changed meanwhile: version {actual}, edit based on {expected}")]
     VersionConflict { entity: Entity, id: String, expected: i64, actual: i64 },
+    #[error("resident {id} is closed already ({status:?})")]
+    RecordClosed { id: String, status: vhr_domain::resident::RecordStatus },
+    #[error("resident {id} is not closed")]
+    RecordNotClosed { id: String },
     #[error("programme episode {id} has ended already")]
     AlreadyEnded { id: String },
     #[error("{entity} {id} is out of this account's reach for this change")]

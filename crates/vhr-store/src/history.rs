@@ -97,3 +97,32 @@ impl Store {
         Ok(self.conn.query_row("SELECT count(*) FROM outbox WHERE state = 'pending'", [], |r| r.get(0))?)
     }
 }
+
+/// A service record or episode moved from one resident to another (a
+/// merge): the one column that changed, written to the history, and the
+/// programme state of both residents refreshed. `update` is the statement that moved it (its
+/// parameters: the id, the new version, the resident, who and when).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn record_move(
+    tx: &Transaction<'_>,
+    actor: &Actor,
+    at: Moment,
+    entity: Entity,
+    id: &str,
+    version: i64,
+    (from, to): (&str, &str),
+    update: &str,
+    snapshot: &Value,
+) -> Result<()> {
+    crate::access::require_reach(tx, actor, from)?;
+    crate::access::require_reach(tx, actor, to)?;
+    tx.execute(update, params![id, version, to, actor.name, ts(at)])?;
+    let changes = [vhr_domain::changes::Change {
+        field: "resident_id".into(),
+        old: Value::String(from.to_string()),
+        new: Value::String(to.to_string()),
+    }];
+    record(tx, actor, at, Recorded { entity, entity_id: id, version, op: "update", changes: &changes, snapshot })?;
+    crate::programs::refresh(tx, from, Some(at.today()))?;
+    crate::programs::refresh(tx, to, Some(at.today()))
+}

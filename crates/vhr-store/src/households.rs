@@ -124,7 +124,7 @@ impl Store {
             .collect::<Result<_, _>>()?;
         let mut members = Vec::new();
         for (rid, relation, is_head) in ids {
-            let spec = SearchSpec { query: String::new(), village: None, tag: None, today, limit: 1 };
+            let spec = SearchSpec { query: String::new(), village: None, tag: None, status: Default::default(), today, limit: 1 };
             if let Some(resident) = self.summary_by_id(actor, &rid, &spec)? {
                 members.push(HouseholdMember { resident, relation: relation.unwrap_or_default(), is_head });
             }

@@ -16,6 +16,7 @@
 
 mod access;
 mod audit;
+mod closure;
 mod drafts;
 mod encryption;
 mod episodes;
@@ -47,7 +48,7 @@ pub use history::{Change, HistoryEntry};
 pub use households::{Household, HouseholdMember, HouseholdSummary};
 pub use prints::{CardSelection, PrintEntry};
 pub use programs::{ProgramChanges, ProgramRow, TimingRow};
-pub use residents::{Counts, DuplicateCandidate, NewResident, ResidentSummary, SearchSpec};
+pub use residents::{Counts, DuplicateCandidate, NewResident, ResidentSummary, SearchSpec, StatusFilter};
 pub use schema::{latest_version as latest_schema_version, migrate_to};
 pub use serial_blocks::{BlockRow, Renumbered, VillageSerials};
 pub use services::{NewService, ServiceEdit, ServiceRecord};

@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, Utc};
 use rusqlite::types::ToSql;
 use rusqlite::{params, OptionalExtension, Row, Transaction};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use ts_rs::TS;
 use vhr_domain::changes::diff;
@@ -53,12 +53,26 @@ pub struct ResidentSummary {
     pub tags: Vec<Tag>,
 }
 
+/// Which records a search looks among.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusFilter {
+    /// Records in the register (在册): what a search finds unless asked otherwise.
+    #[default]
+    Active,
+    /// Closed records only (died, moved away, lost, cancelled, other).
+    Closed,
+    All,
+}
+
 /// What to look for.
 #[derive(Debug, Clone)]
 pub struct SearchSpec {
     pub query: String,
     pub village: Option<String>,
     pub tag: Option<Tag>,
+    /// A full record number finds its record whatever this says.
+    pub status: StatusFilter,
     pub today: NaiveDate,
     pub limit: usize,
 }
@@ -73,7 +87,7 @@ fn in_programme(program: &str) -> String {
 }
 
 pub(crate) const RESIDENT_COLUMNS: &str = "id, version, record_no, data, household_id, relation, is_head, status, institution, \
-     created_by, created_at, updated_by, updated_at";
+     created_by, created_at, updated_by, updated_at, closure, reopened, merged_from";
 
 pub(crate) fn summary(row: &Row<'_>, today: NaiveDate) -> rusqlite::Result<ResidentSummary> {
     let birth: String = row.get(4)?;
@@ -107,6 +121,15 @@ fn resident_row(row: &Row<'_>) -> rusqlite::Result<(Resident, String, String)> {
     let status: String = row.get(7)?;
     let created_at: String = row.get(10)?;
     let updated_at: String = row.get(12)?;
+    let json_column = |col: usize| -> rusqlite::Result<Option<Value>> {
+        match row.get::<_, Option<String>>(col)? {
+            Some(text) => serde_json::from_str(&text).map(Some).map_err(|e| corrupt(col, e)),
+            None => Ok(None),
+        }
+    };
+    let closure = json_column(13)?.map(serde_json::from_value).transpose().map_err(|e| corrupt(13, e))?;
+    let reopened = json_column(14)?.map(serde_json::from_value).transpose().map_err(|e| corrupt(14, e))?;
+    let merged_from = json_column(15)?.map(serde_json::from_value).transpose().map_err(|e| corrupt(15, e))?.unwrap_or_default();
     let resident = Resident {
         id: row.get(0)?,
         version: row.get(1)?,
@@ -119,6 +142,9 @@ fn resident_row(row: &Row<'_>) -> rusqlite::Result<(Resident, String, String)> {
             None => None,
         },
         status: serde_json::from_value(Value::String(status)).map_err(|e| corrupt(7, e))?,
+        closure,
+        reopened,
+        merged_from,
         institution: row.get(8)?,
         created_by: row.get(9)?,
         created_at: Utc::now(),
@@ -133,8 +159,30 @@ fn tracked(r: &Resident) -> Value {
     let mut v = serde_json::to_value(&r.data).expect("resident data serialises");
     v["household"] = serde_json::to_value(&r.household).expect("membership serialises");
     v["status"] = json!(r.status);
+    v["closure"] = json!(r.closure);
+    v["reopened"] = json!(r.reopened);
+    v["merged_from"] = json!(r.merged_from);
     v["record_no"] = json!(r.record_no);
     v
+}
+
+/// The current version of a resident the actor may change, if the change
+/// started from it; someone out of reach is not found, and a save in between
+/// is a conflict.
+pub(crate) fn editable(tx: &rusqlite::Connection, actor: &Actor, id: &str, expected_version: i64) -> Result<Resident> {
+    let before = load(tx, "id = ?1", &id)?
+        .filter(|b| actor.access.sees(&b.data.village_code))
+        .ok_or_else(|| StoreError::NotFound { entity: Entity::Resident, id: id.to_string() })?;
+    crate::access::check_edit(actor, &before.data.village_code, id)?;
+    if before.version != expected_version {
+        return Err(StoreError::VersionConflict {
+            entity: Entity::Resident,
+            id: id.to_string(),
+            expected: expected_version,
+            actual: before.version,
+        });
+    }
+    Ok(before)
 }
 
 /// Refuses a write about a resident who is not on file.
@@ -177,7 +225,7 @@ fn check_unique_id_number(tx: &Transaction<'_>, actor: &Actor, data: &ResidentIn
     if let Some(number) = data.id_document.citizen_number() {
         let other: Option<(String, String, String, String)> = tx
             .query_row(
-                "SELECT id, record_no, name, village_code FROM resident WHERE id_number = ?1 AND id <> ?2",
+                "SELECT id, record_no, name, village_code FROM resident WHERE id_number = ?1 AND id <> ?2 AND status <> 'cancelled'",
                 params![number, own_id],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
@@ -222,19 +270,24 @@ pub(crate) fn write_resident(tx: &Transaction<'_>, actor: &Actor, before: Option
         None => (None, None, false),
     };
     let data = serde_json::to_string(&r.data)?;
+    let closure = r.closure.as_ref().map(serde_json::to_string).transpose()?;
+    let reopened = r.reopened.as_ref().map(serde_json::to_string).transpose()?;
+    let merged_from = if r.merged_from.is_empty() { None } else { Some(serde_json::to_string(&r.merged_from)?) };
     // One statement for both: a new row, or the new version of an existing one
     // (institution and creation stay as first written; the record number
     // changes only when a provisional one is replaced by a final one).
     let pk: i64 = tx.query_row(
         "INSERT INTO resident (id, version, record_no, id_number, name, sex, birth_date, village_code, status, household_id, relation,
-             is_head, dx_hypertension, dx_diabetes, dx_severe_mental, data, institution, created_by, created_at, updated_by, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
+             is_head, dx_hypertension, dx_diabetes, dx_severe_mental, data, institution, created_by, created_at, updated_by, updated_at,
+             closure, reopened, merged_from)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)
          ON CONFLICT(id) DO UPDATE SET
              version = excluded.version, record_no = excluded.record_no, id_number = excluded.id_number, name = excluded.name, sex = excluded.sex,
              birth_date = excluded.birth_date, village_code = excluded.village_code, status = excluded.status,
              household_id = excluded.household_id, relation = excluded.relation, is_head = excluded.is_head,
              dx_hypertension = excluded.dx_hypertension, dx_diabetes = excluded.dx_diabetes, dx_severe_mental = excluded.dx_severe_mental,
-             data = excluded.data, updated_by = excluded.updated_by, updated_at = excluded.updated_at
+             data = excluded.data, updated_by = excluded.updated_by, updated_at = excluded.updated_at,
+             closure = excluded.closure, reopened = excluded.reopened, merged_from = excluded.merged_from
          RETURNING pk",
         params![
             r.id,
@@ -257,11 +310,18 @@ pub(crate) fn write_resident(tx: &Transaction<'_>, actor: &Actor, before: Option
             r.created_by,
             ts(r.created_at),
             r.updated_by,
-            ts(r.updated_at)
+            ts(r.updated_at),
+            closure,
+            reopened,
+            merged_from
         ],
         |row| row.get(0),
     )?;
     write_keys(tx, pk, r)?;
+    for m in &r.merged_from {
+        tx.prepare_cached("INSERT OR REPLACE INTO merged_number (record_no, resident_id) VALUES (?1, ?2)")?
+            .execute(params![m.record_no, r.id])?;
+    }
     crate::programs::refresh(tx, &r.id, Some(at.today()))?;
     // A creation's content is its snapshot; only later versions list changes.
     let changes = before.map(|b| diff(&tracked(b), &tracked(r))).unwrap_or_default();
@@ -322,12 +382,18 @@ impl Store {
         if let Some(r) = load(&self.conn, "id = ?1", &key)? {
             return Ok(Some(r));
         }
-        load(&self.conn, "id_number = ?1", &key.to_ascii_uppercase())
+        // A merged duplicate may hold the same ID number: the record kept comes first.
+        load(&self.conn, "id_number = ?1 ORDER BY status = 'cancelled' LIMIT 1", &key.to_ascii_uppercase())
     }
 
     /// Residents matching a query and filters, best matches first.
     pub fn search(&self, actor: &Actor, spec: &SearchSpec) -> Result<Vec<ResidentSummary>> {
         let mut filters = format!(" AND {}", crate::access::reach(actor, "r.village_code"));
+        let by_status = match spec.status {
+            StatusFilter::Active => " AND r.status = 'active'",
+            StatusFilter::Closed => " AND r.status <> 'active'",
+            StatusFilter::All => "",
+        };
         let mut args: Vec<Box<dyn ToSql>> = Vec::new();
         if let Some(v) = &spec.village {
             args.push(Box::new(v.clone()));
@@ -357,7 +423,7 @@ impl Store {
         match Query::parse(&spec.query) {
             Query::All => {
                 let sql = format!(
-                    "SELECT {SUMMARY_COLUMNS} FROM resident r WHERE 1 = 1{filters} ORDER BY r.village_code, r.record_no LIMIT {limit}"
+                    "SELECT {SUMMARY_COLUMNS} FROM resident r WHERE 1 = 1{filters}{by_status} ORDER BY r.village_code, r.record_no LIMIT {limit}"
                 );
                 let mut stmt = self.conn.prepare_cached(&sql)?;
                 let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |row| summary(row, spec.today))?;
@@ -367,7 +433,14 @@ impl Store {
             }
             Query::RecordNumber(no) => {
                 args.push(Box::new(no));
-                let sql = format!("SELECT {SUMMARY_COLUMNS} FROM resident r WHERE r.record_no = ?{}{filters}", args.len());
+                // The number of a record merged into another finds both: the
+                // cancelled record and the one kept.
+                let n = args.len();
+                let sql = format!(
+                    "SELECT {SUMMARY_COLUMNS} FROM resident r
+                     WHERE (r.record_no = ?{n} OR r.id = (SELECT m.resident_id FROM merged_number m WHERE m.record_no = ?{n})){filters}
+                     ORDER BY r.status = 'cancelled'"
+                );
                 let mut stmt = self.conn.prepare_cached(&sql)?;
                 let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |row| summary(row, spec.today))?;
                 for r in rows {
@@ -378,7 +451,7 @@ impl Store {
                 let n = args.len();
                 let sql = format!(
                     "SELECT {SUMMARY_COLUMNS} FROM search_key k JOIN resident r ON r.pk = k.resident_pk
-                     WHERE k.key >= ?{} AND k.key < ?{}{filters} ORDER BY k.key LIMIT {}",
+                     WHERE k.key >= ?{} AND k.key < ?{}{filters}{by_status} ORDER BY k.key LIMIT {}",
                     n + 1,
                     n + 2,
                     limit * 2
@@ -514,6 +587,9 @@ impl crate::Batch<'_> {
                 data: p.data,
                 household,
                 status: p.status,
+                closure: p.closure,
+                reopened: p.reopened,
+                merged_from: p.merged_from,
                 updated_by: actor.name.clone(),
                 updated_at: at.at(),
                 ..b.clone()
@@ -530,6 +606,9 @@ impl crate::Batch<'_> {
                     data: p.data,
                     household,
                     status: p.status,
+                    closure: p.closure,
+                    reopened: p.reopened,
+                    merged_from: p.merged_from,
                     institution: p.institution,
                     created_by: actor.name.clone(),
                     created_at: at.at(),
@@ -551,19 +630,8 @@ impl crate::Batch<'_> {
     /// Saves a new version of a resident's data within the batch (see [`Store::update_resident`]).
     pub fn update_resident(&mut self, actor: &Actor, id: &str, expected_version: i64, data: ResidentInput, at: Moment) -> Result<Resident> {
         let tx = &self.tx;
-        let before = load(tx, "id = ?1", &id)?
-            .filter(|b| actor.access.sees(&b.data.village_code))
-            .ok_or_else(|| StoreError::NotFound { entity: Entity::Resident, id: id.to_string() })?;
-        crate::access::check_edit(actor, &before.data.village_code, id)?;
+        let before = editable(tx, actor, id, expected_version)?;
         crate::access::check_edit(actor, &data.village_code, id)?;
-        if before.version != expected_version {
-            return Err(StoreError::VersionConflict {
-                entity: Entity::Resident,
-                id: id.to_string(),
-                expected: expected_version,
-                actual: before.version,
-            });
-        }
         check_unique_id_number(tx, actor, &data, id)?;
         let mut after = before.clone();
         after.data = data;
@@ -598,6 +666,9 @@ impl crate::Batch<'_> {
             data: new.data,
             household: new.household,
             status: RecordStatus::Active,
+            closure: None,
+            reopened: None,
+            merged_from: Vec::new(),
             institution: profile.institution_name.clone(),
             created_by: actor.name.clone(),
             created_at: at.at(),

@@ -27,6 +27,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0018_audit_checkpoints.sql")),
         M::up(include_str!("../migrations/0019_audit_checkpoint_frontier.sql")),
         M::up(include_str!("../migrations/0020_drafts.sql")),
+        M::up(include_str!("../migrations/0021_resident_closure.sql")),
     ])
 }
 
@@ -37,7 +38,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
 
 /// How many migrations exist; a fully migrated database has this user_version.
 pub fn latest_version() -> usize {
-    20
+    21
 }
 
 /// Brings a database to exactly `version` migrations, for tests of upgrades
@@ -419,5 +420,56 @@ mod upgrade_from_18 {
         assert_eq!(store.write_checkpoint(&key, "day", at).unwrap().expect("one new entry").size, 4);
         let check = store.audit_verify(&[], None).unwrap();
         assert_eq!((check.entries, check.checkpoints, check.broken_at), (4, 2, None), "{check:?}");
+    }
+}
+
+#[cfg(test)]
+mod upgrade_from_20 {
+    use super::*;
+
+    /// A database of schema 20 holds a death pulled from the platform before
+    /// closures were recorded: after the upgrade it reads as dead with no
+    /// closure facts, and searches leave it out unless asked for closed
+    /// records.
+    #[test]
+    fn a_record_closed_before_closures_reads_as_closed_without_facts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v20.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            crate::encryption::key_connection(&conn, &crate::testing::key()).unwrap();
+            migrate_to(&mut conn, 20).unwrap();
+            let data = serde_json::json!({
+                "name": "张三", "sex": "1", "birth_date": "1950-01-01", "id_document": {"kind": "none"}, "phone": "",
+                "residence_type": "1", "residence_since": null, "village_code": "101", "current_address": "", "hukou_address": "",
+                "responsible_doctor": "", "created_on": "2025-01-10", "basic_info": {}
+            });
+            for (id, no, status) in [("r1", "45010210110100001", "dead"), ("r2", "45010210110100002", "active")] {
+                conn.execute(
+                    "INSERT INTO resident (id, version, record_no, name, sex, birth_date, village_code, status, data, institution,
+                         created_by, created_at, updated_by, updated_at)
+                     VALUES (?1, 1, ?2, '张三', '1', '1950-01-01', '101', ?3, ?4, '卫生室', '李', '2025-01-10T00:00:00Z', '李', '2025-01-10T00:00:00Z')",
+                    rusqlite::params![id, no, status, data.to_string()],
+                )
+                .unwrap();
+            }
+        }
+        let store = crate::Store::open(&path, &crate::testing::key()).unwrap();
+        assert_eq!(store.schema_version().unwrap() as usize, latest_version());
+        let actor = crate::Actor::install("u", "李");
+        let dead = store.resident(&actor, "r1").unwrap().expect("kept");
+        assert_eq!((dead.status, dead.closure, dead.reopened), (vhr_domain::resident::RecordStatus::Dead, None, None));
+        let spec = |status| crate::SearchSpec {
+            query: String::new(),
+            village: None,
+            tag: None,
+            status,
+            today: chrono::NaiveDate::from_ymd_opt(2026, 12, 3).unwrap(),
+            limit: 10,
+        };
+        let ids = |status| store.search(&actor, &spec(status)).unwrap().into_iter().map(|r| r.id).collect::<Vec<_>>();
+        assert_eq!(ids(crate::StatusFilter::Active), ["r2"]);
+        assert_eq!(ids(crate::StatusFilter::Closed), ["r1"]);
+        assert_eq!(ids(crate::StatusFilter::All), ["r1", "r2"]);
     }
 }

@@ -173,8 +173,14 @@ impl crate::Batch<'_> {
         let before = self.tx.query_row(&sql, [&new.id], row).optional()?.map(decode).transpose()?;
         let saved = match before {
             Some(b) => {
+                // Moved to another resident there (a merge): moved here too.
+                let version = if b.resident_id != new.resident_id {
+                    self.move_service(actor, &b.id, &new.resident_id, at)?.version
+                } else {
+                    b.version
+                };
                 let edit = ServiceEdit { data: new.data, service_date: new.service_date, next_date: new.next_date };
-                self.update_service(actor, &b.id, b.version, edit, at)?
+                self.update_service(actor, &b.id, version, edit, at)?
             }
             None => self.insert_service(actor, new, at)?,
         };
@@ -241,6 +247,46 @@ impl crate::Batch<'_> {
         )?;
         crate::programs::refresh(tx, &after.resident_id, Some(at.today()))?;
         Ok(after)
+    }
+
+    /// Moves a service record to another resident (a duplicate merged into
+    /// the record kept): a new version whose history names both, and the
+    /// programme state of both refreshed.
+    pub fn move_service(&mut self, actor: &Actor, id: &str, to_resident: &str, at: Moment) -> Result<ServiceRecord> {
+        let sql = format!("SELECT {COLUMNS} FROM service_record WHERE id = ?1");
+        let before = self
+            .tx
+            .query_row(&sql, [id], row)
+            .optional()?
+            .map(decode)
+            .transpose()?
+            .ok_or_else(|| StoreError::NotFound { entity: Entity::ServiceRecord, id: id.into() })?;
+        let after = ServiceRecord {
+            resident_id: to_resident.to_string(),
+            version: before.version + 1,
+            updated_by: actor.name.clone(),
+            updated_at: at.at(),
+            ..before.clone()
+        };
+        crate::history::record_move(
+            &self.tx,
+            actor,
+            at,
+            Entity::ServiceRecord,
+            id,
+            after.version,
+            (&before.resident_id, to_resident),
+            "UPDATE service_record SET version = ?2, resident_id = ?3, updated_by = ?4, updated_at = ?5 WHERE id = ?1",
+            &snapshot(&after)?,
+        )?;
+        Ok(after)
+    }
+
+    /// The ids of a resident's service records, within the batch.
+    pub fn service_ids_of(&self, resident_id: &str) -> Result<Vec<String>> {
+        let mut stmt = self.tx.prepare_cached("SELECT id FROM service_record WHERE resident_id = ?1 ORDER BY service_date, id")?;
+        let ids = stmt.query_map([resident_id], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+        Ok(ids)
     }
 
     /// Stores a service record within the batch's transaction.

@@ -16,6 +16,11 @@ import type { LogView } from './bindings/LogView';
 import type { WorkPage } from './bindings/WorkPage';
 import type { WorkQuery } from './bindings/WorkQuery';
 import type { EndProgramRequest } from './bindings/EndProgramRequest';
+import type { CloseRequest } from './bindings/CloseRequest';
+import type { ReopenRequest } from './bindings/ReopenRequest';
+import type { Lifecycle } from './bindings/Lifecycle';
+import type { MergePreview } from './bindings/MergePreview';
+import type { MergeRequest } from './bindings/MergeRequest';
 import type { EnrolRequest } from './bindings/EnrolRequest';
 import type { EpisodeRecord } from './bindings/EpisodeRecord';
 import type { ProgramStatus } from './bindings/ProgramStatus';
@@ -134,6 +139,10 @@ export const ipc = {
   enrol: (req: EnrolRequest) => call<EpisodeRecord>('enrol', { req }),
   endProgram: (req: EndProgramRequest) => call<EpisodeRecord>('end_program', { req }),
   episodeHistory: (id: string) => call<HistoryEntry[]>('episode_history', { id }),
+  closeRecord: (req: CloseRequest) => call<Lifecycle>('close_record', { req }),
+  reopenRecord: (req: ReopenRequest) => call<Lifecycle>('reopen_record', { req }),
+  mergePreview: (keep: string, duplicate: string) => call<MergePreview>('merge_preview', { keep, duplicate }),
+  mergeRecords: (req: MergeRequest) => call<Lifecycle>('merge_records', { req }),
   formsFor: (residentId: string) => call<string[]>('forms_for', { residentId }),
   cardOf: (residentId: string) => call<CardData>('card_of', { residentId }),
   printCard: (residentId: string) => call<SavedPrint>('print_card', { residentId }),

@@ -6,7 +6,7 @@ import type { Problem } from '../ipc/bindings/Problem';
 export type Route =
   | { name: 'workbench' }
   | { name: 'residents' }
-  | { name: 'resident'; id: string; tab?: 'info' | 'history' | 'household' | 'timeline' | 'programs' | 'card' | 'access' }
+  | { name: 'resident'; id: string; tab?: 'info' | 'history' | 'household' | 'timeline' | 'programs' | 'card' | 'access'; proposeClosure?: { on: string; cause: string } }
   | { name: 'register'; householdId?: string }
   | { name: 'edit'; id: string }
   | { name: 'households' }

@@ -2,11 +2,14 @@
 import { ipc } from '../ipc';
 import type { ResidentSummary } from '../ipc/bindings/ResidentSummary';
 import type { Tag } from '../ipc/bindings/Tag';
+import type { StatusFilter } from '../ipc/bindings/StatusFilter';
 
 export const search = $state({
   query: '',
   village: '' as string,
   tag: '' as Tag | '',
+  /** In the register by default; closed records on request. */
+  status: 'active' as StatusFilter,
   results: [] as ResidentSummary[],
   error: '',
   loaded: false,
@@ -26,6 +29,7 @@ export function runSearch(now = false): void {
           query: search.query,
           village: search.village || null,
           tag: search.tag || null,
+          status: search.status,
           limit: 100,
         });
         if (mine === generation) {

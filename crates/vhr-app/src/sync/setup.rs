@@ -183,7 +183,7 @@ impl Clinic {
     /// to a village this install does not serve): flagged, never dropped.
     pub fn outside_catchment(&self) -> Result<Vec<ResidentSummary>> {
         let actor = self.actor()?;
-        let spec = SearchSpec { query: String::new(), village: None, tag: None, today: self.today(), limit: 1 };
+        let spec = SearchSpec { query: String::new(), village: None, tag: None, status: Default::default(), today: self.today(), limit: 1 };
         let mut out = Vec::new();
         for id in self.store.outside_residents()? {
             if let Some(s) = self.store.summary_by_id(actor, &id, &spec)? {

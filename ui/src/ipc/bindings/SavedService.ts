@@ -2,10 +2,15 @@
 import type { Localized } from "./Localized";
 import type { Problem } from "./Problem";
 import type { Proposal } from "./Proposal";
+import type { ProposedClosure } from "./ProposedClosure";
 import type { ServiceRecord } from "./ServiceRecord";
 
 export type SavedService = { record: ServiceRecord, warnings: Array<Problem>, proposal: Proposal | null, 
 /**
  * The programmes this save ended (a follow-up that found the patient lost or dead).
  */
-ended_programs: Array<Localized>, };
+ended_programs: Array<Localized>, 
+/**
+ * A follow-up that recorded a death proposes closing the record (§9.2).
+ */
+proposed_closure: ProposedClosure | null, };
