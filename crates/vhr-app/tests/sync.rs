@@ -692,3 +692,87 @@ fn a_provisional_number_stays_on_its_install_until_the_final_one_and_then_the_re
     assert_eq!(second.set_aside, 0, "{second:?}");
     assert_eq!(town.resident(&waiting.id).unwrap().resident.record_no, "45010210110100100", "it lands with its final number");
 }
+
+/// A closure, a merge and a reopening made at the village clinic reach the
+/// township hospital through the platform as they were: the status and its
+/// facts, the service record that moved, the duplicate's number finding the
+/// record kept — and nothing is echoed back.
+#[test]
+fn closures_and_merges_reach_the_other_install_through_the_platform() {
+    use vhr_domain::closure::ClosureReason;
+    let peer = Peer::start();
+    let (_dirs, mut village, mut town) = two_installs(&peer);
+    let born = chrono::NaiveDate::from_ymd_opt(1950, 5, 5).unwrap();
+    let dead = common::register(&mut village, "王老汉", &vhr_domain::id_card::compose("450102", born, 11)).resident.resident;
+    let keep = common::register(&mut village, "李桂英", &vhr_domain::id_card::compose("450102", born, 22)).resident.resident;
+    let mut second = common::input("李桂英", "");
+    second.id_document = vhr_domain::resident::IdDocument::None;
+    second.sex = Some(vhr_domain::resident::Sex::Female);
+    second.birth_date = Some(born);
+    let dup = village.register(vhr_app::RegisterRequest { resident: second, household: None, confirm: true }).unwrap().resident.resident;
+    let visit =
+        serde_json::json!({"visit_date": "2026-11-10", "subjective": "头晕", "assessment": "血压偏高", "plan": "复查", "doctor": "李春华"});
+    let moved = village
+        .add_service(vhr_app::AddServiceRequest {
+            resident_id: dup.id.clone(),
+            form_id: "visit_record".into(),
+            values: visit.as_object().unwrap().clone(),
+            confirm: true,
+        })
+        .unwrap()
+        .record;
+    synced(&mut village);
+    synced(&mut town);
+
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 12).unwrap();
+    village
+        .close_record(vhr_app::CloseRequest {
+            resident_id: dead.id.clone(),
+            expected_version: dead.version,
+            on: Some(day),
+            reason: ClosureReason::Died { cause: "脑出血".into() },
+        })
+        .unwrap();
+    village
+        .merge_records(vhr_app::MergeRequest {
+            keep_id: keep.id.clone(),
+            keep_version: keep.version,
+            duplicate_id: dup.id.clone(),
+            duplicate_version: dup.version,
+            confirm: false,
+        })
+        .unwrap();
+    let sent = synced(&mut village);
+    assert!(sent.error.as_deref().is_none_or(|e| e.contains("审计")), "only the audit events wait: {sent:?}");
+    assert_eq!(sent.counts.waiting, 0, "everything went up: {sent:?}");
+
+    let pulled = synced(&mut town);
+    assert!(pulled.pulled >= 3, "{pulled:?}");
+    let there = town.resident(&dead.id).unwrap().resident;
+    assert_eq!(there.status, vhr_domain::resident::RecordStatus::Dead);
+    assert_eq!(there.closure.as_ref().map(|c| (c.on, c.reason.clone())), Some((day, ClosureReason::Died { cause: "脑出血".into() })));
+    assert_eq!(town.service(&moved.id).unwrap().resident_id, keep.id, "the service record moved there too");
+    assert_eq!(town.resident(&dup.id).unwrap().resident.status, vhr_domain::resident::RecordStatus::Cancelled);
+    let by_number: Vec<String> = town
+        .search(&vhr_app::SearchRequest { query: dup.record_no.clone(), village: None, tag: None, status: Default::default(), limit: None })
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(by_number, [keep.id.clone(), dup.id.clone()], "the duplicate's number finds the record kept there too");
+    assert_eq!(synced(&mut town).pushed, 0, "nothing echoed back");
+
+    // Found alive after all: the township reopens, the village learns of it.
+    let there = town.resident(&dead.id).unwrap().resident;
+    town.reopen_record(vhr_app::ReopenRequest {
+        resident_id: dead.id.clone(),
+        expected_version: there.version,
+        on: Some(chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()),
+        why: "误报死亡".into(),
+    })
+    .unwrap();
+    synced(&mut town);
+    synced(&mut village);
+    let back = village.resident(&dead.id).unwrap().resident;
+    assert_eq!((back.status, back.reopened.map(|r| r.why)), (vhr_domain::resident::RecordStatus::Active, Some("误报死亡".to_string())));
+}
