@@ -527,7 +527,7 @@ impl Clinic {
         self.store.user_by_id(&actor.user_id)?.ok_or(Error::NotSignedIn)
     }
 
-    fn require_admin(&self) -> Result<User> {
+    pub(crate) fn require_admin(&self) -> Result<User> {
         let me = self.me()?;
         if Role::parse(&me.role) != Some(Role::Admin) {
             return Err(Error::Forbidden);

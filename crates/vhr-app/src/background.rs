@@ -1,7 +1,7 @@
 //! The background sync: a thread with its own connection to the clinic's
 //! database that runs a pass whenever there is something to send and the
 //! platform answers, on the configured interval, and at once when asked
-//! ("sync now"). It reports progress and status through a callback, so the
+//! ("sync now"); it also makes the day's backup. It reports progress and status through a callback, so the
 //! desktop shell only forwards them to the window.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -71,6 +71,12 @@ fn run(mut clinic: Clinic, wake: &(Mutex<bool>, Condvar), stop: &AtomicBool, on_
     let mut last_pass: Option<Instant> = None;
     let mut asked = true; // a first look at start
     while !stop.load(Ordering::SeqCst) {
+        // The day's backup, on this connection so the window is not held up.
+        match c.daily_backup_if_due() {
+            Ok(Some(made)) => tracing::info!(rows = made.summary.rows, "daily backup"),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(code = e.code(), "daily backup failed"),
+        }
         let Ok(settings) = c.sync_settings() else {
             asked = sleep(wake, Duration::from_secs(10));
             continue;

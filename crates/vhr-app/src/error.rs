@@ -341,6 +341,7 @@ impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotInitialized => Error::NotSetUp,
+            StoreError::Cancelled => Error::Cancelled,
             StoreError::AlreadyInitialized => Error::AlreadySetUp,
             StoreError::DuplicateIdNumber { resident_id, record_no, name, .. } => Error::DuplicateIdNumber { resident_id, record_no, name },
             StoreError::SerialBlockExhausted { prefix, start, end } => {

@@ -10,6 +10,7 @@
 mod accounts;
 mod audit;
 pub mod background;
+mod backup;
 mod closure;
 mod demo;
 mod drafts;
@@ -41,6 +42,7 @@ use vhr_store::{Actor, Store};
 
 pub use accounts::{AppState, Desk, Install, NewUserRequest, SessionInfo, SetupRequest};
 pub use audit::AuditQuery;
+pub use backup::{BackupFile, BackupMade, BACKUPS_DIR, DAILY_KEPT};
 pub use closure::{CloseRequest, Lifecycle, MergePreview, MergeRequest, ProposedClosure, ReopenRequest};
 pub use demo::demo_setup;
 pub use env::{Clock, FixedClock, IdSource, RandomIds, SequentialIds, SystemClock};

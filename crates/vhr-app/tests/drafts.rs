@@ -5,22 +5,12 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use vhr_app::NewUserRequest;
 
 #[test]
 fn a_draft_outlives_the_window_stays_its_users_and_is_not_in_the_file_in_the_clear() {
     let dir = tempfile::tempdir().unwrap();
     let mut admin = clinic(dir.path());
-    admin
-        .add_user(NewUserRequest {
-            username: "wang".into(),
-            display_name: "王医生".into(),
-            password: "wang-password".into(),
-            role: "doctor".into(),
-            phone: String::new(),
-            villages: vec!["101".into()],
-        })
-        .unwrap();
+    add_village_doctor_wang(&mut admin);
     let typed = json!({"name": "赵桂兰", "idNumber": "45010219560310011", "phone": "1380013"});
     admin.keep_draft("resident:new", &typed).unwrap();
     drop(admin);
@@ -30,7 +20,7 @@ fn a_draft_outlives_the_window_stays_its_users_and_is_not_in_the_file_in_the_cle
 
     let li = reopen(dir.path());
     assert_eq!(li.draft("resident:new").unwrap(), Some(typed), "the typing is there after the window was closed");
-    let wang = vhr_app::Install::at(dir.path(), env()).unwrap().sign_in("wang", "wang-password").unwrap();
+    let wang = wang(dir.path());
     assert_eq!(wang.draft("resident:new").unwrap(), None, "another user never sees it");
 
     li.forget_draft("resident:new").unwrap();

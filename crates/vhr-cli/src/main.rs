@@ -4,6 +4,7 @@
 //! Exit codes: 0 done; 1 the input was refused (nothing stored); 2 usage;
 //! 3 storage or setup trouble.
 
+mod backup;
 mod bench;
 mod bench_sync;
 mod closure;
@@ -48,6 +49,9 @@ enum Command {
     Close(closure::CloseArgs),
     /// Reopens a closed record (moved back, found again) with a reason.
     Reopen(closure::ReopenArgs),
+    /// Backups: make one now (checked), list them, or check what one holds.
+    #[command(subcommand)]
+    Backup(backup::BackupCommand),
     /// Merges a second record of one person into the record kept: its
     /// service records move, it is cancelled and points to the one kept.
     Merge(closure::MergeArgs),
@@ -805,6 +809,55 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             let mut clinic = signed_in(cli, lang)?;
             let done = closure::reopen(&mut clinic, a).map_err(|e| fail(e, lang))?;
             lifecycle_done(&done, lang)
+        }
+        Command::Backup(b) => {
+            let clinic = signed_in(cli, lang)?;
+            match b {
+                backup::BackupCommand::Make { to, json } => {
+                    let mut shown = 0;
+                    let made = clinic
+                        .backup(to.as_deref(), &mut |done, total| {
+                            let pct = (done * 100).checked_div(total).unwrap_or(100);
+                            if pct >= shown + 10 || done == total {
+                                shown = pct;
+                                eprint!("\r{pct:>3}%");
+                            }
+                            true
+                        })
+                        .map_err(|e| fail(e, lang))?;
+                    eprintln!();
+                    if *json {
+                        print_json(&made)?;
+                    } else {
+                        let s = &made.summary;
+                        out!("{}", made.path);
+                        if let Some(k) = &made.keys_file {
+                            out!("{k}");
+                        }
+                        out!("{} residents, {} service records, {} rows checked", s.residents, s.services, s.rows);
+                    }
+                }
+                backup::BackupCommand::List { json } => {
+                    let list = clinic.backups().map_err(|e| fail(e, lang))?;
+                    if *json {
+                        print_json(&list)?;
+                    } else {
+                        for b in list {
+                            out!("{}  {}  {} MB", b.name, b.kind, b.bytes / 1_000_000);
+                        }
+                    }
+                }
+                backup::BackupCommand::Inspect { file, json } => {
+                    let s = clinic.inspect_backup(file).map_err(|e| fail(e, lang))?;
+                    if *json {
+                        print_json(&s)?;
+                    } else {
+                        let last = s.last_change.map(|t| t.to_rfc3339()).unwrap_or_else(|| "-".into());
+                        out!("{} residents, {} service records, last change {last}, schema {}", s.residents, s.services, s.schema_version);
+                    }
+                }
+            }
+            Ok(())
         }
         Command::Merge(a) => {
             let mut clinic = signed_in(cli, lang)?;

@@ -421,3 +421,24 @@ fn close_reopen_and_merge_from_the_command_line() {
     assert!(String::from_utf8_lossy(&two.stderr).contains("身份证号不同"), "{}", String::from_utf8_lossy(&two.stderr));
     assert_eq!(names("all").len(), 2, "nothing merged");
 }
+
+/// `backup make`, `backup list` and `backup inspect` on the real binary.
+#[test]
+fn a_backup_from_the_command_line_is_checked_listed_and_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let add = cli(dir.path(), &["resident", "add", "--json", "-"], Some(&resident_json("张三", "11010519491231002x").to_string()));
+    assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+    let usb = tempfile::tempdir().unwrap();
+    let made = cli(dir.path(), &["backup", "make", "--to", usb.path().to_str().unwrap(), "--json"], None);
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let made = stdout_json(&made);
+    assert_eq!(made["summary"]["residents"], 1);
+    assert!(made["keys_file"].as_str().is_some_and(|k| std::path::Path::new(k).exists()), "{made}");
+    let inspected = cli(dir.path(), &["backup", "inspect", made["path"].as_str().unwrap(), "--json"], None);
+    assert_eq!(stdout_json(&inspected), made["summary"], "what the backup holds, read from it");
+    let mine = cli(dir.path(), &["backup", "make"], None);
+    assert!(mine.status.success(), "{}", String::from_utf8_lossy(&mine.stderr));
+    let list = stdout_json(&cli(dir.path(), &["backup", "list", "--json"], None));
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "the data folder's own backups: {list}");
+}

@@ -103,7 +103,7 @@ fn check_readable(conn: &Connection) -> Result<()> {
 }
 
 /// Rows per table, the check that a copy holds everything its original did.
-fn row_counts(conn: &Connection, schema: &str) -> Result<Vec<(String, i64)>> {
+pub(crate) fn row_counts(conn: &Connection, schema: &str) -> Result<Vec<(String, i64)>> {
     let mut stmt =
         conn.prepare(&format!("SELECT name FROM {schema}.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"))?;
     let tables: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;

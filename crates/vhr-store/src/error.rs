@@ -38,6 +38,8 @@ pub enum StoreError {
     AlreadyEnded { id: String },
     #[error("{entity} {id} is out of this account's reach for this change")]
     Forbidden { entity: Entity, id: String },
+    #[error("cancelled")]
+    Cancelled,
     #[error("{entity} {id} not found")]
     NotFound { entity: Entity, id: String },
 }

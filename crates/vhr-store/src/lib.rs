@@ -16,6 +16,7 @@
 
 mod access;
 mod audit;
+mod backup;
 mod closure;
 mod drafts;
 mod encryption;
@@ -41,6 +42,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags};
 
 pub use audit::{AuditCheck, AuditEntry, AuditFilter, StoredCheckpoint, EVENTS as AUDIT_EVENTS};
+pub use backup::{inspect_backup, BackupSummary};
 pub use encryption::{encrypted_copy, file_state, plain_users, CopyCheck, DatabaseKey, FileState};
 pub use episodes::{EpisodeRecord, NewEpisode};
 pub use error::StoreError;

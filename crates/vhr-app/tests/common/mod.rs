@@ -94,3 +94,23 @@ pub fn clinic_on(dir: &Path, day: chrono::NaiveDate) -> Clinic {
 pub fn reopen(dir: &Path) -> Clinic {
     Install::at(dir, env()).expect("opens").sign_in("li", PASSWORD).expect("signs in")
 }
+
+/// Adds 王医生 (`wang`, password `wang-password`), a village doctor keeping
+/// 石桥村 (101).
+pub fn add_village_doctor_wang(admin: &mut Clinic) {
+    admin
+        .add_user(vhr_app::NewUserRequest {
+            username: "wang".into(),
+            display_name: "王医生".into(),
+            password: "wang-password".into(),
+            role: "doctor".into(),
+            phone: String::new(),
+            villages: vec!["101".into()],
+        })
+        .expect("an administrator adds a village doctor");
+}
+
+/// Signs 王医生 in on the folder's clinic.
+pub fn wang(dir: &Path) -> Clinic {
+    Install::at(dir, env()).expect("opens").sign_in("wang", "wang-password").expect("wang signs in")
+}
