@@ -123,6 +123,29 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Before a new version changes an existing database's schema, a
+    /// checked backup of it as it was: `backups/upgrade-v<N>.vhrbak` beside
+    /// the database (N its schema version; a number added if that name is
+    /// taken). A new, empty database has nothing to keep.
+    pub(crate) fn backup_before_upgrade(&self, path: &Path, key: &DatabaseKey) -> Result<()> {
+        let version: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version == 0 || version as usize >= crate::latest_schema_version() {
+            return Ok(());
+        }
+        let dir = path.parent().unwrap_or(Path::new(".")).join("backups");
+        std::fs::create_dir_all(&dir).map_err(|e| StoreError::File(format!("{}: {e}", dir.display())))?;
+        let mut dest = dir.join(format!("upgrade-v{version}.vhrbak"));
+        let mut n = 1;
+        while file_state(&dest)? != FileState::Missing {
+            n += 1;
+            dest = dir.join(format!("upgrade-v{version}-{n}.vhrbak"));
+        }
+        self.backup_to(&dest, key, &mut |_, _| true)?;
+        Ok(())
+    }
+}
+
 /// Opens a backup (read only), checks its integrity and says what it holds.
 /// A backup made with another key (another install's) is
 /// [`StoreError::WrongKey`].

@@ -87,7 +87,7 @@ impl Store {
             return Err(StoreError::File(format!("{} is not encrypted yet", path.display())));
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn = Connection::open_with_flags(path, flags)?;
+        let conn = Connection::open_with_flags(path, flags)?;
         encryption::key_connection(&conn, key)?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -100,6 +100,9 @@ impl Store {
         // (docs/benchmarks.md). Memory-mapped reads, which the plain
         // database used, do not apply to SQLCipher's page codec.
         conn.pragma_update(None, "cache_size", -WINDOW_CACHE_KIB)?;
+        let store = Store { conn };
+        store.backup_before_upgrade(path, key)?;
+        let Store { mut conn } = store;
         schema::migrate(&mut conn)?;
         let mut store = Store { conn };
         store.build_program_state_once()?;

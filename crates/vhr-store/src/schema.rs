@@ -456,6 +456,9 @@ mod upgrade_from_20 {
         }
         let store = crate::Store::open(&path, &crate::testing::key()).unwrap();
         assert_eq!(store.schema_version().unwrap() as usize, latest_version());
+        let before = crate::inspect_backup(&dir.path().join("backups/upgrade-v20.vhrbak"), &crate::testing::key())
+            .expect("a checked backup of the database as it was, before the upgrade");
+        assert_eq!((before.schema_version, before.residents), (20, 2));
         let actor = crate::Actor::install("u", "李");
         let dead = store.resident(&actor, "r1").unwrap().expect("kept");
         assert_eq!((dead.status, dead.closure, dead.reopened), (vhr_domain::resident::RecordStatus::Dead, None, None));
