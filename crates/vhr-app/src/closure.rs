@@ -16,7 +16,7 @@ use vhr_domain::problem::Problem;
 use vhr_domain::programs::{Entry, Program, VisitOutcome};
 use vhr_domain::resident::{IdDocument, RecordStatus, ResidentInput};
 use vhr_domain::time::Moment;
-use vhr_store::NewEpisode;
+use vhr_store::{NewEpisode, StoreError};
 
 use crate::programs::{end_in, Exit};
 use crate::residents::ResidentView;
@@ -82,13 +82,10 @@ pub struct ProposedClosure {
     pub cause: String,
 }
 
-/// The closure a saved follow-up proposes, if it recorded a death of a
-/// resident whose record is still open.
-pub(crate) fn proposed_by(form: &FormDef, forms: &FormRegistry, values: &FormValues, status: RecordStatus) -> Option<ProposedClosure> {
+/// The closure a saved follow-up proposes, if it recorded a death (the
+/// caller drops it when the record is closed already).
+pub(crate) fn proposed_by(form: &FormDef, forms: &FormRegistry, values: &FormValues) -> Option<ProposedClosure> {
     let VisitOutcome::Died { on } = VisitOutcome::of(values, form.service_date_in(values))? else { return None };
-    if status != RecordStatus::Active {
-        return None;
-    }
     let cause = match (values.get("death_cause"), form.field("death_cause").map(|f| &f.kind)) {
         (Some(Value::String(code)), Some(FieldKind::Code { code_set, .. })) => {
             forms.code_set(code_set).and_then(|s| s.entry(code)).map(|e| e.label.zh.clone()).unwrap_or_else(|| code.clone())
@@ -201,13 +198,9 @@ impl Clinic {
     pub fn close_record(&mut self, req: CloseRequest) -> Result<Lifecycle> {
         let view = self.find_resident(&req.resident_id)?;
         let r = &view.resident;
+        // Said before any programme is looked at, in the store's words.
         if r.status != RecordStatus::Active {
-            return Err(Error::Invalid(vec![vhr_domain::problem::Problem::error(
-                "status",
-                "closure.already_closed",
-                "该档案已结案",
-                "This record is closed already",
-            )]));
+            return Err(StoreError::RecordClosed { id: r.id.clone(), status: r.status }.into());
         }
         let facts = RecordFacts { birth_date: r.data.birth_date, today: self.today() };
         let (on, mut reason) = closure::prepare(req.on, req.reason, facts).map_err(Error::Invalid)?;
@@ -246,12 +239,7 @@ impl Clinic {
         let view = self.find_resident(&req.resident_id)?;
         let r = &view.resident;
         if r.status == RecordStatus::Active {
-            return Err(Error::Invalid(vec![vhr_domain::problem::Problem::error(
-                "status",
-                "closure.not_closed",
-                "该档案未结案",
-                "The record is not closed",
-            )]));
+            return Err(StoreError::RecordNotClosed { id: r.id.clone() }.into());
         }
         let facts = RecordFacts { birth_date: r.data.birth_date, today: self.today() };
         // A record closed before closures were recorded (a death pulled from

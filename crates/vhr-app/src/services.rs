@@ -210,8 +210,10 @@ impl Clinic {
     /// when it recorded the death of a resident whose record is open.
     fn proposed_closure(&self, record: &ServiceRecord) -> Result<Option<crate::closure::ProposedClosure>> {
         let Some(form) = self.forms.form(&record.form_id) else { return Ok(None) };
-        let status = self.find_resident(&record.resident_id)?.resident.status;
-        Ok(crate::closure::proposed_by(form, &self.forms, &record.data, status))
+        // The record is read only when a death was recorded, not on every save.
+        let Some(proposed) = crate::closure::proposed_by(form, &self.forms, &record.data) else { return Ok(None) };
+        let open = self.find_resident(&record.resident_id)?.resident.status == vhr_domain::resident::RecordStatus::Active;
+        Ok(open.then_some(proposed))
     }
 
     /// Stores a filled-in form for a resident, validated exactly as the UI validates it.
