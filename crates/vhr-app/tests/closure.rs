@@ -131,6 +131,10 @@ fn a_death_on_a_follow_up_proposes_the_closure_which_ends_everything_and_hides_t
 
     // Printed with its status: the card's notes line and the form's header.
     assert_eq!(c.card(&id).unwrap().notes, "档案已结案：死亡，2026-11-12");
+    let card = c.print_cards(&vhr_app::CardsRequest::Residents { ids: vec![id.clone()] }, &mut |_, _| true).unwrap();
+    assert_eq!(card.count, 1, "a closed record named on its own still prints, saying it is closed");
+    let village = c.print_cards(&vhr_app::CardsRequest::Village { code: "101".into() }, &mut |_, _| true).unwrap();
+    assert_eq!(village.count, 1, "a village's batch takes only the records in the register");
     let printed = c.print_basic_info(&id).unwrap();
     let pdf = dir.path().join("basic.pdf");
     std::fs::write(&pdf, &printed.pdf).unwrap();

@@ -34,8 +34,11 @@ pub struct PrintEntry {
 }
 
 impl Store {
-    /// The active residents a selection names, in village and record-number
-    /// order (or in the order given).
+    /// The residents a selection names, in village and record-number order
+    /// (or in the order given): a batch (a village, a household, records
+    /// created since a day) takes the records in the register; residents
+    /// named one by one are printed whatever their status, and a closed
+    /// record's card says it is closed.
     pub fn residents_for_cards(&self, actor: &Actor, selection: &CardSelection) -> Result<Vec<Resident>> {
         let (cond, arg): (&str, Box<dyn ToSql>) = match selection {
             CardSelection::CreatedSince(day) => ("json_extract(data, '$.created_on') >= ?1", Box::new(day.to_string())),
@@ -45,7 +48,7 @@ impl Store {
                 let mut out = Vec::new();
                 for id in ids {
                     if let Some(r) = self.resident(actor, id)? {
-                        if r.status == vhr_domain::resident::RecordStatus::Active && !out.iter().any(|o: &Resident| o.id == r.id) {
+                        if !out.iter().any(|o: &Resident| o.id == r.id) {
                             out.push(r);
                         }
                     }
