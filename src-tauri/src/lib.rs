@@ -65,6 +65,7 @@ impl Shell {
                         SyncEvent::Progress(p) => handle.emit("sync-progress", p),
                         SyncEvent::Finished(r) => handle.emit("sync-finished", r),
                         SyncEvent::Status(s) => handle.emit("sync-status", s),
+                        SyncEvent::Damaged(r) => handle.emit("database-damaged", r),
                     };
                 })
                 .map_err(|e| tracing::warn!(code = e.code(), "the background sync did not start"))
@@ -151,6 +152,14 @@ pub fn commands<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool +
         commands::closure::reopen_record,
         commands::closure::merge_preview,
         commands::closure::merge_records,
+        commands::backup::list_backups,
+        commands::backup::make_backup,
+        commands::backup::inspect_backup,
+        commands::backup::restore_preview,
+        commands::backup::restore_backup,
+        commands::backup::restore_damaged,
+        commands::backup::last_integrity_check,
+        commands::backup::check_integrity,
         commands::forms::forms_for,
         commands::printing::card_of,
         commands::printing::print_card,

@@ -87,8 +87,8 @@ pub struct AppState {
 /// encrypted, and only a password (or the recovery code) opens it.
 pub struct Install {
     dir: PathBuf,
-    env: Env,
-    file: Option<InstallFile>,
+    pub(crate) env: Env,
+    pub(crate) file: Option<InstallFile>,
 }
 
 impl Install {
@@ -212,34 +212,41 @@ impl Install {
             FileState::Missing => Err(Error::NotSetUp),
             FileState::Plain => self.sign_in_and_encrypt(username, password),
             FileState::Encrypted => {
-                let now = self.env.clock.now();
-                let mut file = self.file.clone().ok_or(Error::KeysMissing)?;
-                if let Some(until) = file.locked_until(username, now.at()) {
-                    return Err(locked(until, now));
-                }
-                let account = file.account(username).cloned().ok_or(Error::BadCredentials)?;
-                let Some(sealed) = account.sealed.as_ref().filter(|_| !account.disabled) else {
-                    return Err(Error::AccountDisabled);
-                };
-                let Some(key) = keys::unseal(sealed, password, &keys::user_context(&account.user_id))? else {
-                    return Err(self.wrong_password(file, username)?);
-                };
-                let mut clinic = Clinic::open(&self.dir, self.env.clone(), key, file.clone())?;
-                let user = clinic.store.user_by_id(&account.user_id)?.ok_or(Error::BadCredentials)?;
+                let (user_id, key, failed) = self.unseal(username, password)?;
+                let file = self.file.clone().ok_or(Error::KeysMissing)?;
+                let mut clinic = Clinic::open(&self.dir, self.env.clone(), key, file)?;
+                let user = clinic.store.user_by_id(&user_id)?.ok_or(Error::BadCredentials)?;
                 if user.disabled {
                     return Err(Error::AccountDisabled);
                 }
-                let failed = file.failures.get(username).map(|f| f.count).unwrap_or(0);
-                if file.failures.contains_key(username) {
-                    file.note_success(username);
-                    file.save(&self.dir)?;
-                    clinic.keys = file.clone();
-                }
-                self.file = Some(file);
                 clinic.signed_in(&user, None, &format!("password; wrong before: {failed}"))?;
                 Ok(clinic)
             }
         }
+    }
+
+    /// The database key, unsealed by a user's password (the lockout counted
+    /// as at sign-in); with the user's id and the wrong passwords before.
+    pub(crate) fn unseal(&mut self, username: &str, password: &str) -> Result<(String, vhr_store::DatabaseKey, u32)> {
+        let now = self.env.clock.now();
+        let mut file = self.file.clone().ok_or(Error::KeysMissing)?;
+        if let Some(until) = file.locked_until(username, now.at()) {
+            return Err(locked(until, now));
+        }
+        let account = file.account(username).cloned().ok_or(Error::BadCredentials)?;
+        let Some(sealed) = account.sealed.as_ref().filter(|_| !account.disabled) else {
+            return Err(Error::AccountDisabled);
+        };
+        let Some(key) = keys::unseal(sealed, password, &keys::user_context(&account.user_id))? else {
+            return Err(self.wrong_password(file, username)?);
+        };
+        let failed = file.failures.get(username).map(|f| f.count).unwrap_or(0);
+        if file.failures.contains_key(username) {
+            file.note_success(username);
+            file.save(&self.dir)?;
+        }
+        self.file = Some(file);
+        Ok((account.user_id, key, failed))
     }
 
     /// The first sign-in to a plain database of a version before encryption:
@@ -349,8 +356,8 @@ fn remove_if_there(path: &Path) -> Result<()> {
 /// The window's one session: the install, and the clinic once someone has
 /// signed in. Every command of the window goes through it.
 pub struct Desk {
-    install: Install,
-    clinic: Option<Clinic>,
+    pub(crate) install: Install,
+    pub(crate) clinic: Option<Clinic>,
     /// Locked (idle or on demand): every command but unlock and sign-out is
     /// refused until the signed-in user's password is given again.
     locked: bool,
@@ -448,7 +455,7 @@ impl Desk {
         self.enter(clinic)
     }
 
-    fn enter(&mut self, mut clinic: Clinic) -> Result<SessionInfo> {
+    pub(crate) fn enter(&mut self, mut clinic: Clinic) -> Result<SessionInfo> {
         let session = clinic.session()?.ok_or(Error::NotSignedIn)?;
         self.clinic = Some(clinic);
         Ok(session)

@@ -9,7 +9,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::{Clinic, SyncProgress, SyncReport, SyncStatus};
+use crate::{Clinic, IntegrityDepth, SyncProgress, SyncReport, SyncStatus};
 
 /// What the worker tells the window.
 #[derive(Debug, Clone)]
@@ -20,6 +20,8 @@ pub enum SyncEvent {
     Finished(SyncReport),
     /// The indicator's state changed (or may have).
     Status(SyncStatus),
+    /// SQLite's check found the database file damaged (see [`crate::restore`]).
+    Damaged(crate::IntegrityResult),
 }
 
 /// A running background sync; stops when dropped.
@@ -58,6 +60,19 @@ impl Drop for SyncWorker {
     }
 }
 
+/// Runs SQLite's check and tells the window when the file is damaged.
+fn check(c: &Clinic, depth: IntegrityDepth, on_event: &dyn Fn(SyncEvent)) {
+    match c.check_integrity(depth) {
+        Ok(r) => tracing::info!(full = r.full, "integrity check passed"),
+        Err(e) => {
+            tracing::error!(code = e.code(), problem = %e, "integrity check failed");
+            if let Ok(Some(r)) = c.last_integrity_check() {
+                on_event(SyncEvent::Damaged(r));
+            }
+        }
+    }
+}
+
 /// Waits up to `d` or until woken; whether someone asked for a pass.
 fn sleep(wake: &(Mutex<bool>, Condvar), d: Duration) -> bool {
     let (lock, cv) = wake;
@@ -70,12 +85,18 @@ fn run(mut clinic: Clinic, wake: &(Mutex<bool>, Condvar), stop: &AtomicBool, on_
     let c = &mut clinic;
     let mut last_pass: Option<Instant> = None;
     let mut asked = true; // a first look at start
+    check(c, IntegrityDepth::Quick, on_event);
     while !stop.load(Ordering::SeqCst) {
-        // The day's backup, on this connection so the window is not held up.
+        // The day's backup, on this connection so the window is not held up;
+        // then the day's full check of the file, unless the backup's own
+        // check of every page it copied stood in for it.
         match c.daily_backup_if_due() {
             Ok(Some(made)) => tracing::info!(rows = made.summary.rows, "daily backup"),
             Ok(None) => {}
             Err(e) => tracing::warn!(code = e.code(), "daily backup failed"),
+        }
+        if c.full_check_due().unwrap_or(false) {
+            check(c, IntegrityDepth::Full, on_event);
         }
         let Ok(settings) = c.sync_settings() else {
             asked = sleep(wake, Duration::from_secs(10));

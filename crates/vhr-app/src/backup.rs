@@ -7,9 +7,9 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
-use vhr_store::BackupSummary;
+use vhr_store::{BackupSummary, IntegrityDepth};
 
 use crate::{Clinic, Error, Result};
 
@@ -25,6 +25,21 @@ pub struct BackupMade {
     /// The install file written beside a backup outside the data folder.
     pub keys_file: Option<String>,
     pub summary: BackupSummary,
+}
+
+/// The setting that keeps the last integrity check's result.
+const INTEGRITY_LAST: &str = "integrity.last";
+
+/// What SQLite's check of the database file found.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct IntegrityResult {
+    /// The full check (`integrity_check`), not the quick one.
+    pub full: bool,
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// The clinic's day it ran.
+    pub on: chrono::NaiveDate,
+    /// What is wrong, when the check failed.
+    pub damage: Option<String>,
 }
 
 /// A backup on file in the data folder.
@@ -44,6 +59,12 @@ fn storage(e: impl std::fmt::Display) -> Error {
 impl Clinic {
     fn backups_dir(&self) -> PathBuf {
         self.data_dir().join(BACKUPS_DIR)
+    }
+
+    /// Who the background worker's own work is recorded as (nobody signs in
+    /// on its connection): the signed-in user when there is one.
+    fn worker_actor(&self) -> vhr_store::Actor {
+        self.actor().cloned().unwrap_or_else(|_| vhr_store::Actor::install("upkeep", "自动维护"))
     }
 
     /// Writes a backup now, checks it, and records it in the audit trail.
@@ -83,8 +104,10 @@ impl Clinic {
         }
         std::fs::create_dir_all(&dir).map_err(storage)?;
         let summary = self.store.backup_to(&dir.join(&name), &self.key, &mut |_, _| true)?;
+        // Every page was read to copy it, and the copy passed the full check.
+        self.note_integrity(true, None)?;
         self.store.record_event(
-            self.actor()?,
+            &self.worker_actor(),
             "backup",
             Some(&format!("residents={} rows={} file={name}", summary.residents, summary.rows)),
             self.now(),
@@ -118,6 +141,42 @@ impl Clinic {
         }
         out.sort_by(|a, b| b.name.cmp(&a.name));
         Ok(out)
+    }
+
+    /// Checks the database file with SQLite's own check (`Quick` at start,
+    /// `Full` once a day, both by the background worker) and keeps the
+    /// result; a damaged file is [`Error::Damaged`], also in the audit trail.
+    pub fn check_integrity(&self, depth: IntegrityDepth) -> Result<IntegrityResult> {
+        let outcome = self.store.check_integrity(depth);
+        let result = self.note_integrity(depth == IntegrityDepth::Full, outcome.as_ref().err().map(|e| e.to_string()))?;
+        outcome?;
+        Ok(result)
+    }
+
+    /// Keeps a check's result; a failed one goes in the audit trail too.
+    fn note_integrity(&self, full: bool, damage: Option<String>) -> Result<IntegrityResult> {
+        let result = IntegrityResult { full, at: self.now().at(), on: self.today(), damage };
+        if let Some(damage) = &result.damage {
+            let detail = format!("full={full} damage={damage}");
+            // The trail may sit on a damaged page itself: the log has it either way.
+            if let Err(trail) = self.store.record_event(&self.worker_actor(), "integrity-check", Some(&detail), self.now()) {
+                tracing::warn!(problem = %trail, "the failed check could not be written to the audit trail");
+            }
+        }
+        self.store.set_setting(INTEGRITY_LAST, &serde_json::to_string(&result).map_err(storage)?)?;
+        Ok(result)
+    }
+
+    /// The last integrity check's result, if one ran.
+    pub fn last_integrity_check(&self) -> Result<Option<IntegrityResult>> {
+        Ok(self.store.setting(INTEGRITY_LAST)?.and_then(|v| serde_json::from_str(&v).ok()))
+    }
+
+    /// Whether today's full check is still to run.
+    pub(crate) fn full_check_due(&self) -> Result<bool> {
+        let last = self.last_integrity_check()?;
+        let today = self.today();
+        Ok(!last.is_some_and(|r| r.full && r.on == today))
     }
 
     /// What a backup holds (checked: it opens with this install's key and

@@ -58,6 +58,12 @@ pub enum Error {
     Forms(String),
     #[error("storage failed: {0}")]
     Storage(String),
+    /// The database file is damaged (SQLite's check failed, or a page cannot be read).
+    #[error("the database file is damaged: {0}")]
+    Damaged(String),
+    /// A restore was asked for and none of the install's backups checks out.
+    #[error("no backup checks out")]
+    NoGoodBackup,
     #[error("printing was cancelled")]
     Cancelled,
     #[error("printing failed: {0}")]
@@ -114,6 +120,8 @@ impl Error {
             Error::NotFound { .. } => "not_found",
             Error::Forms(_) => "form_definition",
             Error::Storage(_) => "storage",
+            Error::Damaged(_) => "database_damaged",
+            Error::NoGoodBackup => "no_good_backup",
             Error::Cancelled => "cancelled",
             Error::Print(_) => "print",
             Error::Sync(_) => "sync",
@@ -273,6 +281,21 @@ impl Error {
                     format!("Saving failed; nothing you typed is lost, please try again: {e}")
                 }
             }
+            Error::Damaged(e) => {
+                if zh {
+                    format!("数据库文件已损坏（{e}）。程序不会改动损坏的文件。请用最近一次完好的备份恢复（管理员：设置 → 备份与恢复；无法登录时在登录页恢复），恢复后平台上已有的内容会在下次同步时取回")
+                } else {
+                    format!("The database file is damaged ({e}). The program does not change the damaged file. Restore the last good backup (administrators: Settings → Backup and restore; on the sign-in page when nobody can sign in); what the platform holds comes back at the next sync")
+                }
+            }
+            Error::NoGoodBackup => {
+                if zh {
+                    "数据文件夹的 backups 中没有能打开且检查完好的备份。请找到备份文件（例如 U 盘上的 village-health-….vhrbak）并选择它"
+                        .into()
+                } else {
+                    "No backup in the data folder's backups opens and checks out. Find a backup file (such as village-health-….vhrbak on a USB stick) and choose it".into()
+                }
+            }
             Error::Cancelled => {
                 if zh {
                     "已取消打印，未生成文件".into()
@@ -380,6 +403,7 @@ impl From<StoreError> for Error {
                 "The record is not closed",
             )]),
             StoreError::WrongKey => Error::KeysDoNotMatch,
+            StoreError::Damaged(d) => Error::Damaged(d),
             StoreError::Forbidden { .. } => Error::OutOfReach,
             StoreError::IdNumberOutOfReach { .. } => Error::Invalid(vec![Problem::error(
                 "id_number",

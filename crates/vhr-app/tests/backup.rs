@@ -72,3 +72,25 @@ fn a_village_doctor_may_not_make_or_read_a_backup() {
     assert!(matches!(wang.backup(None, &mut |_, _| true), Err(Error::Forbidden)));
     assert!(matches!(wang.inspect_backup(std::path::Path::new(&made.path)), Err(Error::Forbidden)));
 }
+
+#[test]
+fn the_background_worker_makes_the_days_backup_on_its_own_connection_and_counts_it_as_the_days_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = clinic(dir.path());
+    let worker = c.start_sync(|_| {}).unwrap();
+    let made = dir.path().join(vhr_app::BACKUPS_DIR).join("daily-20261121.vhrbak");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !(made.exists() && c.last_integrity_check().unwrap().is_some_and(|r| r.full)) {
+        assert!(std::time::Instant::now() < deadline, "no daily backup from the worker");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    drop(worker);
+    let last = c.last_integrity_check().unwrap().unwrap();
+    assert_eq!(
+        (last.full, last.damage, last.on.to_string()),
+        (true, None, "2026-11-21".to_string()),
+        "the backup's check stands for the day's"
+    );
+    let trail = c.audit_list(&AuditQuery { action: Some("backup".into()), ..Default::default() }).unwrap();
+    assert_eq!(trail[0].user_name, "自动维护", "recorded as the app's upkeep, nobody being signed in on that connection");
+}

@@ -776,3 +776,45 @@ fn closures_and_merges_reach_the_other_install_through_the_platform() {
     let back = village.resident(&dead.id).unwrap().resident;
     assert_eq!((back.status, back.reopened.map(|r| r.why)), (vhr_domain::resident::RecordStatus::Active, Some("误报死亡".to_string())));
 }
+
+#[test]
+fn after_a_restore_what_was_sent_comes_back_from_the_platform_and_what_was_not_is_sent_from_the_replaced_file() {
+    let peer = Peer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = common::clinic(dir.path());
+    c.set_sync_settings(&settings(&peer)).unwrap();
+    c.load_demo(6, 2, 1, &mut |_, _| {}).unwrap();
+    synced(&mut c);
+    let backup = std::path::PathBuf::from(c.backup(None, &mut |_, _| true).unwrap().path);
+    // After the backup: a registration that reaches the platform ...
+    let sent = common::register(&mut c, "周新来", ID_NUMBERS[0]);
+    assert_eq!(synced(&mut c).pushed, 1);
+    // ... and an edit that never does.
+    let unsent = c
+        .search(&vhr_app::SearchRequest { query: String::new(), village: None, tag: None, status: Default::default(), limit: Some(1) })
+        .unwrap()[0]
+        .id
+        .clone();
+    let r = c.resident(&unsent).unwrap().resident;
+    let mut data = r.data.clone();
+    data.phone = "13977776666".into();
+    c.update(vhr_app::UpdateRequest { id: r.id.clone(), expected_version: r.version, resident: data, confirm: true }).unwrap();
+    let residents = c.counts().unwrap().residents;
+    drop(c);
+
+    let mut desk = vhr_app::Desk::open(dir.path(), common::env()).unwrap();
+    desk.sign_in("li", common::PASSWORD).unwrap();
+    let restored = desk.restore(&backup).unwrap();
+    assert_eq!(restored.replay.written, 1, "the unsent edit is written again from the replaced file: {restored:?}");
+
+    let mut c = common::reopen(dir.path());
+    assert!(c.resident(&sent.resident.resident.id).is_err(), "the backup does not have the registration that was sent");
+    let pass = synced(&mut c);
+    assert_eq!(pass.pushed, 1, "the replayed edit goes up: {pass:?}");
+    let back = c.resident(&sent.resident.resident.id).expect("what this install sent comes back from the platform").resident;
+    assert_eq!((back.data.name.as_str(), back.record_no.as_str()), ("周新来", sent.resident.resident.record_no.as_str()));
+    assert_eq!(c.counts().unwrap().residents, residents, "every record, once");
+    assert_eq!(peer.get(&format!("Patient/{unsent}"))["telecom"][0]["value"], "13977776666", "the platform has the edit");
+    let quiet = synced(&mut c);
+    assert_eq!((quiet.pushed, quiet.pulled), (0, 0), "and then nothing moves: {quiet:?}");
+}

@@ -448,8 +448,9 @@ fn show_recovery_code(code: &str, lang: Lang) {
     }
 }
 
-fn signed_in(cli: &Cli, lang: Lang) -> Result<Clinic, Failure> {
-    let mut install = Install::at(&paths::data_dir(cli.data_dir.clone()), Env::system()).map_err(|e| fail(e, lang))?;
+/// The install, the user (`--user`, or the only one) and their password, asked for.
+fn credentials(cli: &Cli, lang: Lang) -> Result<(Install, String, String), Failure> {
+    let install = Install::at(&paths::data_dir(cli.data_dir.clone()), Env::system()).map_err(|e| fail(e, lang))?;
     if !install.is_set_up().map_err(|e| fail(e, lang))? {
         return Err(fail(Error::NotSetUp, lang));
     }
@@ -461,6 +462,11 @@ fn signed_in(cli: &Cli, lang: Lang) -> Result<Clinic, Failure> {
             .ok_or_else(|| Failure::usage("several users exist: name one with --user or VHR_USER"))?,
     };
     let pw = password(&format!("{user} 的密码 / password: "))?;
+    Ok((install, user, pw))
+}
+
+fn signed_in(cli: &Cli, lang: Lang) -> Result<Clinic, Failure> {
+    let (mut install, user, pw) = credentials(cli, lang)?;
     let mut clinic = install.sign_in(&user, &pw).map_err(|e| fail(e, lang))?;
     // A configuration file refused at start: the command runs on, and says what to fix.
     for problem in clinic.startup_problems() {
@@ -810,6 +816,22 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             let done = closure::reopen(&mut clinic, a).map_err(|e| fail(e, lang))?;
             lifecycle_done(&done, lang)
         }
+        Command::Backup(backup::BackupCommand::Restore { file, damaged, yes, json }) => {
+            let restored = backup::restore(cli, lang, file.as_deref(), *damaged, *yes)?;
+            if *json {
+                print_json(&restored)?;
+            } else {
+                backup::print_restored(&restored, lang);
+            }
+            Ok(())
+        }
+        Command::Backup(backup::BackupCommand::Check { full }) => {
+            let clinic = signed_in(cli, lang)?;
+            let depth = if *full { vhr_app::IntegrityDepth::Full } else { vhr_app::IntegrityDepth::Quick };
+            clinic.check_integrity(depth).map_err(|e| fail(e, lang))?;
+            out!("{}", if lang == Lang::Zh { "数据库文件检查完好" } else { "the database file checks out" });
+            Ok(())
+        }
         Command::Backup(b) => {
             let clinic = signed_in(cli, lang)?;
             match b {
@@ -847,6 +869,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                         }
                     }
                 }
+                backup::BackupCommand::Restore { .. } | backup::BackupCommand::Check { .. } => unreachable!("answered above"),
                 backup::BackupCommand::Inspect { file, json } => {
                     let s = clinic.inspect_backup(file).map_err(|e| fail(e, lang))?;
                     if *json {

@@ -442,3 +442,33 @@ fn a_backup_from_the_command_line_is_checked_listed_and_read_back() {
     let list = stdout_json(&cli(dir.path(), &["backup", "list", "--json"], None));
     assert_eq!(list.as_array().map(Vec::len), Some(1), "the data folder's own backups: {list}");
 }
+
+/// `backup restore`: refused unless confirmed, then the backup is in place,
+/// the replaced file kept and its unsent registration written again;
+/// `backup check` says the file checks out.
+#[test]
+fn a_restore_from_the_command_line_asks_first_keeps_the_replaced_file_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let add = cli(dir.path(), &["resident", "add", "--json", "-"], Some(&resident_json("张三", "11010519491231002x").to_string()));
+    assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+    let made = stdout_json(&cli(dir.path(), &["backup", "make", "--json"], None));
+    let file = made["path"].as_str().unwrap();
+    let add = cli(dir.path(), &["resident", "add", "--json", "-"], Some(&resident_json("李四", "110105195206010016").to_string()));
+    assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+
+    let no = cli(dir.path(), &["backup", "restore", file, "--lang", "zh-CN"], Some("no\n"));
+    assert_eq!(no.status.code(), Some(1));
+    let told = String::from_utf8_lossy(&no.stderr);
+    assert!(told.contains("备份：1 份档案") && told.contains("现在：2 份档案") && told.contains("未恢复"), "{told}");
+
+    let yes = cli(dir.path(), &["backup", "restore", file, "--json"], Some("yes\n"));
+    assert!(yes.status.success(), "{}", String::from_utf8_lossy(&yes.stderr));
+    let restored = stdout_json(&yes);
+    assert_eq!(restored["replay"]["written"], 1, "李四, never sent, is written again: {restored}");
+    assert!(std::path::Path::new(restored["kept_at"].as_str().unwrap()).exists());
+    let found = stdout_json(&cli(dir.path(), &["resident", "search", "李四", "--json"], None));
+    assert_eq!(found.as_array().map(Vec::len), Some(1), "{found}");
+    let check = cli(dir.path(), &["backup", "check", "--full"], None);
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+}

@@ -5,7 +5,7 @@
 //! table as the database did at that moment. What a backup holds is read
 //! from the backup itself.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags};
@@ -45,12 +45,44 @@ fn summary_of(conn: &Connection, counts: &[(String, i64)], bytes: u64) -> Result
     })
 }
 
-fn integrity(conn: &Connection) -> Result<()> {
-    let result: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-    if result != "ok" {
-        return Err(StoreError::Corrupt(format!("integrity check: {result}")));
+/// How far SQLite's check of a database file goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntegrityDepth {
+    /// `PRAGMA quick_check`: every page and record, not the indexes' agreement with their tables.
+    Quick,
+    /// `PRAGMA integrity_check`: everything, indexes included.
+    Full,
+}
+
+/// The first problems SQLite's check names, or nothing when it says `ok`.
+fn integrity(conn: &Connection, depth: IntegrityDepth) -> Result<()> {
+    let pragma = match depth {
+        IntegrityDepth::Quick => "PRAGMA quick_check(20)",
+        IntegrityDepth::Full => "PRAGMA integrity_check(20)",
+    };
+    // SQLCipher's own check first: every page's authentication code, which
+    // names the pages a disk changed (SQLite's check only sees them fail).
+    let mut stmt = conn.prepare("PRAGMA cipher_integrity_check")?;
+    let pages: Vec<String> = stmt.query_map([], |r| r.get(0))?.take(20).collect::<rusqlite::Result<_>>()?;
+    if !pages.is_empty() {
+        return Err(StoreError::Damaged(pages.join("; ")));
     }
-    Ok(())
+    let mut stmt = conn.prepare(pragma)?;
+    let lines: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    if lines.len() == 1 && lines[0] == "ok" {
+        return Ok(());
+    }
+    Err(StoreError::Damaged(lines.join("; ")))
+}
+
+/// What the database holds, in a few cheap counts (see [`Store::holdings`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct Holdings {
+    pub residents: i64,
+    pub services: i64,
+    pub last_change: Option<DateTime<Utc>>,
+    /// Changes not yet received by the platform (records, not versions).
+    pub unsent: i64,
 }
 
 impl Store {
@@ -124,6 +156,30 @@ impl Store {
 }
 
 impl Store {
+    /// Checks the database file with SQLite's own check; a damaged file is
+    /// [`StoreError::Damaged`] naming what is wrong. It reads every page:
+    /// run it away from the window (the background worker does).
+    pub fn check_integrity(&self, depth: IntegrityDepth) -> Result<()> {
+        integrity(&self.conn, depth)
+    }
+
+    /// Residents, service records, the last change and what waits to be
+    /// sent: what a restore would replace, shown before it does.
+    pub fn holdings(&self) -> Result<Holdings> {
+        let count = |sql: &str| -> Result<i64> { Ok(self.conn.query_row(sql, [], |r| r.get(0))?) };
+        let last: Option<String> = self.conn.query_row("SELECT max(at) FROM change_log", [], |r| r.get(0))?;
+        Ok(Holdings {
+            residents: count("SELECT count(*) FROM resident")?,
+            services: count("SELECT count(*) FROM service_record")?,
+            last_change: last.as_deref().map(parse_ts).transpose()?,
+            unsent: count(
+                "SELECT count(*) FROM (SELECT 1 FROM outbox WHERE state IN ('pending', 'quarantined', 'conflict') GROUP BY entity, entity_id)",
+            )?,
+        })
+    }
+}
+
+impl Store {
     /// Before a new version changes an existing database's schema, a
     /// checked backup of it as it was: `backups/upgrade-v<N>.vhrbak` beside
     /// the database (N its schema version; a number added if that name is
@@ -142,8 +198,25 @@ impl Store {
             dest = dir.join(format!("upgrade-v{version}-{n}.vhrbak"));
         }
         self.backup_to(&dest, key, &mut |_, _| true)?;
-        Ok(())
+        prune_upgrade_backups(&dir)
     }
+}
+
+/// How many backups taken before upgrades are kept (the newest).
+pub const UPGRADE_BACKUPS_KEPT: usize = 3;
+
+fn prune_upgrade_backups(dir: &Path) -> Result<()> {
+    let mut kept: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(dir)
+        .map_err(|e| StoreError::File(format!("{}: {e}", dir.display())))?
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("upgrade-v"))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    kept.sort_by(|a, b| b.cmp(a));
+    for (_, old) in kept.into_iter().skip(UPGRADE_BACKUPS_KEPT) {
+        std::fs::remove_file(&old).map_err(|e| StoreError::File(format!("{}: {e}", old.display())))?;
+    }
+    Ok(())
 }
 
 /// Opens a backup (read only), checks its integrity and says what it holds.
@@ -155,10 +228,63 @@ pub fn inspect_backup(path: &Path, key: &DatabaseKey) -> Result<BackupSummary> {
     }
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     key_connection(&conn, key)?;
-    integrity(&conn)?;
+    integrity(&conn, IntegrityDepth::Full)?;
     let counts = row_counts(&conn, "main")?;
     let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     summary_of(&conn, &counts, bytes)
+}
+
+/// The files SQLite keeps beside a database while it is open or after a crash.
+const SIDE_FILES: [&str; 3] = ["-wal", "-shm", "-journal"];
+
+fn moved(from: &Path, to: &Path) -> Result<()> {
+    std::fs::rename(from, to).map_err(|e| StoreError::File(format!("{} → {}: {e}", from.display(), to.display())))
+}
+
+/// Replaces the database at `db` with the backup at `backup` (checked
+/// first: it opens with `key`, passes the full integrity check). The
+/// current file, with any write-ahead log beside it, is moved to `aside`
+/// (which must not exist) and kept; the backup is copied in under a
+/// temporary name and renamed into place, so `db` is at every moment either
+/// the old file or the whole backup. No connection to `db` may be open.
+/// Returns what the restored file holds.
+pub fn restore_file(db: &Path, backup: &Path, key: &DatabaseKey, aside: &Path) -> Result<BackupSummary> {
+    let summary = inspect_backup(backup, key)?;
+    if file_state(aside)? != FileState::Missing {
+        return Err(StoreError::File(format!("{} exists already", aside.display())));
+    }
+    let incoming = db.with_extension("restoring");
+    let _ = std::fs::remove_file(&incoming);
+    let copy = (|| -> std::io::Result<()> {
+        std::fs::copy(backup, &incoming)?;
+        std::fs::File::open(&incoming)?.sync_all()
+    })();
+    copy.map_err(|e| StoreError::File(format!("{}: {e}", incoming.display())))?;
+    if let Some(dir) = aside.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::File(format!("{}: {e}", dir.display())))?;
+    }
+    let had_db = file_state(db)? != FileState::Missing;
+    if had_db {
+        moved(db, aside)?;
+    }
+    for suffix in SIDE_FILES {
+        let side = PathBuf::from(format!("{}{suffix}", db.display()));
+        if side.exists() {
+            moved(&side, &PathBuf::from(format!("{}{suffix}", aside.display())))?;
+        }
+    }
+    if let Err(e) = moved(&incoming, db) {
+        // Put the current file back: nothing is left half done.
+        if had_db {
+            let _ = std::fs::rename(aside, db);
+        }
+        return Err(e);
+    }
+    if let Some(dir) = db.parent() {
+        // The renames themselves reach the disk (where the system allows it).
+        let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+    }
+    Ok(summary)
 }
 
 #[cfg(test)]
@@ -231,5 +357,73 @@ mod tests {
         std::fs::write(&flipped, bytes).unwrap();
         let damaged = inspect_backup(&flipped, &key()).unwrap_err();
         assert!(!matches!(damaged, StoreError::WrongKey), "one changed byte is damage, not a wrong key: {damaged:?}");
+    }
+
+    #[test]
+    fn a_restore_puts_the_backup_in_place_and_keeps_the_replaced_file_with_its_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("clinic.db");
+        let store = Store::open(&path, &key()).unwrap();
+        store.set_setting("written", "before the backup").unwrap();
+        let backup = dir.path().join("b.vhrbak");
+        store.backup_to(&backup, &key(), &mut |_, _| true).unwrap();
+        store.set_setting("written", "after the backup").unwrap();
+        // As after a crash: the last change is still in the write-ahead log beside the file.
+        std::mem::forget(store);
+        assert!(dir.path().join("clinic.db-wal").exists(), "a log is left beside the file");
+        let aside = dir.path().join("backups").join("replaced.vhrbak");
+        let other = DatabaseKey::from_bytes([9; 32]);
+        assert!(
+            matches!(restore_file(&path, &backup, &other, &aside), Err(StoreError::WrongKey)),
+            "a backup of another install is refused"
+        );
+        assert!(!aside.exists(), "and nothing was moved");
+        restore_file(&path, &backup, &key(), &aside).unwrap();
+        let restored = Store::open(&path, &key()).unwrap();
+        assert_eq!(restored.setting("written").unwrap().as_deref(), Some("before the backup"), "the backup is in place");
+        let kept = Store::open(&aside, &key()).unwrap();
+        assert_eq!(kept.setting("written").unwrap().as_deref(), Some("after the backup"), "the replaced file is kept whole");
+        assert!(matches!(restore_file(&path, &backup, &key(), &aside), Err(StoreError::File(_))), "never over a file kept aside");
+    }
+
+    #[test]
+    fn damage_inside_the_file_is_found_by_the_check_and_named_damaged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("clinic.db");
+        let store = big_store(&path);
+        store.check_integrity(IntegrityDepth::Full).unwrap();
+        drop(store);
+        let mut bytes = std::fs::read(&path).unwrap();
+        // A page well inside the file, not the first (which carries the key's salt).
+        let at = bytes.len() / 3;
+        for b in &mut bytes[at..at + 64] {
+            *b ^= 0x5a;
+        }
+        std::fs::write(&path, bytes).unwrap();
+        let found = Store::open(&path, &key()).and_then(|s| s.check_integrity(IntegrityDepth::Quick));
+        assert!(matches!(found, Err(StoreError::Damaged(_))), "the quick check (or the open) names the damage: {found:?}");
+    }
+
+    #[test]
+    fn the_three_newest_backups_before_upgrades_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let day = std::time::Duration::from_secs(86_400);
+        let start = std::time::SystemTime::now() - day * 10;
+        for (i, name) in ["upgrade-v17.vhrbak", "upgrade-v18.vhrbak", "upgrade-v19.vhrbak", "upgrade-v20.vhrbak", "daily-20261101.vhrbak"]
+            .iter()
+            .enumerate()
+        {
+            let f = std::fs::File::create(dir.path().join(name)).unwrap();
+            f.set_modified(start + day * i as u32).unwrap();
+        }
+        prune_upgrade_backups(dir.path()).unwrap();
+        let mut left: Vec<String> =
+            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
+        left.sort();
+        assert_eq!(
+            left,
+            ["daily-20261101.vhrbak", "upgrade-v18.vhrbak", "upgrade-v19.vhrbak", "upgrade-v20.vhrbak"],
+            "the oldest goes, other kinds stay"
+        );
     }
 }

@@ -97,6 +97,19 @@ impl crate::Batch<'_> {
         server_version: &str,
         at: Moment,
     ) -> Result<EpisodeRecord> {
+        self.put_episode_copy(actor, resident_id, remote, Some(server_version), at)
+    }
+
+    /// Writes an episode as another copy has it: queued to be sent when
+    /// `pulled` is `None` (see [`crate::replay`]).
+    pub(crate) fn put_episode_copy(
+        &mut self,
+        actor: &Actor,
+        resident_id: &str,
+        remote: Episode,
+        pulled: Option<&str>,
+        at: Moment,
+    ) -> Result<EpisodeRecord> {
         let existing = self.tx.query_row("SELECT 1 FROM program_episode WHERE id = ?1", [&remote.id], |_| Ok(())).optional()?.is_some();
         let before = if existing {
             let here = by_id(&self.tx, &remote.id)?;
@@ -117,7 +130,9 @@ impl crate::Batch<'_> {
             self.open_episode(actor, new, at)?
         };
         let saved = if before.episode == remote { before } else { self.rewrite(actor, before, |e| *e = remote, at)? };
-        crate::sync::note_pulled(&self.tx, Entity::ProgramEpisode, &saved.episode.id, saved.version, server_version, at.at())?;
+        if let Some(server_version) = pulled {
+            crate::sync::note_pulled(&self.tx, Entity::ProgramEpisode, &saved.episode.id, saved.version, server_version, at.at())?;
+        }
         Ok(saved)
     }
 

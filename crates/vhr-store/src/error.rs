@@ -5,7 +5,7 @@ use vhr_domain::entity::Entity;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
     #[error("database migration failed: {0}")]
     Migration(#[from] rusqlite_migration::Error),
     #[error("the database does not open with this key (another install's file, or not a database)")]
@@ -14,6 +14,10 @@ pub enum StoreError {
     File(String),
     #[error("stored data could not be read: {0}")]
     Corrupt(String),
+    /// The database file itself is damaged: SQLite's integrity check failed,
+    /// or a page could not be read.
+    #[error("the database file is damaged: {0}")]
+    Damaged(String),
     #[error("the clinic has not been set up")]
     NotInitialized,
     #[error("the clinic is already set up")]
@@ -42,6 +46,21 @@ pub enum StoreError {
     Cancelled,
     #[error("{entity} {id} not found")]
     NotFound { entity: Entity, id: String },
+}
+
+/// A page that cannot be read is damage to the file, wherever it shows.
+/// SQLCipher reports a page that fails its authentication check as "out of
+/// memory" (its codec cannot give the page), so that is damage here too.
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DatabaseCorrupt => StoreError::Damaged(e.to_string()),
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::OutOfMemory => {
+                StoreError::Damaged("a page failed its check and cannot be read".into())
+            }
+            _ => StoreError::Sqlite(e),
+        }
+    }
 }
 
 impl From<serde_json::Error> for StoreError {

@@ -26,6 +26,7 @@ mod history;
 mod households;
 mod prints;
 mod programs;
+mod replay;
 mod residents;
 mod schema;
 mod serial_blocks;
@@ -42,7 +43,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags};
 
 pub use audit::{AuditCheck, AuditEntry, AuditFilter, StoredCheckpoint, EVENTS as AUDIT_EVENTS};
-pub use backup::{inspect_backup, BackupSummary};
+pub use backup::{inspect_backup, restore_file, BackupSummary, Holdings, IntegrityDepth, UPGRADE_BACKUPS_KEPT};
 pub use encryption::{encrypted_copy, file_state, plain_users, CopyCheck, DatabaseKey, FileState};
 pub use episodes::{EpisodeRecord, NewEpisode};
 pub use error::StoreError;
@@ -50,6 +51,7 @@ pub use history::{Change, HistoryEntry};
 pub use households::{Household, HouseholdMember, HouseholdSummary};
 pub use prints::{CardSelection, PrintEntry};
 pub use programs::{ProgramChanges, ProgramRow, TimingRow};
+pub use replay::{ReplayCounts, Replayed, UnsentChange};
 pub use residents::{Counts, DuplicateCandidate, NewResident, ResidentSummary, SearchSpec, StatusFilter};
 pub use schema::{latest_version as latest_schema_version, migrate_to};
 pub use serial_blocks::{BlockRow, Renumbered, VillageSerials};
@@ -107,6 +109,23 @@ impl Store {
         let mut store = Store { conn };
         store.build_program_state_once()?;
         programs::prune_changes(&store.conn)?;
+        Ok(store)
+    }
+
+    /// Opens a kept copy of this install's database (a file a restore
+    /// replaced) to read from, changing nothing in it: no migration, no
+    /// upkeep. Only a copy at this version's schema is read.
+    pub fn open_kept(path: &Path, key: &DatabaseKey) -> Result<Store> {
+        if file_state(path)? != FileState::Encrypted {
+            return Err(StoreError::File(format!("{} is not a database of this app", path.display())));
+        }
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        encryption::key_connection(&conn, key)?;
+        let store = Store { conn };
+        let version = store.schema_version()?;
+        if version as usize != latest_schema_version() {
+            return Err(StoreError::File(format!("{} is at schema {version}, not {}", path.display(), latest_schema_version())));
+        }
         Ok(store)
     }
 

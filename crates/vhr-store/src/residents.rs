@@ -566,6 +566,13 @@ impl crate::Batch<'_> {
     /// record) with its history, never queued to be sent back. A household
     /// this install does not know yet is left off until it arrives.
     pub fn put_pulled_resident(&mut self, actor: &Actor, p: RemoteResident, server_version: &str, at: Moment) -> Result<Resident> {
+        self.put_resident_copy(actor, p, Some(server_version), at)
+    }
+
+    /// Writes a resident as another copy of this database has it (see
+    /// [`crate::replay`]): a new version with its history, queued to be sent
+    /// (`pulled` is `None`), or, from the platform, noted as its version.
+    pub(crate) fn put_resident_copy(&mut self, actor: &Actor, p: RemoteResident, pulled: Option<&str>, at: Moment) -> Result<Resident> {
         let tx = &self.tx;
         let before = load(tx, "id = ?1", &p.id)?;
         check_unique_id_number(tx, actor, &p.data, &p.id)?;
@@ -619,11 +626,15 @@ impl crate::Batch<'_> {
         };
         if let Some(b) = before.as_ref().filter(|b| tracked(b) == tracked(&after) && b.household == after.household) {
             // Nothing new: only the platform's version moved.
-            crate::sync::note_pulled(tx, Entity::Resident, &b.id, b.version, server_version, at.at())?;
+            if let Some(server_version) = pulled {
+                crate::sync::note_pulled(tx, Entity::Resident, &b.id, b.version, server_version, at.at())?;
+            }
             return Ok(b.clone());
         }
         write_resident(tx, actor, before.as_ref(), &after, at)?;
-        crate::sync::note_pulled(tx, Entity::Resident, &after.id, after.version, server_version, at.at())?;
+        if let Some(server_version) = pulled {
+            crate::sync::note_pulled(tx, Entity::Resident, &after.id, after.version, server_version, at.at())?;
+        }
         Ok(after)
     }
 

@@ -169,6 +169,12 @@ impl crate::Batch<'_> {
     /// Writes a service record as the platform has it (a form someone else
     /// filled in for this resident), never queued to be sent back.
     pub fn put_pulled_service(&mut self, actor: &Actor, new: NewService, server_version: &str, at: Moment) -> Result<ServiceRecord> {
+        self.put_service_copy(actor, new, Some(server_version), at)
+    }
+
+    /// Writes a service record as another copy has it: queued to be sent
+    /// when `pulled` is `None` (see [`crate::replay`]).
+    pub(crate) fn put_service_copy(&mut self, actor: &Actor, new: NewService, pulled: Option<&str>, at: Moment) -> Result<ServiceRecord> {
         let sql = format!("SELECT {COLUMNS} FROM service_record WHERE id = ?1");
         let before = self.tx.query_row(&sql, [&new.id], row).optional()?.map(decode).transpose()?;
         let saved = match before {
@@ -184,7 +190,9 @@ impl crate::Batch<'_> {
             }
             None => self.insert_service(actor, new, at)?,
         };
-        crate::sync::note_pulled(&self.tx, Entity::ServiceRecord, &saved.id, saved.version, server_version, at.at())?;
+        if let Some(server_version) = pulled {
+            crate::sync::note_pulled(&self.tx, Entity::ServiceRecord, &saved.id, saved.version, server_version, at.at())?;
+        }
         Ok(saved)
     }
 

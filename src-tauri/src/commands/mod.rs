@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod backup;
 pub mod closure;
 pub mod drafts;
 pub mod forms;

@@ -79,6 +79,10 @@ impl Clinic {
             }
         }
         let catchment: HashSet<String> = self.catchment(settings);
+        // After a restore, this install's own writes are what the restored
+        // database may lack: the first pull takes them back like anyone
+        // else's (what it has already is known by its version and passed over).
+        let take_back_own = self.store.sync_value(crate::restore::TAKE_BACK_OWN_WRITES)?.is_some_and(|v| v == "1");
         let total = latest.len();
         let mut done = 0;
         // Households first, then residents, then what hangs off residents.
@@ -86,7 +90,7 @@ impl Clinic {
             for ((t, id), resource) in latest.iter().filter(|((t, _), _)| t == kind) {
                 done += 1;
                 progress(SyncProgress { phase: "pull".into(), done, total });
-                if resource["meta"]["source"].as_str() == Some(source) {
+                if resource["meta"]["source"].as_str() == Some(source) && !take_back_own {
                     continue; // our own write coming back
                 }
                 match self.apply_pulled(t, id, resource, settings, &catchment, server) {
@@ -108,6 +112,9 @@ impl Clinic {
         }
         if let Some(n) = newest {
             self.store.set_sync_value("cursor", &n)?;
+        }
+        if take_back_own {
+            self.store.set_sync_value(crate::restore::TAKE_BACK_OWN_WRITES, "0")?;
         }
         Ok(())
     }
