@@ -192,6 +192,24 @@ test('set up, register in Chinese, restart, find by initials, edit, see history'
     await s.waitForText('[data-problem="serial_block.overlap"]', '与本村已有号段 00001–99999 重叠');
     await s.screenshot('05c-serial-blocks-zh.png');
 
+    // A backup now, then restored: what it holds next to what is on file
+    // first; afterwards the window is back at sign-in, saying where the
+    // replaced file is kept, and the record is there after signing in.
+    await s.exec('document.querySelector("[data-backups]").scrollIntoView()');
+    await s.click('button[name="backup-now"]');
+    await s.waitForText('[data-backup-message]', '已备份并检查无误');
+    await s.click('tr[data-backup^="manual-"] button[name="restore"]');
+    assert.match(await s.waitForText('[data-restore-preview]', '备份中'), /档案\s*1\s*1/);
+    await s.exec('document.querySelector("[data-restore-preview]").scrollIntoView()');
+    await s.screenshot('05f-restore-preview-zh.png');
+    await s.click('button[name="restore-confirm"]');
+    assert.match(await s.waitForText('[data-sign-in-notice]', '已恢复'), /replaced-/);
+    await s.screenshot('05g-restored-sign-in-zh.png');
+    await signIn(s, 'li', 'correct horse');
+    await s.type('input[name="search"]', '张三');
+    await s.waitForText('table.results', '张三');
+    await s.click('button[data-nav="settings"]');
+
     // The same window in English.
     await s.select('select[name="language"]', 'en');
     await s.waitForText('nav', 'Residents');

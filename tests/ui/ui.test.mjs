@@ -740,3 +740,55 @@ test('the recovery sheet prints as one A4 page holding the institution and the c
   execFileSync('pdftoppm', ['-png', '-r', '60', '-singlefile', pdf, fileURLToPath(new URL('recovery-sheet-zh', dir))]);
   await page.close();
 });
+
+test('a restore shows the backup next to what is on file, then the window returns to sign-in saying where the replaced file is kept', async () => {
+  const summary = { schema_version: 21, residents: 118, services: 930, last_change: '2026-11-20T09:12:00Z', tables: 30, rows: 5000, bytes: 4200000 };
+  const page = await open(browser, server.url, app({
+    card_size: { width_mm: 85.6, height_mm: 53.98 },
+    list_backups: [
+      { name: 'daily-20261121.vhrbak', path: '/data/backups/daily-20261121.vhrbak', kind: 'daily', bytes: 4200000 },
+      { name: 'replaced-20261120-081500.vhrbak', path: '/data/backups/replaced-20261120-081500.vhrbak', kind: 'replaced', bytes: 4100000 },
+    ],
+    last_integrity_check: { full: true, at: '2026-11-21T02:00:00Z', on: '2026-11-21', damage: null },
+    restore_preview: { path: '/data/backups/daily-20261121.vhrbak', backup: summary, now: { residents: 120, services: 941, last_change: '2026-11-21T01:40:00Z', unsent: 3 } },
+    restore_backup: { from: '/data/backups/daily-20261121.vhrbak', summary, kept_at: '/data/backups/replaced-20261121-100000.vhrbak', replay: { written: 3, already_here: 0, different: 0, unreadable: 0, numbers_reserved: 2 }, replay_problem: null },
+  }));
+  await page.locator('button[data-nav="settings"]').click();
+  await page.locator('[data-integrity]').getByText('完好').waitFor();
+  assert.equal(await page.locator('tr[data-backup="replaced-20261120-081500.vhrbak"] button[name="restore"]').count(), 0, 'a replaced file is kept, not offered as a backup');
+  await page.click('tr[data-backup="daily-20261121.vhrbak"] button[name="restore"]');
+  const preview = page.locator('[data-restore-preview]');
+  await preview.waitFor();
+  assert.match(await preview.textContent(), /档案\s*118\s*120[\s\S]*尚未上传的修改\s*—\s*3/, 'both sides, and what is not yet sent');
+  assert.deepEqual(await calls(page, 'restore_backup'), [], 'nothing is replaced before the doctor confirms');
+  await shot(page, 'restore-preview-zh.png');
+  await page.evaluate(() => { window.__answers.app_state = { ...window.__answers.app_state, session: null }; });
+  await page.click('button[name="restore-confirm"]');
+  const notice = page.locator('[data-sign-in-notice]');
+  await notice.waitFor();
+  assert.match(await notice.textContent(), /重新写入未上传的修改 3 条[\s\S]*replaced-20261121-100000/, await notice.textContent());
+  assert.deepEqual(await calls(page, 'restore_backup'), [{ path: '/data/backups/daily-20261121.vhrbak' }]);
+  await page.close();
+});
+
+test('a damaged database at sign-in offers the last good backup, with the password typed again', async () => {
+  const damaged = { code: 'database_damaged', message: '数据库文件已损坏（hmac check failed for pgno=78）。程序不会改动损坏的文件。请用最近一次完好的备份恢复', problems: [], resident_id: null };
+  const summary = { schema_version: 21, residents: 40, services: 300, last_change: null, tables: 30, rows: 900, bytes: 900000 };
+  const page = await open(browser, server.url, {
+    app_state: { ...signedIn(), session: null },
+    sign_in: { error: damaged },
+    restore_damaged: [{ clinic, user: { id: 'u1', username: 'li', display_name: '李春华', role: 'admin' } },
+      { from: '/data/backups/daily-20261120.vhrbak', summary, kept_at: '/data/backups/replaced-20261121-100000.vhrbak', replay: { written: 0, already_here: 0, different: 0, unreadable: 12, numbers_reserved: 0 }, replay_problem: null }],
+  });
+  await page.fill('input[name="username"]', 'li');
+  await page.fill('input[name="password"]', 'correct horse');
+  await page.click('button.primary');
+  await page.locator('[data-damaged]').waitFor();
+  assert.equal(await page.locator('button[name="restore-damaged"]').isDisabled(), true, 'the password, cleared, is typed again first');
+  await shot(page, 'damaged-sign-in-zh.png');
+  await page.fill('input[name="password"]', 'correct horse');
+  await page.click('button[name="restore-damaged"]');
+  await page.waitForFunction(() => window.__calls.some((c) => c[0] === 'restore_damaged'));
+  assert.deepEqual(await calls(page, 'restore_damaged'), [{ username: 'li', password: 'correct horse', path: null }]);
+  await page.close();
+});

@@ -91,6 +91,16 @@ const zh = {
   merge_record: '合并重复档案', merge_about: '同一个人建了两份档案时，把另一份并入本档案：它的服务记录全部移到本档案，它被注销、保留原编号（不再发放）并指向本档案；身份证号不同的两份档案是两个人，不能合并。',
   merge_other: '另一份档案的编号或身份证号', merge_other_hint: '17位档案编号或身份证号', merge_look: '查看', merge_keep: '保留（本档案）', merge_duplicate: '并入后注销',
   merge_moves: '将移到本档案的服务记录：{n} 份', merge_programs: '一并转来的登记管理', merge_anyway: '确认是同一人，仍然合并', merged_into: '已并入', merged_from: '已并入本档案的重复档案',
+  backups_title: '备份与恢复', backups_about: '每天自动备份一次（保留最近 7 天），升级前也会自动备份。备份已加密，只有本机的账户密码能打开。备份到 U 盘时，密钥文件会一起复制。',
+  backup_now: '立即备份', backup_there: '备份到该文件夹', backup_to_folder: '备份到文件夹（如 U 盘）', backup_folder: '文件夹路径', backup_made: '已备份并检查无误：{path}（{n} 份档案）',
+  backup_kind_daily: '每日', backup_kind_manual: '手动', backup_kind_upgrade: '升级前', backup_kind_replaced: '恢复时被替换的文件', backup_none: '还没有备份',
+  backup_restore: '恢复…', restore_title: '从备份恢复', restore_backup_side: '备份中', restore_now_side: '现在', restore_residents: '档案', restore_services: '服务记录',
+  restore_last_change: '最后修改', restore_unsent: '尚未上传的修改', restore_warning: '恢复后，现在的文件保存在 backups 文件夹中（不会删除），其中尚未上传的修改会重新写入；已上传到平台的内容在下次同步时取回。恢复完成后需要重新登录。',
+  restore_confirm: '确认恢复', restore_done: '已恢复：{n} 份档案；重新写入未上传的修改 {w} 条；被替换的文件保存在 {path}。请重新登录。',
+  integrity_last: '上次检查数据库文件：', integrity_ok: '完好', integrity_damaged: '发现损坏', integrity_check_now: '立即全面检查', integrity_never: '尚未检查', integrity_full: '全面', integrity_quick: '快速',
+  damaged_banner: '数据库文件检查发现损坏。已保存的内容不会被改动；请管理员在「设置 → 备份与恢复」中用最近一次完好的备份恢复。',
+  damaged_restore: '用最近一次完好的备份恢复', damaged_restore_note: '输入任一账户的用户名和密码。损坏的文件会保留在 backups 文件夹中。',
+  act_restore: '从备份恢复', act_integrity_check: '数据库文件检查发现损坏',
 };
 
 type Key = keyof typeof zh;
@@ -183,6 +193,16 @@ const en: Record<Key, string> = {
   merge_record: 'Merge a duplicate record', merge_about: "When one person has two records, merge the other into this one: its service records move here, it is cancelled, keeps its number (never issued again) and points here. Two records with different ID numbers are two people and do not merge.",
   merge_other: "The other record's number or ID number", merge_other_hint: '17-digit record number or ID number', merge_look: 'Look', merge_keep: 'Kept (this record)', merge_duplicate: 'Cancelled once merged',
   merge_moves: 'Service records moving here: {n}', merge_programs: 'Registrations coming along', merge_anyway: 'The same person: merge all the same', merged_into: 'Merged into', merged_from: 'Duplicates merged into this record',
+  backups_title: 'Backup and restore', backups_about: 'A backup is made every day (the last 7 kept) and before every upgrade. Backups are encrypted: only this install\'s accounts open them. A backup to a USB stick takes the key file along.',
+  backup_now: 'Back up now', backup_there: 'Back up there', backup_to_folder: 'Back up to a folder (a USB stick)', backup_folder: 'Folder', backup_made: 'Backed up and checked: {path} ({n} records)',
+  backup_kind_daily: 'Daily', backup_kind_manual: 'By hand', backup_kind_upgrade: 'Before an upgrade', backup_kind_replaced: 'Replaced by a restore', backup_none: 'No backup yet',
+  backup_restore: 'Restore…', restore_title: 'Restore from a backup', restore_backup_side: 'In the backup', restore_now_side: 'Now', restore_residents: 'Records', restore_services: 'Service records',
+  restore_last_change: 'Last change', restore_unsent: 'Changes not yet sent', restore_warning: 'The current file is kept in the backups folder (never deleted); what it has not sent yet is written again, and what the platform has comes back at the next sync. Sign in again afterwards.',
+  restore_confirm: 'Restore', restore_done: 'Restored: {n} records; {w} unsent changes written again; the replaced file is kept at {path}. Sign in again.',
+  integrity_last: 'Last check of the database file:', integrity_ok: 'sound', integrity_damaged: 'damaged', integrity_check_now: 'Full check now', integrity_never: 'not checked yet', integrity_full: 'full', integrity_quick: 'quick',
+  damaged_banner: 'The check found the database file damaged. Nothing saved is changed; an administrator restores the last good backup in Settings → Backup and restore.',
+  damaged_restore: 'Restore the last good backup', damaged_restore_note: "Enter any account's login name and password. The damaged file is kept in the backups folder.",
+  act_restore: 'Restored from a backup', act_integrity_check: 'The database file check found damage',
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { 'zh-CN': zh, en };

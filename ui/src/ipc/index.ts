@@ -64,6 +64,11 @@ import type { AuditEntry } from './bindings/AuditEntry';
 import type { AuditCheck } from './bindings/AuditCheck';
 import type { AuditQuery } from './bindings/AuditQuery';
 import type { StoredCheckpoint } from './bindings/StoredCheckpoint';
+import type { BackupFile } from './bindings/BackupFile';
+import type { BackupMade } from './bindings/BackupMade';
+import type { RestorePreview } from './bindings/RestorePreview';
+import type { Restored } from './bindings/Restored';
+import type { IntegrityResult } from './bindings/IntegrityResult';
 
 export type * from './bindings/AppState';
 
@@ -177,6 +182,14 @@ export const ipc = {
   getDraft: (key: string) => call<unknown>('get_draft', { key }),
   keepDraft: (key: string, value: unknown) => call<null>('keep_draft', { key, value }),
   forgetDraft: (key: string) => call<null>('forget_draft', { key }),
+  listBackups: () => call<BackupFile[]>('list_backups'),
+  makeBackup: (folder: string | null) => call<BackupMade>('make_backup', { folder }),
+  restorePreview: (path: string) => call<RestorePreview>('restore_preview', { path }),
+  restoreBackup: (path: string) => call<Restored>('restore_backup', { path }),
+  restoreDamaged: (username: string, password: string, path: string | null) =>
+    call<[SessionInfo, Restored]>('restore_damaged', { username, password, path }),
+  lastIntegrityCheck: () => call<IntegrityResult | null>('last_integrity_check'),
+  checkIntegrity: () => call<IntegrityResult>('check_integrity'),
   platformSetup: () => call<PlatformSetup>('platform_setup'),
   setPlatformSetup: (req: PlatformSetup) => call<PlatformSetup>('set_platform_setup', { req }),
 };
@@ -192,6 +205,11 @@ export function onSync(handlers: {
     listen<SyncReport>('sync-finished', (e) => handlers.finished?.(e.payload)),
     listen<SyncStatus>('sync-status', (e) => handlers.status?.(e.payload)),
   ]);
+}
+
+/** Tells when the background check finds the database file damaged. */
+export function onDatabaseDamaged(f: (r: IntegrityResult) => void): Promise<UnlistenFn> {
+  return listen<IntegrityResult>('database-damaged', (e) => f(e.payload));
 }
 
 /** Follows a batch print's progress. */

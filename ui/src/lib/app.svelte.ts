@@ -30,6 +30,10 @@ export const app = $state({
   /** The window is locked (idle, or Ctrl+L): the views stay as they are
    *  underneath, with whatever was typed, until the password unlocks it. */
   locked: false,
+  /** Shown on the sign-in page once (after a restore ended the session). */
+  signInNotice: '' as string,
+  /** The background check found the database file damaged. */
+  damaged: false,
 });
 
 export function go(route: Route): void {
