@@ -29,6 +29,8 @@ pub struct BackupMade {
 
 /// The setting that keeps the last integrity check's result.
 const INTEGRITY_LAST: &str = "integrity.last";
+/// The clinic's day the last full check ran (passed or not).
+const INTEGRITY_FULL_ON: &str = "integrity.full_on";
 
 /// What SQLite's check of the database file found.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -164,6 +166,11 @@ impl Clinic {
             }
         }
         self.store.set_setting(INTEGRITY_LAST, &serde_json::to_string(&result).map_err(storage)?)?;
+        if full {
+            // Kept apart from the last result: the quick check at every
+            // start must not make the day's full check run again.
+            self.store.set_setting(INTEGRITY_FULL_ON, &result.on.to_string())?;
+        }
         Ok(result)
     }
 
@@ -174,9 +181,7 @@ impl Clinic {
 
     /// Whether today's full check is still to run.
     pub(crate) fn full_check_due(&self) -> Result<bool> {
-        let last = self.last_integrity_check()?;
-        let today = self.today();
-        Ok(!last.is_some_and(|r| r.full && r.on == today))
+        Ok(self.store.setting(INTEGRITY_FULL_ON)?.as_deref() != Some(self.today().to_string().as_str()))
     }
 
     /// What a backup holds (checked: it opens with this install's key and

@@ -145,7 +145,9 @@ impl Desk {
     pub fn restore(&mut self, backup: &Path) -> Result<Restored> {
         let clinic = self.clinic()?;
         let me = clinic.require_admin()?;
-        vhr_store::inspect_backup(backup, &clinic.key)?;
+        // Refused while still signed in when it is not this install's
+        // (restore_file's full check of it comes after the session closes).
+        vhr_store::backup_opens_with(backup, &clinic.key)?;
         let (dir, env, key, keys) = (clinic.data_dir().to_path_buf(), clinic.env.clone(), clinic.key.clone(), clinic.keys.clone());
         // The database closes before its file is moved.
         self.sign_out()?;
@@ -189,12 +191,27 @@ impl Install {
                 "The database file is sound and needs no restore here. To go back to a backup, an administrator signs in and uses Settings → Backup and restore",
             )]));
         }
-        let chosen = match backup {
-            Some(b) => b.to_path_buf(),
-            None => newest_good_backup(self.data_dir(), &key)?.ok_or(Error::NoGoodBackup)?,
-        };
         let (dir, env) = (self.data_dir().to_path_buf(), self.env.clone());
-        let (mut clinic, restored) = restore_in(&dir, &env, key, keys, &user_id, &chosen)?;
+        // The newest backup that checks out: restore_file checks each before
+        // it moves anything, so a bad one is passed over with nothing changed.
+        let candidates = match backup {
+            Some(b) => vec![b.to_path_buf()],
+            None => backups_newest_first(&dir),
+        };
+        let mut done = None;
+        for path in &candidates {
+            match restore_in(&dir, &env, key.clone(), keys.clone(), &user_id, path) {
+                Ok(r) => {
+                    done = Some(r);
+                    break;
+                }
+                Err(e) if backup.is_none() && matches!(e, Error::Damaged(_) | Error::KeysDoNotMatch | Error::Storage(_)) => {
+                    tracing::warn!(file = %path.display(), code = e.code(), "a backup that does not check out is passed over");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let (mut clinic, restored) = done.ok_or(Error::NoGoodBackup)?;
         let user = clinic.store.user_by_id(&user_id)?.ok_or(Error::BadCredentials)?;
         if user.disabled {
             return Err(Error::AccountDisabled);
@@ -218,15 +235,4 @@ pub(crate) fn backups_newest_first(dir: &Path) -> Vec<PathBuf> {
         .collect();
     files.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.cmp(&a.1)));
     files.into_iter().map(|(_, p)| p).collect()
-}
-
-/// The newest backup that opens with `key` and passes the integrity check.
-fn newest_good_backup(dir: &Path, key: &DatabaseKey) -> Result<Option<PathBuf>> {
-    for path in backups_newest_first(dir) {
-        match vhr_store::inspect_backup(&path, key) {
-            Ok(_) => return Ok(Some(path)),
-            Err(e) => tracing::warn!(file = %path.display(), problem = %e, "a backup that does not check out is passed over"),
-        }
-    }
-    Ok(None)
 }

@@ -219,6 +219,16 @@ fn prune_upgrade_backups(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Whether a backup opens with `key` (this install's), without checking
+/// every page: a quick refusal of another install's file.
+pub fn backup_opens_with(path: &Path, key: &DatabaseKey) -> Result<()> {
+    if file_state(path)? != FileState::Encrypted {
+        return Err(StoreError::File(format!("{} is not a backup of this app", path.display())));
+    }
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    key_connection(&conn, key)
+}
+
 /// Opens a backup (read only), checks its integrity and says what it holds.
 /// A backup made with another key (another install's) is
 /// [`StoreError::WrongKey`].

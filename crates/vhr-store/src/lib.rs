@@ -43,7 +43,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags};
 
 pub use audit::{AuditCheck, AuditEntry, AuditFilter, StoredCheckpoint, EVENTS as AUDIT_EVENTS};
-pub use backup::{inspect_backup, restore_file, BackupSummary, Holdings, IntegrityDepth, UPGRADE_BACKUPS_KEPT};
+pub use backup::{backup_opens_with, inspect_backup, restore_file, BackupSummary, Holdings, IntegrityDepth, UPGRADE_BACKUPS_KEPT};
 pub use encryption::{encrypted_copy, file_state, plain_users, CopyCheck, DatabaseKey, FileState};
 pub use episodes::{EpisodeRecord, NewEpisode};
 pub use error::StoreError;
