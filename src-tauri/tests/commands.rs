@@ -115,6 +115,20 @@ fn requests(resident_id: &str, version: i64) -> Vec<(&'static str, Value)> {
             "merge_records",
             json!({ "req": { "keep_id": resident_id, "keep_version": version, "duplicate_id": resident_id, "duplicate_version": version, "confirm": false } }),
         ),
+        (
+            "transfer_out",
+            json!({ "req": { "resident_id": resident_id, "expected_version": version, "on": "2026-11-20",
+                "destination_institution": "河湾镇柳树村卫生室", "destination_address": "", "received_by": "", "items": "纸质档案",
+                "folder": "/nowhere" } }),
+        ),
+        (
+            "transfer_preview",
+            json!({ "path": "/nowhere/健康档案转出-45010210110100001-20261121.vhrtransfer", "code": "7K2M-AAAA-BBBB-CCCC" }),
+        ),
+        (
+            "transfer_in",
+            json!({ "req": { "path": "/nowhere/健康档案转出-45010210110100001-20261121.vhrtransfer", "code": "7K2M-AAAA-BBBB-CCCC", "village_code": "101" } }),
+        ),
         ("restore_preview", json!({ "path": "/nowhere/village-health-20261121-100000.vhrbak" })),
         ("inspect_backup", json!({ "path": "/nowhere/village-health-20261121-100000.vhrbak" })),
         ("restore_backup", json!({ "path": "/nowhere/village-health-20261121-100000.vhrbak" })),

@@ -254,36 +254,47 @@ impl Clinic {
         let closure = r.closure.clone().unwrap_or(fallback);
         let (on, why) = closure::prepare_reopening(req.on, &req.why, Some(&closure), facts).map_err(Error::Invalid)?;
         let actor = self.actor()?.clone();
-        let exit_reason = closure.reason.exit_reason();
         let at = self.now();
         let reopening = Reopening { on, why, by: actor.name.clone(), at: at.at() };
         let ids: Vec<String> = closure.ended_programs.iter().map(|_| self.env.ids.new_id()).collect();
         let (id, version) = (r.id.clone(), req.expected_version);
-        let (reopened, programs) = self.store.batch(|b| {
-            let mut again = Vec::new();
-            for (program, episode_id) in closure.ended_programs.iter().zip(ids) {
-                // Only what the closure itself ended: an episode ended since
-                // for another reason stays ended.
-                let latest = b.latest_episode(&actor, &id, *program)?;
-                if let Some(e) =
-                    latest.filter(|e| e.episode.ended_on == Some(closure.on) && e.episode.end_reason.as_deref() == Some(exit_reason))
-                {
-                    again.push(NewEpisode {
-                        id: episode_id,
-                        resident_id: id.clone(),
-                        program: *program,
-                        started_on: on,
-                        details: e.episode.details,
-                    });
-                }
-            }
-            let reopened = b.reopen_resident(&actor, &id, version, reopening, at)?;
-            let programs: Vec<Program> = again.iter().map(|e| e.program).collect();
-            for episode in again {
-                b.open_episode(&actor, episode, at)?;
-            }
-            Ok((reopened, programs))
-        })?;
+        let (reopened, programs) = self.store.batch(|b| reopen_in(b, &actor, (&id, version), &closure, reopening, ids, at))?;
         Ok(Lifecycle { resident: self.view(reopened)?, programs })
     }
+}
+
+/// Reopens a record inside a batch: the programmes `closure` ended start
+/// again on the reopening's day (one new episode id each from `ids`), with
+/// the facts their episode held; an episode ended since for another reason
+/// stays ended.
+pub(crate) fn reopen_in(
+    b: &mut vhr_store::Batch<'_>,
+    actor: &vhr_store::Actor,
+    (id, version): (&str, i64),
+    closure: &Closure,
+    reopening: Reopening,
+    ids: Vec<String>,
+    at: Moment,
+) -> std::result::Result<(vhr_domain::resident::Resident, Vec<Program>), StoreError> {
+    let exit_reason = closure.reason.exit_reason();
+    let on = reopening.on;
+    let mut again = Vec::new();
+    for (program, episode_id) in closure.ended_programs.iter().zip(ids) {
+        let latest = b.latest_episode(actor, id, *program)?;
+        if let Some(e) = latest.filter(|e| e.episode.ended_on == Some(closure.on) && e.episode.end_reason.as_deref() == Some(exit_reason)) {
+            again.push(NewEpisode {
+                id: episode_id,
+                resident_id: id.to_string(),
+                program: *program,
+                started_on: on,
+                details: e.episode.details,
+            });
+        }
+    }
+    let reopened = b.reopen_resident(actor, id, version, reopening, at)?;
+    let programs: Vec<Program> = again.iter().map(|e| e.program).collect();
+    for episode in again {
+        b.open_episode(actor, episode, at)?;
+    }
+    Ok((reopened, programs))
 }

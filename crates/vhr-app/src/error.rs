@@ -402,6 +402,12 @@ impl From<StoreError> for Error {
                 "该档案未结案",
                 "The record is not closed",
             )]),
+            StoreError::TransferDiverged { .. } => Error::Invalid(vec![Problem::error(
+                "file",
+                "transfer.diverged",
+                "本机的这份档案在转出后又有修改，与转入文件的记录不一致，不能直接接收；请与转出机构核对后再接收",
+                "This record changed here after it left, so it no longer agrees with the transfer file; check with the sending institution before taking it in",
+            )]),
             StoreError::WrongKey => Error::KeysDoNotMatch,
             StoreError::Damaged(d) => Error::Damaged(d),
             StoreError::Forbidden { .. } => Error::OutOfReach,

@@ -195,6 +195,12 @@ fn derive(secret: &[u8], salt: &[u8], m_kib: u32, t: u32, p: u32) -> Result<Zero
 
 /// Seals the data key with `secret` (a password or the recovery code).
 pub(crate) fn seal(key: &DatabaseKey, secret: &str, context: &str) -> Result<Sealed> {
+    seal_bytes(key.as_bytes(), secret, context)
+}
+
+/// Seals `msg` with a key derived from `secret`; `context` is bound to it
+/// (the same context opens it, no other).
+pub(crate) fn seal_bytes(msg: &[u8], secret: &str, context: &str) -> Result<Sealed> {
     let mut salt = [0u8; 16];
     OsRng.fill_bytes(&mut salt);
     let mut nonce = [0u8; 24];
@@ -203,28 +209,34 @@ pub(crate) fn seal(key: &DatabaseKey, secret: &str, context: &str) -> Result<Sea
     let kek = derive(secret.as_bytes(), &salt, m_kib, t, p)?;
     let cipher = XChaCha20Poly1305::new(kek.as_ref().into());
     let sealed = cipher
-        .encrypt(XNonce::from_slice(&nonce), Payload { msg: key.as_bytes(), aad: context.as_bytes() })
-        .map_err(|_| Error::Storage("sealing the data key failed".into()))?;
+        .encrypt(XNonce::from_slice(&nonce), Payload { msg, aad: context.as_bytes() })
+        .map_err(|_| Error::Storage("sealing failed".into()))?;
     Ok(Sealed { kdf: "argon2id".into(), m_kib, t, p, salt: hex(&salt), nonce: hex(&nonce), key: hex(&sealed) })
 }
 
 /// The data key, when `secret` is the one it was sealed with.
 pub(crate) fn unseal(sealed: &Sealed, secret: &str, context: &str) -> Result<Option<DatabaseKey>> {
     let bad = |what: &str| Error::Storage(format!("install.json: a sealed key's {what} cannot be read"));
-    if sealed.kdf != "argon2id" {
-        return Err(bad("method"));
-    }
-    let salt = unhex(&sealed.salt).ok_or_else(|| bad("salt"))?;
-    let nonce = unhex(&sealed.nonce).filter(|n| n.len() == 24).ok_or_else(|| bad("nonce"))?;
-    let body = unhex(&sealed.key).ok_or_else(|| bad("key"))?;
-    let kek = derive(secret.as_bytes(), &salt, sealed.m_kib, sealed.t, sealed.p)?;
-    let cipher = XChaCha20Poly1305::new(kek.as_ref().into());
-    let Ok(plain) = cipher.decrypt(XNonce::from_slice(&nonce), Payload { msg: &body, aad: context.as_bytes() }) else {
-        return Ok(None);
-    };
-    let plain = Zeroizing::new(plain);
+    let Some(plain) = unseal_bytes(sealed, secret, context).map_err(bad)? else { return Ok(None) };
     let bytes: [u8; 32] = plain.as_slice().try_into().map_err(|_| bad("length"))?;
     Ok(Some(DatabaseKey::from_bytes(bytes)))
+}
+
+/// What was sealed, when `secret` and `context` are the ones it was sealed
+/// with; `None` when they are not (or the sealed bytes were altered). The
+/// error names the part that cannot be read.
+pub(crate) fn unseal_bytes(sealed: &Sealed, secret: &str, context: &str) -> Result<Option<Zeroizing<Vec<u8>>>, &'static str> {
+    // A file from elsewhere (a transfer) could ask for any cost: more than
+    // 256 MiB or 16 passes is not one this app wrote.
+    if sealed.kdf != "argon2id" || sealed.m_kib > 256 * 1024 || sealed.t > 16 || sealed.p > 16 {
+        return Err("method");
+    }
+    let salt = unhex(&sealed.salt).ok_or("salt")?;
+    let nonce = unhex(&sealed.nonce).filter(|n| n.len() == 24).ok_or("nonce")?;
+    let body = unhex(&sealed.key).ok_or("key")?;
+    let kek = derive(secret.as_bytes(), &salt, sealed.m_kib, sealed.t, sealed.p).map_err(|_| "method")?;
+    let cipher = XChaCha20Poly1305::new(kek.as_ref().into());
+    Ok(cipher.decrypt(XNonce::from_slice(&nonce), Payload { msg: &body, aad: context.as_bytes() }).ok().map(Zeroizing::new))
 }
 
 /// Crockford's base-32 alphabet: no I, L, O or U to misread on paper.
@@ -233,7 +245,13 @@ const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// A new recovery code: 160 random bits as 32 characters in groups of four,
 /// e.g. `7K2M-…`, to be printed once on the recovery sheet.
 pub(crate) fn new_recovery_code() -> String {
-    let mut bytes = [0u8; 20];
+    new_code::<20>()
+}
+
+/// `N` random bytes as Crockford base-32 in groups of four (every 5 bytes
+/// make 8 characters).
+pub(crate) fn new_code<const N: usize>() -> String {
+    let mut bytes = [0u8; N];
     OsRng.fill_bytes(&mut bytes);
     let mut bits: u64 = 0;
     let mut nbits = 0;

@@ -31,6 +31,7 @@ mod serial_blocks;
 mod services;
 mod settings;
 mod sync;
+mod transfer;
 mod worklist;
 
 use std::path::{Path, PathBuf};
@@ -58,6 +59,7 @@ pub use serial_blocks::AddBlockRequest;
 pub use services::{AddServiceRequest, SavedService, TimelineEntry, UpdateServiceRequest};
 pub use settings::LogView;
 pub use sync::{ConflictChoice, PlatformSetup, Prepared, ResolveRequest, SyncCounts, SyncProgress, SyncReport, SyncSettings, SyncStatus};
+pub use transfer::{TransferInRequest, TransferMade, TransferOutRequest, TransferPreview, TransferTaken, TRANSFER_EXT};
 pub use vhr_store::{BackupSummary, IntegrityDepth};
 pub use worklist::{WorkItem, WorkPage, WorkQuery};
 

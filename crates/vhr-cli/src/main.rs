@@ -8,6 +8,7 @@ mod backup;
 mod bench;
 mod bench_sync;
 mod closure;
+mod transfer;
 
 use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
@@ -49,6 +50,10 @@ enum Command {
     Close(closure::CloseArgs),
     /// Reopens a closed record (moved back, found again) with a reason.
     Reopen(closure::ReopenArgs),
+    /// A record that follows its resident to another institution: `out`
+    /// writes its sealed transfer file, `in` shows one and takes it in.
+    #[command(subcommand)]
+    Transfer(transfer::TransferCommand),
     /// Backups: make one now (checked), list them, or check what one holds.
     #[command(subcommand)]
     Backup(backup::BackupCommand),
@@ -815,6 +820,23 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             let mut clinic = signed_in(cli, lang)?;
             let done = closure::reopen(&mut clinic, a).map_err(|e| fail(e, lang))?;
             lifecycle_done(&done, lang)
+        }
+        Command::Transfer(c @ transfer::TransferCommand::Out { json, .. }) => {
+            let mut clinic = signed_in(cli, lang)?;
+            let made = transfer::out(&mut clinic, c).map_err(|e| fail(e, lang))?;
+            if *json {
+                return print_json(&made);
+            }
+            transfer::made_lines(&made, lang).iter().try_for_each(|l| say(format_args!("{l}")))
+        }
+        Command::Transfer(c @ transfer::TransferCommand::In { json, .. }) => {
+            let mut clinic = signed_in(cli, lang)?;
+            match transfer::take_in(&mut clinic, c).map_err(|e| fail(e, lang))? {
+                transfer::In::Shown(p) if *json => print_json(&p),
+                transfer::In::Taken(t) if *json => print_json(&t),
+                transfer::In::Shown(p) => transfer::preview_lines(&p, lang).iter().try_for_each(|l| say(format_args!("{l}"))),
+                transfer::In::Taken(t) => transfer::taken_lines(&t, lang).iter().try_for_each(|l| say(format_args!("{l}"))),
+            }
         }
         Command::Backup(backup::BackupCommand::Restore { file, damaged, yes, json }) => {
             let restored = backup::restore(cli, lang, file.as_deref(), *damaged, *yes)?;

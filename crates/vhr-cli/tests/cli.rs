@@ -472,3 +472,45 @@ fn a_restore_from_the_command_line_asks_first_keeps_the_replaced_file_and_loses_
     let check = cli(dir.path(), &["backup", "check", "--full"], None);
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
 }
+
+/// `transfer out` at one clinic, `transfer in` at another of another
+/// township: the file and the code the first prints are what the second takes.
+#[test]
+fn a_transfer_from_the_command_line_carries_the_record_to_another_township() {
+    let (a, b, usb) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    init(a.path());
+    let add = cli(a.path(), &["resident", "add", "--json", "-"], Some(&resident_json("张三", "11010519491231002x").to_string()));
+    assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+    let no = "45010210110100001";
+    let usb_dir = usb.path().to_str().unwrap();
+    let out = cli(a.path(), &["transfer", "out", no, "--to", "河湾镇柳树村卫生室", "--dir", usb_dir, "--json"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let made = stdout_json(&out);
+    let (file, code) = (made["path"].as_str().unwrap(), made["code"].as_str().unwrap());
+    assert_eq!(made["resident"]["resident"]["status"], "moved_out");
+
+    let init_b = Command::new(BIN)
+        .args(["--data-dir", b.path().to_str().unwrap()])
+        .args(["init", "--institution", "河湾镇柳树村卫生室", "--county", "450102", "--township", "102", "--township-name", "河湾镇"])
+        .args(["--village", "201=柳树村", "--username", "zhao", "--display-name", "赵建国"])
+        .env("VHR_PASSWORD", "correct horse")
+        .env_remove("VHR_DATA_DIR")
+        .output()
+        .unwrap();
+    assert!(init_b.status.success(), "{}", String::from_utf8_lossy(&init_b.stderr));
+    let as_zhao = |args: &[&str]| common::command(BIN, b.path(), args).env("VHR_USER", "zhao").output().unwrap();
+    let shown = as_zhao(&["transfer", "in", file, "--code", code, "--lang", "zh-CN"]);
+    assert!(shown.status.success(), "{}", String::from_utf8_lossy(&shown.stderr));
+    let words = String::from_utf8_lossy(&shown.stdout);
+    assert!(words.contains("张三") && words.contains("自 石桥村卫生室 转往 河湾镇柳树村卫生室"), "{words}");
+    let none = as_zhao(&["resident", "search", "", "--status", "all", "--json"]);
+    assert_eq!(stdout_json(&none).as_array().unwrap().len(), 0, "shown only: nothing taken in without --village");
+
+    let wrong = as_zhao(&["transfer", "in", file, "--code", "0000-0000-0000-0000", "--village", "201", "--lang", "zh-CN"]);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("转移码不对"), "{}", String::from_utf8_lossy(&wrong.stderr));
+    let taken = as_zhao(&["transfer", "in", file, "--code", code, "--village", "201", "--json"]);
+    assert!(taken.status.success(), "{}", String::from_utf8_lossy(&taken.stderr));
+    let r = &stdout_json(&taken)["resident"]["resident"];
+    assert_eq!((r["record_no"].as_str(), r["status"].as_str(), r["village_code"].as_str()), (Some(no), Some("active"), Some("201")));
+}

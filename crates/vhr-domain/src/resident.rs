@@ -219,11 +219,27 @@ pub struct Resident {
     pub merged_from: Vec<crate::closure::MergedRecord>,
     /// 建档单位.
     pub institution: String,
+    /// The institution that manages the record now, when it moved there
+    /// from the one that created it (a transfer, §9.3); empty: managed where
+    /// it was created.
+    #[serde(default)]
+    pub managed_by: String,
     /// 建档人 (display name of the user who created the record).
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_by: String,
     pub updated_at: DateTime<Utc>,
+}
+
+impl Resident {
+    /// The institution that manages the record now (管理机构).
+    pub fn managing_institution(&self) -> &str {
+        if self.managed_by.is_empty() {
+            &self.institution
+        } else {
+            &self.managed_by
+        }
+    }
 }
 
 /// Age in completed years at `on`; a 29 February birthday falls on 28 February.

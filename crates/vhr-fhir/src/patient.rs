@@ -106,7 +106,7 @@ pub fn patient(r: &Resident, cfg: &FhirConfig) -> Value {
         "birthDate": d.birth_date.map(|b| b.to_string()),
         "address": [address(&d.current_address, "current"), address(&d.hukou_address, "hukou")],
         "generalPractitioner": [{ "display": d.responsible_doctor }],
-        "managingOrganization": { "display": r.institution }
+        "managingOrganization": { "display": r.managing_institution() }
     });
     if let Some(c) = &r.closure {
         let closure = serde_json::to_value(c).expect("a closure serialises");

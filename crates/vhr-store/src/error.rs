@@ -42,6 +42,10 @@ pub enum StoreError {
     AlreadyEnded { id: String },
     #[error("{entity} {id} is out of this account's reach for this change")]
     Forbidden { entity: Entity, id: String },
+    /// A transferred record whose history here is not the file's: it
+    /// changed here and there since it left.
+    #[error("{entity} {id} version {version} here is not the transferred record's")]
+    TransferDiverged { entity: Entity, id: String, version: i64 },
     #[error("cancelled")]
     Cancelled,
     #[error("{entity} {id} not found")]

@@ -34,6 +34,7 @@ mod services;
 mod set_aside;
 mod settings;
 mod sync;
+mod transfer;
 mod users;
 
 use std::path::Path;
@@ -58,6 +59,7 @@ pub use serial_blocks::{BlockRow, Renumbered, VillageSerials};
 pub use services::{NewService, ServiceEdit, ServiceRecord};
 pub use set_aside::{SetAside, SetAsideReason};
 pub use sync::{AttentionItem, FieldConflict, NoticeDraft, NoticeField, OutboxCounts, PendingChange, SyncBase};
+pub use transfer::{Brought, Handover, HistoryRow, TrailRow, TransferRecord};
 pub use users::{User, UserRecord};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

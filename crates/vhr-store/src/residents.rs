@@ -87,7 +87,7 @@ fn in_programme(program: &str) -> String {
 }
 
 pub(crate) const RESIDENT_COLUMNS: &str = "id, version, record_no, data, household_id, relation, is_head, status, institution, \
-     created_by, created_at, updated_by, updated_at, closure, reopened, merged_from";
+     created_by, created_at, updated_by, updated_at, closure, reopened, merged_from, managed_by";
 
 pub(crate) fn summary(row: &Row<'_>, today: NaiveDate) -> rusqlite::Result<ResidentSummary> {
     let birth: String = row.get(4)?;
@@ -146,6 +146,7 @@ fn resident_row(row: &Row<'_>) -> rusqlite::Result<(Resident, String, String)> {
         reopened,
         merged_from,
         institution: row.get(8)?,
+        managed_by: row.get::<_, Option<String>>(16)?.unwrap_or_default(),
         created_by: row.get(9)?,
         created_at: Utc::now(),
         updated_by: row.get(11)?,
@@ -163,6 +164,9 @@ fn tracked(r: &Resident) -> Value {
     v["reopened"] = json!(r.reopened);
     v["merged_from"] = json!(r.merged_from);
     v["record_no"] = json!(r.record_no);
+    if !r.managed_by.is_empty() {
+        v["managed_by"] = json!(r.managed_by);
+    }
     v
 }
 
@@ -221,7 +225,7 @@ pub(crate) fn load(tx: &rusqlite::Connection, where_sql: &str, key: &dyn ToSql) 
     }
 }
 
-fn check_unique_id_number(tx: &Transaction<'_>, actor: &Actor, data: &ResidentInput, own_id: &str) -> Result<()> {
+pub(crate) fn check_unique_id_number(tx: &Transaction<'_>, actor: &Actor, data: &ResidentInput, own_id: &str) -> Result<()> {
     if let Some(number) = data.id_document.citizen_number() {
         let other: Option<(String, String, String, String)> = tx
             .query_row(
@@ -262,6 +266,29 @@ fn status_code(s: RecordStatus) -> String {
 }
 
 pub(crate) fn write_resident(tx: &Transaction<'_>, actor: &Actor, before: Option<&Resident>, r: &Resident, at: Moment) -> Result<()> {
+    put_row(tx, r, at)?;
+    // A creation's content is its snapshot; only later versions list changes.
+    let changes = before.map(|b| diff(&tracked(b), &tracked(r))).unwrap_or_default();
+    let snapshot = serde_json::to_value(r)?;
+    record(
+        tx,
+        actor,
+        at,
+        Recorded {
+            entity: Entity::Resident,
+            entity_id: &r.id,
+            version: r.version,
+            op: if before.is_none() { "create" } else { "update" },
+            changes: &changes,
+            snapshot: &snapshot,
+        },
+    )
+}
+
+/// The resident's row, search keys and programme state as `r` has them,
+/// with no history: [`write_resident`] records it, a transfer brings the
+/// history that goes with it.
+pub(crate) fn put_row(tx: &Transaction<'_>, r: &Resident, at: Moment) -> Result<()> {
     let dx = Diagnoses::from_basic_info(&r.data.basic_info);
     let birth = r.data.birth_date.map(|d| d.to_string()).unwrap_or_default();
     let sex = r.data.sex.map(Sex::code).unwrap_or("0");
@@ -279,15 +306,16 @@ pub(crate) fn write_resident(tx: &Transaction<'_>, actor: &Actor, before: Option
     let pk: i64 = tx.query_row(
         "INSERT INTO resident (id, version, record_no, id_number, name, sex, birth_date, village_code, status, household_id, relation,
              is_head, dx_hypertension, dx_diabetes, dx_severe_mental, data, institution, created_by, created_at, updated_by, updated_at,
-             closure, reopened, merged_from)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)
+             closure, reopened, merged_from, managed_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)
          ON CONFLICT(id) DO UPDATE SET
              version = excluded.version, record_no = excluded.record_no, id_number = excluded.id_number, name = excluded.name, sex = excluded.sex,
              birth_date = excluded.birth_date, village_code = excluded.village_code, status = excluded.status,
              household_id = excluded.household_id, relation = excluded.relation, is_head = excluded.is_head,
              dx_hypertension = excluded.dx_hypertension, dx_diabetes = excluded.dx_diabetes, dx_severe_mental = excluded.dx_severe_mental,
              data = excluded.data, updated_by = excluded.updated_by, updated_at = excluded.updated_at,
-             closure = excluded.closure, reopened = excluded.reopened, merged_from = excluded.merged_from
+             closure = excluded.closure, reopened = excluded.reopened, merged_from = excluded.merged_from,
+             managed_by = excluded.managed_by
          RETURNING pk",
         params![
             r.id,
@@ -313,7 +341,8 @@ pub(crate) fn write_resident(tx: &Transaction<'_>, actor: &Actor, before: Option
             ts(r.updated_at),
             closure,
             reopened,
-            merged_from
+            merged_from,
+            Some(r.managed_by.as_str()).filter(|m| !m.is_empty())
         ],
         |row| row.get(0),
     )?;
@@ -322,23 +351,7 @@ pub(crate) fn write_resident(tx: &Transaction<'_>, actor: &Actor, before: Option
         tx.prepare_cached("INSERT OR REPLACE INTO merged_number (record_no, resident_id) VALUES (?1, ?2)")?
             .execute(params![m.record_no, r.id])?;
     }
-    crate::programs::refresh(tx, &r.id, Some(at.today()))?;
-    // A creation's content is its snapshot; only later versions list changes.
-    let changes = before.map(|b| diff(&tracked(b), &tracked(r))).unwrap_or_default();
-    let snapshot = serde_json::to_value(r)?;
-    record(
-        tx,
-        actor,
-        at,
-        Recorded {
-            entity: Entity::Resident,
-            entity_id: &r.id,
-            version: r.version,
-            op: if before.is_none() { "create" } else { "update" },
-            changes: &changes,
-            snapshot: &snapshot,
-        },
-    )
+    crate::programs::refresh(tx, &r.id, Some(at.today()))
 }
 
 impl Store {
@@ -617,6 +630,7 @@ impl crate::Batch<'_> {
                     reopened: p.reopened,
                     merged_from: p.merged_from,
                     institution: p.institution,
+                    managed_by: String::new(),
                     created_by: actor.name.clone(),
                     created_at: at.at(),
                     updated_by: actor.name.clone(),
@@ -681,6 +695,7 @@ impl crate::Batch<'_> {
             reopened: None,
             merged_from: Vec::new(),
             institution: profile.institution_name.clone(),
+            managed_by: String::new(),
             created_by: actor.name.clone(),
             created_at: at.at(),
             updated_by: actor.name.clone(),

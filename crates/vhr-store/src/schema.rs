@@ -28,6 +28,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0019_audit_checkpoint_frontier.sql")),
         M::up(include_str!("../migrations/0020_drafts.sql")),
         M::up(include_str!("../migrations/0021_resident_closure.sql")),
+        M::up(include_str!("../migrations/0022_transfers.sql")),
     ])
 }
 
@@ -38,7 +39,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
 
 /// How many migrations exist; a fully migrated database has this user_version.
 pub fn latest_version() -> usize {
-    21
+    22
 }
 
 /// Brings a database to exactly `version` migrations, for tests of upgrades

@@ -17,6 +17,7 @@ pub mod serial_blocks;
 pub mod services;
 pub mod settings;
 pub mod sync;
+pub mod transfer;
 pub mod worklist;
 
 use tauri::State;

@@ -101,9 +101,10 @@ impl Store {
             let Some(leaf) = leaf(&hash).filter(|_| entry_hash(&previous, &fields) == hash) else {
                 return Ok(result(entries, &previous, &tree, checked, Some((seq, format!("entry {seq} does not match its hash")))));
             };
-            // A change entry vouches for its history row (an event's content
-            // is its detail, with no history row).
-            if let Some(expected) = content.as_ref().filter(|_| action == "create" || action == "update") {
+            // A change entry vouches for its history row, as does the entry
+            // of a version brought in by a transfer (an event's content is
+            // its detail, with no history row).
+            if let Some(expected) = content.as_ref().filter(|_| matches!(action.as_str(), "create" | "update" | "transferred")) {
                 let history = match (r.get::<_, Option<String>>(11)?, r.get::<_, Option<String>>(12)?) {
                     (Some(c), Some(s)) => Some(content_digest(&c, &s)),
                     _ => None,

@@ -42,6 +42,12 @@ merged_from: Array<MergedRecord>,
  */
 institution: string, 
 /**
+ * The institution that manages the record now, when it moved there
+ * from the one that created it (a transfer, §9.3); empty: managed where
+ * it was created.
+ */
+managed_by: string, 
+/**
  * 建档人 (display name of the user who created the record).
  */
 created_by: string, created_at: string, updated_by: string, updated_at: string, name: string, 

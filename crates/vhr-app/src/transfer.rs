@@ -1,0 +1,382 @@
+//! A record that follows its resident to another institution (issue #13,
+//! spec §9.3).
+//!
+//! Out: the record closes as moved away (with its handover record, 档案交接记录)
+//! and its complete record — every version of the resident, of each service
+//! record and programme episode, and the trail of who saw and changed them —
+//! is sealed in one file for the receiving institution. The file is opened
+//! by a transfer code of 16 characters that the app shows once, to be
+//! written on the handover record that goes with the paper file: the file
+//! alone, on a USB stick that is lost, tells nothing.
+//!
+//! In: the receiving install opens the file with that code, shows who it
+//! is, and takes the record in with its history and the same 17-digit
+//! number (a number of another township is kept as it is, and reserved so
+//! it is never issued here), places it in one of its villages and reopens
+//! it, taking up the programmes the move ended. Both ends log the handover.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use ts_rs::TS;
+use vhr_domain::closure::{ClosureReason, Handover, Reopening};
+use vhr_domain::problem::Problem;
+use vhr_domain::programs::Program;
+use vhr_domain::resident::{RecordStatus, Sex};
+use vhr_store::TransferRecord;
+
+use crate::closure::{reopen_in, CloseRequest};
+use crate::keys::{new_code, normalize_recovery_code, seal_bytes, unseal_bytes, Sealed};
+use crate::residents::ResidentView;
+use crate::{Clinic, Error, Result};
+
+/// How a transfer file's name ends.
+pub const TRANSFER_EXT: &str = "vhrtransfer";
+const FORMAT: &str = "village-health-transfer";
+const FORMAT_VERSION: u32 = 1;
+/// The largest transfer file read (a lifetime of follow-ups is well under it).
+const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct TransferOutRequest {
+    pub resident_id: String,
+    /// The version the user saw.
+    pub expected_version: i64,
+    /// The day of the move (today when not given).
+    pub on: Option<NaiveDate>,
+    /// 接收单位.
+    pub destination_institution: String,
+    #[serde(default)]
+    pub destination_address: String,
+    /// 接收人, when known.
+    #[serde(default)]
+    pub received_by: String,
+    /// 移交内容: what goes with the resident besides this file.
+    #[serde(default)]
+    pub items: String,
+    /// The folder the file is written to (a USB stick).
+    #[ts(type = "string")]
+    pub folder: PathBuf,
+}
+
+/// A transfer file written.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TransferMade {
+    #[ts(type = "string")]
+    pub path: PathBuf,
+    /// The code that opens the file, shown once: for the handover record.
+    pub code: String,
+    pub resident: ResidentView,
+    pub versions: usize,
+    pub services: usize,
+}
+
+/// What a transfer file holds, shown before anything is taken in.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TransferPreview {
+    /// The sending institution.
+    pub from: String,
+    /// The institution it was written for.
+    pub to: String,
+    pub exported_at: DateTime<Utc>,
+    pub record_no: String,
+    pub name: String,
+    pub sex: Option<Sex>,
+    pub birth_date: Option<NaiveDate>,
+    pub status: RecordStatus,
+    pub versions: usize,
+    pub services: usize,
+    /// This install has the record already (it moved away from here once).
+    pub known_here: bool,
+    /// Why it cannot be taken in, or what to know first.
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct TransferInRequest {
+    #[ts(type = "string")]
+    pub path: PathBuf,
+    pub code: String,
+    /// The village of this clinic the resident now lives in.
+    pub village_code: String,
+}
+
+/// A record taken in.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TransferTaken {
+    pub resident: ResidentView,
+    /// Versions written here, and those this install had already.
+    pub versions: usize,
+    pub already_here: usize,
+    pub services: usize,
+    /// The programmes taken up again.
+    pub programs: Vec<Program>,
+}
+
+/// The file on disk: who wrote it for whom and when, in the clear; the
+/// record sealed, bound to those words.
+#[derive(Serialize, Deserialize)]
+struct TransferFile {
+    format: String,
+    version: u32,
+    from: String,
+    to: String,
+    exported_at: DateTime<Utc>,
+    sealed: Sealed,
+}
+
+impl TransferFile {
+    fn context(&self) -> String {
+        context(&self.format, self.version, &self.from, &self.to, self.exported_at)
+    }
+}
+
+/// What the seal is bound to: the words in the clear cannot be changed.
+fn context(format: &str, version: u32, from: &str, to: &str, exported_at: DateTime<Utc>) -> String {
+    format!("{format}/{version}/{from}/{to}/{}", exported_at.to_rfc3339())
+}
+
+fn problem(code: &str, zh: &str, en: &str) -> Error {
+    Error::Invalid(vec![Problem::error("file", code, zh, en)])
+}
+
+fn not_a_transfer_file() -> Error {
+    problem("transfer.not_a_file", "这不是健康档案转移文件，或文件已损坏", "This is not a health record transfer file, or it is damaged")
+}
+
+fn digest(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads and opens a transfer file: its words in the clear, the record, and
+/// the digest of the file as read.
+fn open_file(path: &Path, code: &str) -> Result<(TransferFile, TransferRecord, String)> {
+    let size = std::fs::metadata(path).map_err(|e| Error::Storage(format!("{}: {e}", path.display())))?.len();
+    if size > MAX_FILE_BYTES {
+        return Err(not_a_transfer_file());
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::Storage(format!("{}: {e}", path.display())))?;
+    let file: TransferFile = serde_json::from_slice(&bytes).map_err(|_| not_a_transfer_file())?;
+    if file.format != FORMAT {
+        return Err(not_a_transfer_file());
+    }
+    if file.version > FORMAT_VERSION {
+        return Err(problem(
+            "transfer.newer",
+            "这个转移文件由更新版本的软件写出，请先升级本软件",
+            "This transfer file was written by a newer version of the app; update this one first",
+        ));
+    }
+    let code = normalize_recovery_code(code);
+    let plain = unseal_bytes(&file.sealed, &code, &file.context()).map_err(|_| not_a_transfer_file())?.ok_or_else(|| {
+        problem(
+            "transfer.bad_code",
+            "转移码不对（或文件在路上被改动过）：请核对档案交接记录上的转移码",
+            "The transfer code is wrong (or the file was altered on the way): check the code on the handover record",
+        )
+    })?;
+    let record: TransferRecord = serde_json::from_slice(&plain).map_err(|_| not_a_transfer_file())?;
+    Ok((file, record, digest(&bytes)))
+}
+
+impl Clinic {
+    /// Closes the record as moved away (unless it is closed so already: a
+    /// file made again) and writes its transfer file into `req.folder`.
+    pub fn transfer_out(&mut self, req: TransferOutRequest) -> Result<TransferMade> {
+        let view = self.find_resident(&req.resident_id)?;
+        let destination = req.destination_institution.trim().to_string();
+        // The folder is tried before the record closes: a stick that is not
+        // there leaves the record as it was. (Should the writing itself fail
+        // after the closure, the record is closed as moved away and its file
+        // is made again from it.)
+        let name = format!("健康档案转出-{}-{}.{TRANSFER_EXT}", view.resident.record_no, self.today().format("%Y%m%d"));
+        let path = req.folder.join(name);
+        let partial = Partial::create(&path)?;
+        let closed = match view.resident.status {
+            RecordStatus::Active => {
+                if destination.is_empty() {
+                    return Err(Error::Invalid(vec![Problem::error(
+                        "destination_institution",
+                        "closure.destination_required",
+                        "请填写接收单位",
+                        "Enter the institution that takes the record over",
+                    )]));
+                }
+                let close = CloseRequest {
+                    resident_id: view.resident.id.clone(),
+                    expected_version: req.expected_version,
+                    on: Some(req.on.unwrap_or(self.today())),
+                    reason: ClosureReason::MovedAway {
+                        destination_institution: destination.clone(),
+                        destination_address: req.destination_address.trim().to_string(),
+                        handover: Handover { handed_over_by: String::new(), received_by: req.received_by, items: req.items },
+                    },
+                };
+                self.close_record(close)?.resident
+            }
+            RecordStatus::MovedOut => view,
+            _ => {
+                return Err(problem(
+                    "transfer.not_moving",
+                    "该档案已因其他原因结案（死亡、失访、注销等），不能转出",
+                    "This record is closed for another reason (death, lost, cancelled…) and cannot be transferred",
+                ))
+            }
+        };
+        let to = match &closed.resident.closure.as_ref().map(|c| &c.reason) {
+            Some(ClosureReason::MovedAway { destination_institution, .. }) => destination_institution.clone(),
+            _ => destination,
+        };
+        let actor = self.actor()?.clone();
+        let record = self.store.transfer_record(&actor, &closed.resident.id)?;
+        let profile = self.profile_required()?;
+        let at = self.now();
+        let code = new_code::<10>();
+        let body = zeroize::Zeroizing::new(serde_json::to_vec(&record).map_err(|e| Error::Storage(e.to_string()))?);
+        let from = profile.institution_name.clone();
+        let sealed = seal_bytes(&body, &code, &context(FORMAT, FORMAT_VERSION, &from, &to, at.at()))?;
+        let file = TransferFile { format: FORMAT.into(), version: FORMAT_VERSION, from, to: to.clone(), exported_at: at.at(), sealed };
+        let bytes = serde_json::to_vec_pretty(&file).map_err(|e| Error::Storage(e.to_string()))?;
+        partial.finish(&bytes)?;
+        let (versions, services) = (record.history.len(), record.service_count());
+        let handover = vhr_store::Handover {
+            direction: "out",
+            resident_id: &record.resident_id,
+            record_no: &record.record_no,
+            counterpart: &to,
+            file_digest: &digest(&bytes),
+            versions,
+            trail: None,
+        };
+        self.store.batch(|b| b.log_transfer(&actor, handover, at))?;
+        Ok(TransferMade { path, code, resident: closed, versions, services })
+    }
+
+    /// What a transfer file holds, opened with its code; nothing changes.
+    pub fn transfer_preview(&self, path: &Path, code: &str) -> Result<TransferPreview> {
+        let (file, record, _) = open_file(path, code)?;
+        let r = record.resident().map_err(|_| not_a_transfer_file())?;
+        let here = self.store.resident(self.actor()?, &r.id)?;
+        let mut problems = Vec::new();
+        if r.status != RecordStatus::MovedOut {
+            problems.push(Problem::error(
+                "status",
+                "transfer.not_moved_away",
+                "转出机构没有把这份档案以“迁出”结案，不能接收",
+                "The sending institution did not close this record as moved away; it cannot be taken in",
+            ));
+        }
+        if here.as_ref().is_some_and(|h| h.status == RecordStatus::Active) {
+            problems.push(Problem::error(
+                "status",
+                "transfer.active_here",
+                "这份档案在本机仍在管理中，无需转入",
+                "This record is still managed here; there is nothing to take in",
+            ));
+        }
+        Ok(TransferPreview {
+            from: file.from,
+            to: file.to,
+            exported_at: file.exported_at,
+            record_no: r.record_no.clone(),
+            name: r.data.name.clone(),
+            sex: r.data.sex,
+            birth_date: r.data.birth_date,
+            status: r.status,
+            versions: record.history.len(),
+            services: record.service_count(),
+            known_here: here.is_some(),
+            problems,
+        })
+    }
+
+    /// Takes a transferred record in: its history, the same number, placed
+    /// in `village_code` here, reopened with the programmes its move ended.
+    pub fn transfer_in(&mut self, req: TransferInRequest) -> Result<TransferTaken> {
+        let preview = self.transfer_preview(&req.path, &req.code)?;
+        if let Some(p) = preview.problems.first() {
+            return Err(Error::Invalid(vec![p.clone()]));
+        }
+        let profile = self.profile_required()?;
+        if profile.village(&req.village_code).is_none() {
+            return Err(Error::Invalid(vec![Problem::error(
+                "village_code",
+                "transfer.village",
+                "请选择居民现在居住的本机构所辖村",
+                "Choose the village of this clinic the resident now lives in",
+            )]));
+        }
+        let (file, record, file_digest) = open_file(&req.path, &req.code)?;
+        let resident = record.resident().map_err(|_| not_a_transfer_file())?;
+        let closure = resident.closure.clone().ok_or_else(not_a_transfer_file)?;
+        let actor = self.actor()?.clone();
+        let at = self.now();
+        let today = self.today();
+        let reopening = Reopening { on: today, why: format!("转入：自{}", file.from), by: actor.name.clone(), at: at.at() };
+        let ids: Vec<String> = closure.ended_programs.iter().map(|_| self.env.ids.new_id()).collect();
+        let (taken, brought, programs) = self.store.batch(|b| {
+            let brought = b.bring_in(&actor, &record, at)?;
+            let placed = b.place_transferred(&actor, &record.resident_id, &req.village_code, at)?;
+            let (reopened, programs) = reopen_in(b, &actor, (&placed.id, placed.version), &closure, reopening, ids, at)?;
+            let handover = vhr_store::Handover {
+                direction: "in",
+                resident_id: &record.resident_id,
+                record_no: &record.record_no,
+                counterpart: &file.from,
+                file_digest: &file_digest,
+                versions: record.history.len(),
+                trail: Some(&record.trail),
+            };
+            b.log_transfer(&actor, handover, at)?;
+            Ok((reopened, brought, programs))
+        })?;
+        Ok(TransferTaken {
+            resident: self.view(taken)?,
+            versions: brought.versions,
+            already_here: brought.already_here,
+            services: brought.services,
+            programs,
+        })
+    }
+}
+
+/// A file written whole or not at all: under a temporary name until it is
+/// complete and synced, then renamed into place. Dropped unfinished, the
+/// temporary file goes.
+struct Partial {
+    file: Option<std::fs::File>,
+    partial: PathBuf,
+    path: PathBuf,
+    done: bool,
+}
+
+impl Partial {
+    fn create(path: &Path) -> Result<Partial> {
+        let partial = path.with_extension("partial");
+        let file = std::fs::File::create(&partial).map_err(|e| Error::Storage(format!("{}: {e}", path.display())))?;
+        Ok(Partial { file: Some(file), partial, path: path.to_path_buf(), done: false })
+    }
+
+    fn finish(mut self, bytes: &[u8]) -> Result<()> {
+        use std::io::Write;
+        let failed = |e: std::io::Error| Error::Storage(format!("{}: {e}", self.path.display()));
+        let mut f = self.file.take().expect("finished once");
+        f.write_all(bytes).map_err(failed)?;
+        f.sync_all().map_err(failed)?;
+        drop(f);
+        std::fs::rename(&self.partial, &self.path).map_err(failed)?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        if !self.done {
+            drop(self.file.take());
+            let _ = std::fs::remove_file(&self.partial);
+        }
+    }
+}
