@@ -489,6 +489,37 @@ test('the work list: an overdue hypertension patient, an uncontrolled visit, the
     await s.select('select[name="status"]', 'closed');
     await s.waitForText(`tr[data-resident="${deadId}"]`, '死亡');
     await s.screenshot('18-closed-search-zh.png');
+
+    // Another moves to the next township: the record closes as moved away
+    // with its handover record, and its transfer file goes to a USB stick
+    // with the code shown once (§9.3); the receiving side's screen opens
+    // that file with the code and shows who it is before anything is taken in.
+    const usb = mkdtempSync(join(tmpdir(), 'vhr-e2e-usb-'));
+    await s.select('select[name="status"]', 'active');
+    await s.exec(`const el = document.querySelector('input[name="search"]'); el.value = ''; el.dispatchEvent(new Event('input', { bubbles: true }));`);
+    await s.click('table.results tbody tr[data-resident] td');
+    await s.click('button[name="close-record"]');
+    await s.select('select[name="closure-reason"]', 'moved_away');
+    await s.type('input[name="closure-destination"]', '河湾镇柳树村卫生室');
+    await s.type('input[name="closure-items"]', '纸质健康档案1份');
+    await s.click('input[name="transfer-write"]');
+    await s.type('input[name="transfer-folder"]', usb);
+    await s.click('button[name="confirm-closure"]');
+    const code = await s.waitForText('[data-transfer-code]', '-');
+    assert.match(code, /^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/, 'a code of 16 characters to write on the handover record');
+    await s.screenshot('19-transfer-code-zh.png');
+    await s.click('button[name="transfer-done"]');
+    await s.waitForText('[data-closed="moved_out"]', '迁出');
+    const written = execFileSync('ls', [usb]).toString().trim();
+    assert.match(written, /^健康档案转出-\d{17}-\d{8}\.vhrtransfer$/, `one transfer file on the stick: ${written}`);
+    await s.click('button[data-nav="settings"]');
+    await s.exec('document.querySelector("[data-transfer-in]").scrollIntoView()');
+    await s.type('input[name="transfer-path"]', join(usb, written));
+    await s.type('input[name="transfer-code"]', code.toLowerCase().replaceAll('-', ''));
+    await s.click('button[name="transfer-look"]');
+    await s.waitForText('[data-transfer-preview]', '河湾镇柳树村卫生室');
+    await s.exec('document.querySelector("[data-transfer-preview]").scrollIntoView()');
+    await s.screenshot('20-transfer-in-preview-zh.png');
   } catch (e) {
     await s.screenshot('failure-worklist.png').catch(() => {});
     throw e;

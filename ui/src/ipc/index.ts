@@ -69,6 +69,11 @@ import type { BackupMade } from './bindings/BackupMade';
 import type { RestorePreview } from './bindings/RestorePreview';
 import type { Restored } from './bindings/Restored';
 import type { IntegrityResult } from './bindings/IntegrityResult';
+import type { TransferOutRequest } from './bindings/TransferOutRequest';
+import type { TransferMade } from './bindings/TransferMade';
+import type { TransferPreview } from './bindings/TransferPreview';
+import type { TransferInRequest } from './bindings/TransferInRequest';
+import type { TransferTaken } from './bindings/TransferTaken';
 
 export type * from './bindings/AppState';
 
@@ -148,6 +153,9 @@ export const ipc = {
   reopenRecord: (req: ReopenRequest) => call<Lifecycle>('reopen_record', { req }),
   mergePreview: (keep: string, duplicate: string) => call<MergePreview>('merge_preview', { keep, duplicate }),
   mergeRecords: (req: MergeRequest) => call<Lifecycle>('merge_records', { req }),
+  transferOut: (req: TransferOutRequest) => call<TransferMade>('transfer_out', { req }),
+  transferPreview: (path: string, code: string) => call<TransferPreview>('transfer_preview', { path, code }),
+  transferIn: (req: TransferInRequest) => call<TransferTaken>('transfer_in', { req }),
   formsFor: (residentId: string) => call<string[]>('forms_for', { residentId }),
   cardOf: (residentId: string) => call<CardData>('card_of', { residentId }),
   printCard: (residentId: string) => call<SavedPrint>('print_card', { residentId }),
