@@ -245,3 +245,37 @@ fn an_altered_file_or_one_of_another_kind_is_refused_in_words() {
     assert_eq!(codes(&e), ["transfer.not_a_file"]);
     assert!(e.to_wire(Lang::Zh).problems[0].text(Lang::Zh).contains("不是健康档案转移文件"));
 }
+
+#[test]
+fn a_record_that_went_its_own_way_here_meanwhile_is_refused_and_nothing_is_written() {
+    let (a_dir, b_dir, usb) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut a = clinic(a_dir.path());
+    let id = patient(&mut a);
+    let there = transfer_out(&mut a, &id, TOWNSHIP, usb.path());
+    let mut b = receiving_clinic(b_dir.path());
+    b.transfer_in(TransferInRequest { path: there.path.clone(), code: there.code.clone(), village_code: "201".into() }).unwrap();
+    let back = transfer_out(&mut b, &id, "青山镇石桥村卫生室", usb.path());
+
+    // Meanwhile 石桥村 took the record up again and closed it once more, its own way.
+    let version = a.resident(&id).unwrap().resident.version;
+    a.reopen_record(vhr_app::ReopenRequest {
+        resident_id: id.clone(),
+        expected_version: version,
+        on: Some(d("2026-11-21")),
+        why: "误以为迁回".into(),
+    })
+    .unwrap();
+    let version = a.resident(&id).unwrap().resident.version;
+    let again = vhr_app::CloseRequest {
+        resident_id: id.clone(),
+        expected_version: version,
+        on: Some(d("2026-11-21")),
+        reason: vhr_domain::closure::ClosureReason::Lost { why: "联系不上".into() },
+    };
+    a.close_record(again).unwrap();
+    let before = (a.history(&id).unwrap(), a.timeline(&id).unwrap().len());
+    let e = a.transfer_in(TransferInRequest { path: back.path.clone(), code: back.code.clone(), village_code: "101".into() }).unwrap_err();
+    assert_eq!(codes(&e), ["transfer.diverged"], "its history here is not the file's from the version after it left: {e:?}");
+    assert_eq!((a.history(&id).unwrap(), a.timeline(&id).unwrap().len()), before, "nothing of the file was written");
+    assert_eq!(a.audit_verify(&[], None).unwrap().problem, None, "and the trail is whole");
+}
