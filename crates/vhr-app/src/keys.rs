@@ -11,7 +11,6 @@
 //! another account's entry does not open.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -100,19 +99,8 @@ impl InstallFile {
     /// Writes the file whole or not at all: a temporary file, flushed to
     /// disk, then renamed over the old one.
     pub fn save(&self, dir: &Path) -> Result<()> {
-        let path = InstallFile::path(dir);
-        let tmp = dir.join(format!("{INSTALL_FILE}.writing"));
-        let io = |e: std::io::Error| Error::Storage(format!("{}: {e}", path.display()));
         let text = serde_json::to_string_pretty(self).expect("the install file serialises");
-        let mut f = std::fs::File::create(&tmp).map_err(io)?;
-        f.write_all(text.as_bytes()).map_err(io)?;
-        f.sync_all().map_err(io)?;
-        drop(f);
-        std::fs::rename(&tmp, &path).map_err(io)?;
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
+        crate::paths::WholeFile::create(&InstallFile::path(dir))?.finish(text.as_bytes())
     }
 
     pub fn account(&self, username: &str) -> Option<&KeyAccount> {

@@ -29,6 +29,7 @@ use vhr_store::TransferRecord;
 
 use crate::closure::{reopen_in, CloseRequest};
 use crate::keys::{new_code, normalize_recovery_code, seal_bytes, unseal_bytes, Sealed};
+use crate::paths::WholeFile;
 use crate::residents::ResidentView;
 use crate::{Clinic, Error, Result};
 
@@ -193,7 +194,7 @@ impl Clinic {
         // is made again from it.)
         let name = format!("健康档案转出-{}-{}.{TRANSFER_EXT}", view.resident.record_no, self.today().format("%Y%m%d"));
         let path = req.folder.join(name);
-        let partial = Partial::create(&path)?;
+        let partial = WholeFile::create(&path)?;
         let closed = match view.resident.status {
             RecordStatus::Active => {
                 if destination.is_empty() {
@@ -225,7 +226,7 @@ impl Clinic {
                 ))
             }
         };
-        let to = match &closed.resident.closure.as_ref().map(|c| &c.reason) {
+        let to = match closed.resident.closure.as_ref().map(|c| &c.reason) {
             Some(ClosureReason::MovedAway { destination_institution, .. }) => destination_institution.clone(),
             _ => destination,
         };
@@ -241,7 +242,7 @@ impl Clinic {
         let bytes = serde_json::to_vec_pretty(&file).map_err(|e| Error::Storage(e.to_string()))?;
         partial.finish(&bytes)?;
         let (versions, services) = (record.history.len(), record.service_count());
-        let handover = vhr_store::Handover {
+        let handover = vhr_store::TransferLogEntry {
             direction: "out",
             resident_id: &record.resident_id,
             record_no: &record.record_no,
@@ -257,6 +258,10 @@ impl Clinic {
     /// What a transfer file holds, opened with its code; nothing changes.
     pub fn transfer_preview(&self, path: &Path, code: &str) -> Result<TransferPreview> {
         let (file, record, _) = open_file(path, code)?;
+        self.preview_of(&file, &record)
+    }
+
+    fn preview_of(&self, file: &TransferFile, record: &TransferRecord) -> Result<TransferPreview> {
         let r = record.resident().map_err(|_| not_a_transfer_file())?;
         let here = self.store.resident(self.actor()?, &r.id)?;
         let mut problems = Vec::new();
@@ -277,8 +282,8 @@ impl Clinic {
             ));
         }
         Ok(TransferPreview {
-            from: file.from,
-            to: file.to,
+            from: file.from.clone(),
+            to: file.to.clone(),
             exported_at: file.exported_at,
             record_no: r.record_no.clone(),
             name: r.data.name.clone(),
@@ -295,9 +300,10 @@ impl Clinic {
     /// Takes a transferred record in: its history, the same number, placed
     /// in `village_code` here, reopened with the programmes its move ended.
     pub fn transfer_in(&mut self, req: TransferInRequest) -> Result<TransferTaken> {
-        let preview = self.transfer_preview(&req.path, &req.code)?;
-        if let Some(p) = preview.problems.first() {
-            return Err(Error::Invalid(vec![p.clone()]));
+        // Opened once: the code's key derivation is the slow part.
+        let (file, record, file_digest) = open_file(&req.path, &req.code)?;
+        if let Some(p) = self.preview_of(&file, &record)?.problems.into_iter().next() {
+            return Err(Error::Invalid(vec![p]));
         }
         let profile = self.profile_required()?;
         if profile.village(&req.village_code).is_none() {
@@ -308,7 +314,6 @@ impl Clinic {
                 "Choose the village of this clinic the resident now lives in",
             )]));
         }
-        let (file, record, file_digest) = open_file(&req.path, &req.code)?;
         let resident = record.resident().map_err(|_| not_a_transfer_file())?;
         let closure = resident.closure.clone().ok_or_else(not_a_transfer_file)?;
         let actor = self.actor()?.clone();
@@ -320,7 +325,7 @@ impl Clinic {
             let brought = b.bring_in(&actor, &record, at)?;
             let placed = b.place_transferred(&actor, &record.resident_id, &req.village_code, at)?;
             let (reopened, programs) = reopen_in(b, &actor, (&placed.id, placed.version), &closure, reopening, ids, at)?;
-            let handover = vhr_store::Handover {
+            let handover = vhr_store::TransferLogEntry {
                 direction: "in",
                 resident_id: &record.resident_id,
                 record_no: &record.record_no,
@@ -339,44 +344,5 @@ impl Clinic {
             services: brought.services,
             programs,
         })
-    }
-}
-
-/// A file written whole or not at all: under a temporary name until it is
-/// complete and synced, then renamed into place. Dropped unfinished, the
-/// temporary file goes.
-struct Partial {
-    file: Option<std::fs::File>,
-    partial: PathBuf,
-    path: PathBuf,
-    done: bool,
-}
-
-impl Partial {
-    fn create(path: &Path) -> Result<Partial> {
-        let partial = path.with_extension("partial");
-        let file = std::fs::File::create(&partial).map_err(|e| Error::Storage(format!("{}: {e}", path.display())))?;
-        Ok(Partial { file: Some(file), partial, path: path.to_path_buf(), done: false })
-    }
-
-    fn finish(mut self, bytes: &[u8]) -> Result<()> {
-        use std::io::Write;
-        let failed = |e: std::io::Error| Error::Storage(format!("{}: {e}", self.path.display()));
-        let mut f = self.file.take().expect("finished once");
-        f.write_all(bytes).map_err(failed)?;
-        f.sync_all().map_err(failed)?;
-        drop(f);
-        std::fs::rename(&self.partial, &self.path).map_err(failed)?;
-        self.done = true;
-        Ok(())
-    }
-}
-
-impl Drop for Partial {
-    fn drop(&mut self) {
-        if !self.done {
-            drop(self.file.take());
-            let _ = std::fs::remove_file(&self.partial);
-        }
     }
 }

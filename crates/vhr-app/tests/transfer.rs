@@ -166,32 +166,45 @@ fn a_record_moves_with_every_version_and_its_number_and_both_ends_log_the_handov
     assert_eq!(twice.problems.iter().map(|p| p.code.as_str()).collect::<Vec<_>>(), ["transfer.active_here"]);
 }
 
-#[test]
-fn a_record_that_comes_back_brings_only_what_happened_away() {
+/// A record's journey from 石桥村 to 河湾镇 and back: taken in there, `away`
+/// done there, then written back for 石桥村, which has not taken it in yet.
+struct RoundTrip {
+    a: Clinic,
+    id: String,
+    there: TransferMade,
+    back: TransferMade,
+    /// Bound by every test: the folders last as long as it does.
+    _dirs: [tempfile::TempDir; 3],
+}
+
+fn round_trip(away: impl FnOnce(&mut Clinic, &str)) -> RoundTrip {
     let (a_dir, b_dir, usb) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let mut a = clinic(a_dir.path());
     let id = patient(&mut a);
     let there = transfer_out(&mut a, &id, TOWNSHIP, usb.path());
-
     let mut b = receiving_clinic(b_dir.path());
     b.transfer_in(TransferInRequest { path: there.path.clone(), code: there.code.clone(), village_code: "201".into() }).unwrap();
-    b.add_service(AddServiceRequest {
-        resident_id: id.clone(),
-        form_id: "hypertension_followup".into(),
-        values: visit("2026-11-21", 138, "赵建国"),
-        confirm: true,
-    })
-    .unwrap();
-    std::fs::remove_file(&there.path).unwrap();
+    away(&mut b, &id);
     let back = transfer_out(&mut b, &id, "青山镇石桥村卫生室", usb.path());
+    RoundTrip { a, id, there, back, _dirs: [a_dir, b_dir, usb] }
+}
+
+#[test]
+fn a_record_that_comes_back_brings_only_what_happened_away() {
+    let RoundTrip { mut a, id, there, back, _dirs } = round_trip(|b, id| {
+        b.add_service(AddServiceRequest {
+            resident_id: id.into(),
+            form_id: "hypertension_followup".into(),
+            values: visit("2026-11-21", 138, "赵建国"),
+            confirm: true,
+        })
+        .unwrap();
+    });
 
     let preview = a.transfer_preview(&back.path, &back.code).unwrap();
     assert!(preview.known_here && preview.problems.is_empty(), "{preview:?}");
     let taken = a.transfer_in(TransferInRequest { path: back.path.clone(), code: back.code.clone(), village_code: "102".into() }).unwrap();
-    assert_eq!(
-        taken.already_here, there.versions,
-        "every version of every entity both have is the same, and not written twice are the same, and not written twice"
-    );
+    assert_eq!(taken.already_here, there.versions, "every version of every entity both have is the same, and not written twice");
     assert!(taken.versions > 0);
     let r = &taken.resident.resident;
     assert_eq!((r.status, r.data.village_code.as_str(), r.managing_institution()), (RecordStatus::Active, "102", "青山镇石桥村卫生室"));
@@ -201,13 +214,7 @@ fn a_record_that_comes_back_brings_only_what_happened_away() {
 
 #[test]
 fn a_record_taken_up_again_here_meanwhile_is_not_overwritten_by_the_file() {
-    let (a_dir, b_dir, usb) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let mut a = clinic(a_dir.path());
-    let id = patient(&mut a);
-    let there = transfer_out(&mut a, &id, TOWNSHIP, usb.path());
-    let mut b = receiving_clinic(b_dir.path());
-    b.transfer_in(TransferInRequest { path: there.path.clone(), code: there.code.clone(), village_code: "201".into() }).unwrap();
-    let back = transfer_out(&mut b, &id, "青山镇石桥村卫生室", usb.path());
+    let RoundTrip { mut a, id, back, _dirs, .. } = round_trip(|_, _| {});
 
     // Meanwhile 石桥村 reopened the record itself (the resident came back before the file).
     let version = a.resident(&id).unwrap().resident.version;
@@ -248,13 +255,7 @@ fn an_altered_file_or_one_of_another_kind_is_refused_in_words() {
 
 #[test]
 fn a_record_that_went_its_own_way_here_meanwhile_is_refused_and_nothing_is_written() {
-    let (a_dir, b_dir, usb) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let mut a = clinic(a_dir.path());
-    let id = patient(&mut a);
-    let there = transfer_out(&mut a, &id, TOWNSHIP, usb.path());
-    let mut b = receiving_clinic(b_dir.path());
-    b.transfer_in(TransferInRequest { path: there.path.clone(), code: there.code.clone(), village_code: "201".into() }).unwrap();
-    let back = transfer_out(&mut b, &id, "青山镇石桥村卫生室", usb.path());
+    let RoundTrip { mut a, id, back, _dirs, .. } = round_trip(|_, _| {});
 
     // Meanwhile 石桥村 took the record up again and closed it once more, its own way.
     let version = a.resident(&id).unwrap().resident.version;

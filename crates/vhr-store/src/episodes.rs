@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, OptionalExtension, Row, Transaction};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
 use vhr_domain::changes::diff;
@@ -17,7 +17,7 @@ use crate::history::{record, Recorded};
 use crate::{parse_ts, ts, Actor, Result, Store, StoreError};
 
 /// An episode as stored, with who recorded it.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct EpisodeRecord {
     #[serde(flatten)]
     pub episode: Episode,

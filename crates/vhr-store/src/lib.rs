@@ -59,7 +59,7 @@ pub use serial_blocks::{BlockRow, Renumbered, VillageSerials};
 pub use services::{NewService, ServiceEdit, ServiceRecord};
 pub use set_aside::{SetAside, SetAsideReason};
 pub use sync::{AttentionItem, FieldConflict, NoticeDraft, NoticeField, OutboxCounts, PendingChange, SyncBase};
-pub use transfer::{Brought, Handover, HistoryRow, TrailRow, TransferRecord};
+pub use transfer::{Brought, HistoryRow, TrailRow, TransferLogEntry, TransferRecord};
 pub use users::{User, UserRecord};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, OptionalExtension, Row};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
 use vhr_domain::changes::diff;
@@ -31,7 +31,8 @@ pub struct ServiceEdit {
     pub next_date: Option<NaiveDate>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+// Read back from its history's snapshots too (a transfer).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ServiceRecord {
     pub id: String,
     pub version: i64,

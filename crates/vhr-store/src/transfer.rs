@@ -12,19 +12,17 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use vhr_domain::entity::Entity;
-use vhr_domain::forms::FormValues;
-use vhr_domain::programs::Episode;
 use vhr_domain::resident::Resident;
 use vhr_domain::time::Moment;
 
 use crate::audit::{append, content_digest, Access};
 use crate::residents::{check_unique_id_number, load, put_row};
 use crate::{ts, Actor, Result, Store, StoreError};
+use crate::{EpisodeRecord, ServiceRecord};
 
 /// One version of an entity, as its history row holds it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,7 +71,7 @@ pub struct Brought {
 }
 
 /// The handover of a transfer at one end, for the transfer log.
-pub struct Handover<'a> {
+pub struct TransferLogEntry<'a> {
     pub direction: &'a str,
     pub resident_id: &'a str,
     pub record_no: &'a str,
@@ -83,34 +81,6 @@ pub struct Handover<'a> {
     pub versions: usize,
     /// For a record taken in: the sending institution's trail of it.
     pub trail: Option<&'a [TrailRow]>,
-}
-
-#[derive(Deserialize)]
-struct ServiceSnapshot {
-    id: String,
-    version: i64,
-    resident_id: String,
-    form_id: String,
-    form_version: u32,
-    service_date: NaiveDate,
-    next_date: Option<NaiveDate>,
-    data: FormValues,
-    created_by: String,
-    created_at: DateTime<Utc>,
-    updated_by: String,
-    updated_at: DateTime<Utc>,
-}
-
-#[derive(Deserialize)]
-struct EpisodeSnapshot {
-    #[serde(flatten)]
-    episode: Episode,
-    resident_id: String,
-    version: i64,
-    created_by: String,
-    created_at: DateTime<Utc>,
-    updated_by: String,
-    updated_at: DateTime<Utc>,
 }
 
 /// A record's versions by entity (the resident first, then its episodes,
@@ -343,7 +313,7 @@ impl crate::Batch<'_> {
     }
 
     /// Records the handover of a transfer, with its audit entry.
-    pub fn log_transfer(&mut self, actor: &Actor, h: Handover<'_>, at: Moment) -> Result<()> {
+    pub fn log_transfer(&mut self, actor: &Actor, h: TransferLogEntry<'_>, at: Moment) -> Result<()> {
         let at = ts(at);
         let trail = h.trail.map(serde_json::to_string).transpose()?;
         self.tx.execute(
@@ -372,7 +342,7 @@ fn queue(tx: &rusqlite::Transaction<'_>, entity: Entity, id: &str, version: i64,
     Ok(())
 }
 
-fn put_service_row(tx: &rusqlite::Transaction<'_>, s: ServiceSnapshot) -> Result<()> {
+fn put_service_row(tx: &rusqlite::Transaction<'_>, s: ServiceRecord) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO service_record (id, version, resident_id, form_id, form_version, service_date, next_date, data,
              created_by, created_at, updated_by, updated_at)
@@ -398,7 +368,7 @@ fn put_service_row(tx: &rusqlite::Transaction<'_>, s: ServiceSnapshot) -> Result
     Ok(())
 }
 
-fn put_episode_row(tx: &rusqlite::Transaction<'_>, e: EpisodeSnapshot) -> Result<()> {
+fn put_episode_row(tx: &rusqlite::Transaction<'_>, e: EpisodeRecord) -> Result<()> {
     let ep = e.episode;
     tx.prepare_cached(
         "INSERT INTO program_episode (id, resident_id, program, version, started_on, details, ended_on, end_reason, end_note,
