@@ -22,7 +22,7 @@ use crate::{Clinic, Env, Error, Result, WireError, DB_FILE};
 
 /// What the password column holds for accounts whose password is checked by
 /// unsealing the database key in `install.json`.
-const SEALED_IN_INSTALL_FILE: &str = "install.json";
+pub(crate) const SEALED_IN_INSTALL_FILE: &str = "install.json";
 
 /// First-start setup: the clinic and its first user (an administrator).
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -758,7 +758,7 @@ fn check_password(password: &str) -> Vec<Problem> {
     }
 }
 
-fn check_new_user(username: &str, display_name: &str, password: &str) -> Vec<Problem> {
+pub(crate) fn check_new_user(username: &str, display_name: &str, password: &str) -> Vec<Problem> {
     let mut problems = Vec::new();
     if username.trim().is_empty() || username.trim().chars().any(char::is_whitespace) {
         problems.push(Problem::error("username", "user.username", "请填写登录名（不含空格）", "Enter a login name without spaces"));

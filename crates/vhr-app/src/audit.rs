@@ -79,14 +79,22 @@ impl Clinic {
     }
 
     /// The install's signing key, made the first time it is needed.
-    fn audit_signing_key(&mut self) -> Result<InstallKey> {
+    pub(crate) fn audit_signing_key(&mut self) -> Result<InstallKey> {
         if let Some(key) = self.store.audit_key()? {
             return Ok(key);
         }
         let profile = self.profile_required()?;
         let install = self.install_id()?;
-        let origin =
-            format!("villagehealth.cn/audit/{}{}/{}", profile.county_code, profile.township_code, &install[..8.min(install.len())]);
+        let base = format!("villagehealth.cn/audit/{}{}/{}", profile.county_code, profile.township_code, &install[..8.min(install.len())]);
+        // An install that took the clinic over from a handover continues its
+        // trail (and its install id) under a key and log name of its own.
+        let held = self.store.held_audit_keys()?;
+        let mut origin = base.clone();
+        let mut n = 1;
+        while held.iter().any(|k| k.name() == origin) {
+            n += 1;
+            origin = format!("{base}/{n}");
+        }
         let seed = crate::keys::new_signing_seed();
         Ok(self.store.keep_audit_key(&origin, &seed, self.now())?)
     }

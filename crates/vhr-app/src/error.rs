@@ -135,6 +135,9 @@ impl Error {
     pub fn message(&self, lang: Lang) -> String {
         let zh = lang == Lang::Zh;
         match self {
+            // A file refused as a whole (a transfer file, a handover archive):
+            // its one problem is the message — there is no field to mark.
+            Error::Invalid(p) if p.len() == 1 && p[0].field == "file" => p[0].text(lang).to_string(),
             Error::Invalid(p) => {
                 let n = p.iter().filter(|p| p.is_error()).count();
                 if zh {

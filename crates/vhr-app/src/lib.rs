@@ -18,6 +18,7 @@ pub mod env;
 mod error;
 mod export;
 pub mod forms;
+mod handover;
 mod households;
 mod keys;
 pub mod log;
@@ -50,6 +51,10 @@ pub use demo::demo_setup;
 pub use env::{Clock, FixedClock, IdSource, RandomIds, SequentialIds, SystemClock};
 pub use error::{startup_failure, Error, WireError};
 pub use export::{ExportFile, ExportSummary};
+pub use handover::{
+    handover_summary, handover_unpack, handover_verify, HandoverCheck, HandoverImportRequest, HandoverMade, HandoverSummary, HandoverTable,
+    HANDOVER_EXT,
+};
 pub use overview::{Overview, TagCount};
 pub use printing::{CardSize, CardsRequest, Printed, SavedPrint};
 pub use programs::{EndProgramRequest, EnrolRequest, ProgramStatus};

@@ -43,9 +43,20 @@ impl WholeFile {
     }
 
     pub fn finish(mut self, bytes: &[u8]) -> Result<()> {
+        let path = self.path.clone();
+        self.file().write_all(bytes).map_err(|e| Error::Storage(format!("{}: {e}", path.display())))?;
+        self.commit()
+    }
+
+    /// The file being written, for what is written in parts.
+    pub fn file(&mut self) -> &mut std::fs::File {
+        self.file.as_mut().expect("not finished yet")
+    }
+
+    /// What was written to [`WholeFile::file`] goes to disk, then into place.
+    pub fn commit(mut self) -> Result<()> {
         let failed = |e: std::io::Error| Error::Storage(format!("{}: {e}", self.path.display()));
-        let mut f = self.file.take().expect("finished once");
-        f.write_all(bytes).map_err(failed)?;
+        let f = self.file.take().expect("finished once");
         f.sync_all().map_err(failed)?;
         drop(f);
         std::fs::rename(&self.writing, &self.path).map_err(failed)?;

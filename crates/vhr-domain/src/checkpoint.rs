@@ -185,7 +185,14 @@ impl InstallKey {
 
     /// The signed note: the checkpoint's text, a blank line, one signature line.
     pub fn sign(&self, checkpoint: &Checkpoint) -> String {
-        let text = checkpoint.text();
+        self.sign_note(&checkpoint.text())
+    }
+
+    /// Any text as a C2SP signed note: the text, a blank line, one signature
+    /// line. `text` is lines each ending in a newline, none of them empty
+    /// (the blank line is where the signatures begin).
+    pub fn sign_note(&self, text: &str) -> String {
+        debug_assert!(text.ends_with('\n') && !text.contains("\n\n"), "a note's text is non-empty lines");
         let signature = self.key.sign(text.as_bytes());
         let mut blob = self.verifier().key_id().to_vec();
         blob.extend_from_slice(&signature.to_bytes());
@@ -239,9 +246,17 @@ impl Verifier25519 {
 
     /// The checkpoint a note carries, when this key signed it.
     pub fn open(&self, note: &str) -> Result<Checkpoint, CheckpointError> {
+        let (text, _) = note.split_once("\n\n").ok_or(CheckpointError::Malformed("no signature"))?;
+        // The text is read first, so a note that is no checkpoint says so
+        // before its signature is looked at.
+        Checkpoint::parse_text(&format!("{text}\n"))?;
+        Checkpoint::parse_text(&self.open_note(note)?)
+    }
+
+    /// The text of any signed note, when this key signed it.
+    pub fn open_note(&self, note: &str) -> Result<String, CheckpointError> {
         let (text, signatures) = note.split_once("\n\n").ok_or(CheckpointError::Malformed("no signature"))?;
         let text = format!("{text}\n");
-        let checkpoint = Checkpoint::parse_text(&text)?;
         let prefix = format!("\u{2014} {} ", self.name);
         let mut known = false;
         for line in signatures.lines() {
@@ -256,7 +271,7 @@ impl Verifier25519 {
         if !known {
             return Err(CheckpointError::NotSigned);
         }
-        Ok(checkpoint)
+        Ok(text)
     }
 }
 
@@ -360,5 +375,19 @@ mod tests {
         let other = InstallKey::new("villagehealth.cn/audit/330100-001/test", &[8u8; 32]).sign(&cp);
         assert_eq!(verifier.open(&other), Err(CheckpointError::NotSigned), "another install's key is not this one");
         assert!(matches!(verifier.open("garbage"), Err(CheckpointError::Malformed(_))));
+    }
+
+    #[test]
+    fn any_signed_note_opens_as_its_text_and_a_checkpoint_only_from_checkpoint_text() {
+        let text = "village-health handover\n7f3a\nsha256 00ff\n";
+        let note = key().sign_note(text);
+        let verifier = key().verifier();
+        assert_eq!(verifier.open_note(&note).unwrap(), text, "the text comes back as signed");
+        assert_eq!(
+            verifier.open_note(&note.replacen("00ff", "00fe", 1)),
+            Err(CheckpointError::BadSignature),
+            "a changed digest does not pass as signed"
+        );
+        assert!(matches!(verifier.open(&note), Err(CheckpointError::Malformed(_))), "a handover note is not a checkpoint");
     }
 }

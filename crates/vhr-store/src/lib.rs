@@ -22,6 +22,7 @@ mod drafts;
 mod encryption;
 mod episodes;
 mod error;
+mod handover;
 mod history;
 mod households;
 mod prints;
@@ -48,6 +49,7 @@ pub use backup::{backup_opens_with, inspect_backup, restore_file, BackupSummary,
 pub use encryption::{encrypted_copy, file_state, plain_users, CopyCheck, DatabaseKey, FileState};
 pub use episodes::{EpisodeRecord, NewEpisode};
 pub use error::StoreError;
+pub use handover::{DumpSink, Loader, TableRows};
 pub use history::{Change, HistoryEntry};
 pub use households::{Household, HouseholdMember, HouseholdSummary};
 pub use prints::{CardSelection, PrintEntry};

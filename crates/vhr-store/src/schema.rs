@@ -29,6 +29,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/0020_drafts.sql")),
         M::up(include_str!("../migrations/0021_resident_closure.sql")),
         M::up(include_str!("../migrations/0022_transfers.sql")),
+        M::up(include_str!("../migrations/0023_audit_keys_held.sql")),
     ])
 }
 
@@ -39,7 +40,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
 
 /// How many migrations exist; a fully migrated database has this user_version.
 pub fn latest_version() -> usize {
-    22
+    23
 }
 
 /// Brings a database to exactly `version` migrations, for tests of upgrades

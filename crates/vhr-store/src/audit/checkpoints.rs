@@ -5,7 +5,7 @@
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 use ts_rs::TS;
-use vhr_domain::checkpoint::{Checkpoint, InstallKey, Tree};
+use vhr_domain::checkpoint::{Checkpoint, InstallKey, Tree, Verifier25519};
 use vhr_domain::time::Moment;
 use zeroize::Zeroizing;
 
@@ -45,6 +45,23 @@ impl Store {
         let seed = Zeroizing::new(seed);
         let bytes: &[u8; 32] = seed.as_slice().try_into().map_err(|_| StoreError::Corrupt("the audit key is not 32 bytes".into()))?;
         Ok(Some(InstallKey::new(&origin, bytes)))
+    }
+
+    /// Keeps the public key of an install that kept this trail before it
+    /// was handed over here, to check the checkpoints it signed.
+    pub fn hold_audit_key(&self, key: &Verifier25519, up_to: i64, at: Moment) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO audit_key_held (origin, vkey, up_to, received_at, how) VALUES (?1, ?2, ?3, ?4, 'handover')",
+            params![key.name(), key.encode(), up_to, ts(at)],
+        )?;
+        Ok(())
+    }
+
+    /// The keys of the installs that kept this trail before, oldest first.
+    pub fn held_audit_keys(&self) -> Result<Vec<Verifier25519>> {
+        let mut stmt = self.conn.prepare("SELECT vkey FROM audit_key_held ORDER BY up_to")?;
+        let keys = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+        keys.iter().map(|k| Verifier25519::decode(k).map_err(|e| StoreError::Corrupt(format!("a held audit key: {e}")))).collect()
     }
 
     /// Keeps the install's signing key, made once (a second call keeps the first).

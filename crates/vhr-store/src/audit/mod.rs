@@ -175,8 +175,20 @@ pub(crate) fn append(conn: &Connection, actor: &Actor, at: &str, a: Access<'_>) 
 const READS: [&str; 5] = ["open", "history", "view", "print", "export"];
 
 /// What happens to the install rather than to one record.
-pub const EVENTS: [&str; 10] =
-    ["sign-in", "sign-out", "lock", "unlock", "recover", "sync", "bulk-export", "backup", "restore", "integrity-check"];
+pub const EVENTS: [&str; 12] = [
+    "sign-in",
+    "sign-out",
+    "lock",
+    "unlock",
+    "recover",
+    "sync",
+    "bulk-export",
+    "backup",
+    "restore",
+    "integrity-check",
+    "handover-out",
+    "handover-in",
+];
 
 /// A row of `audit_log` before its time is read.
 struct EntryRow(AuditEntry, String);

@@ -28,9 +28,15 @@ impl Store {
     /// this install; `verifier` is the key to check every checkpoint with
     /// (by default the install's own — someone who distrusts this copy of
     /// the database passes the key they were given).
+    ///
+    /// By default a checkpoint is checked with the key of the log it names:
+    /// this install's own, or the key of an install that kept the trail
+    /// before a handover (`audit_key_held`).
     pub fn audit_verify(&self, held: &[String], verifier: Option<&Verifier25519>) -> Result<AuditCheck> {
-        let own = self.audit_key()?.map(|k| k.verifier());
-        let verifier = verifier.or(own.as_ref());
+        let keys: Vec<Verifier25519> = match verifier {
+            Some(v) => vec![v.clone()],
+            None => self.audit_key()?.map(|k| k.verifier()).into_iter().chain(self.held_audit_keys()?).collect(),
+        };
         let mut tree = Tree::new();
         let mut previous = String::new();
         let mut entries = 0i64;
@@ -48,7 +54,8 @@ impl Store {
             .map(|c| (c.size, format!("the checkpoint of {} ({})", c.at.format("%Y-%m-%d %H:%M UTC"), c.reason), c.note.as_str()))
             .chain(held.iter().enumerate().map(|(i, note)| (0, format!("the checkpoint held outside (#{})", i + 1), note.as_str())));
         for (size, label, note) in labelled {
-            let Some(verifier) = verifier else {
+            let origin = note.lines().next().unwrap_or_default();
+            let Some(verifier) = keys.iter().find(|k| k.name() == origin).or(keys.first()) else {
                 return Ok(result(
                     0,
                     "",
