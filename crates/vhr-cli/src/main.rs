@@ -8,6 +8,7 @@ mod backup;
 mod bench;
 mod bench_sync;
 mod closure;
+mod handover;
 mod transfer;
 
 use std::io::{BufRead, Read, Write};
@@ -57,6 +58,11 @@ enum Command {
     /// Backups: make one now (checked), list them, or check what one holds.
     #[command(subcommand)]
     Backup(backup::BackupCommand),
+    /// The complete set for the institution that takes the clinic over:
+    /// `export` the archive, `verify` one, `import` one into a fresh data
+    /// folder, `unpack` one as plain JSON lines.
+    #[command(subcommand)]
+    Handover(handover::HandoverCommand),
     /// Merges a second record of one person into the record kept: its
     /// service records move, it is cancelled and points to the one kept.
     Merge(closure::MergeArgs),
@@ -837,6 +843,66 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                 transfer::In::Shown(p) => transfer::preview_lines(&p, lang).iter().try_for_each(|l| say(format_args!("{l}"))),
                 transfer::In::Taken(t) => transfer::taken_lines(&t, lang).iter().try_for_each(|l| say(format_args!("{l}"))),
             }
+        }
+        Command::Handover(handover::HandoverCommand::Export { dir, json }) => {
+            let mut clinic = signed_in(cli, lang)?;
+            let made = clinic.handover_export(dir, &mut handover::progress()).map_err(|e| fail(e, lang))?;
+            eprintln!();
+            if *json {
+                return print_json(&made);
+            }
+            handover::made_lines(&made, lang).iter().try_for_each(|l| say(format_args!("{l}")))
+        }
+        Command::Handover(handover::HandoverCommand::Verify { file, code, json }) => {
+            let check = vhr_app::handover_verify(file, code.as_deref(), &mut handover::progress()).map_err(|e| fail(e, lang))?;
+            eprintln!();
+            if *json {
+                return print_json(&check);
+            }
+            handover::check_lines(&check, lang).iter().try_for_each(|l| say(format_args!("{l}")))
+        }
+        Command::Handover(handover::HandoverCommand::Import { file, code, username, display_name, phone, json }) => {
+            let mut install = Install::at(&paths::data_dir(cli.data_dir.clone()), Env::system()).map_err(|e| fail(e, lang))?;
+            if install.is_set_up().map_err(|e| fail(e, lang))? {
+                return Err(fail(Error::AlreadySetUp, lang));
+            }
+            let summary = vhr_app::handover_summary(file).map_err(|e| fail(e, lang))?;
+            handover::summary_lines(&summary, lang).iter().for_each(|l| eprintln!("{l}"));
+            let password = new_password(&format!("{username} 的新密码 / new password: "))?;
+            let req = vhr_app::HandoverImportRequest {
+                path: file.clone(),
+                code: code.clone(),
+                username: username.clone(),
+                display_name: display_name.clone(),
+                password,
+                phone: phone.clone(),
+            };
+            let mut clinic = install.import_handover(req, &mut handover::progress()).map_err(|e| fail(e, lang))?;
+            eprintln!();
+            let session = clinic.session().map_err(|e| fail(e, lang))?;
+            if let Some(code) = session.as_ref().and_then(|s| s.recovery_code.as_deref()) {
+                show_recovery_code(code, lang);
+            }
+            if *json {
+                return print_json(&summary);
+            }
+            out!(
+                "{}",
+                if lang == Lang::Zh {
+                    format!("已接手 {} 份档案", summary.residents)
+                } else {
+                    format!("{} records taken over", summary.residents)
+                }
+            );
+            Ok(())
+        }
+        Command::Handover(handover::HandoverCommand::Unpack { file, code, dir }) => {
+            let tables = vhr_app::handover_unpack(file, code, dir, &mut handover::progress()).map_err(|e| fail(e, lang))?;
+            eprintln!();
+            for t in tables {
+                out!("{}  {}", dir.join(format!("{}.jsonl", t.table)).display(), t.rows);
+            }
+            Ok(())
         }
         Command::Backup(backup::BackupCommand::Restore { file, damaged, yes, json }) => {
             let restored = backup::restore(cli, lang, file.as_deref(), *damaged, *yes)?;

@@ -13,6 +13,7 @@ pub enum TransferCommand {
     /// Closes the record as moved away (if it is not yet) and writes its
     /// transfer file into DIR; prints the code that opens it, for the
     /// handover record (档案交接记录).
+    #[command(alias = "export")]
     Out {
         /// The resident's UUID, record number or ID number.
         resident: String,
@@ -36,6 +37,7 @@ pub enum TransferCommand {
         json: bool,
     },
     /// Shows what a transfer file holds; with --village, takes it in there.
+    #[command(alias = "import")]
     In {
         file: PathBuf,
         /// The transfer code on the handover record.
