@@ -243,3 +243,30 @@ fn a_wrong_code_a_taken_name_and_a_set_up_install_take_nothing_over() {
     let e = refused(Install::at(a_dir.path(), env()).unwrap().import_handover(taker(&made.path, &made.code), &mut no_progress));
     assert!(matches!(e, Error::AlreadySetUp), "an install in use is never overwritten: {e:?}");
 }
+
+/// An archive written at schema 23 (the first with handovers), kept in the
+/// repository: every later version must take it over, migrating what it
+/// loads like any older database. `VHR_WRITE_FIXTURES=1` writes it again
+/// (only ever at schema 23: a later schema adds its own fixture).
+#[test]
+fn an_archive_written_at_schema_23_is_taken_over_by_this_version() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/handover");
+    let (archive, code_file) = (fixtures.join("schema-23.vhrhandover"), fixtures.join("schema-23.code"));
+    if std::env::var_os("VHR_WRITE_FIXTURES").is_some() {
+        assert_eq!(vhr_store::latest_schema_version(), 23, "the schema-23 fixture is written by schema 23 only");
+        let (a_dir, usb) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let made = export(&mut clinic_with_records(a_dir.path()), usb.path());
+        std::fs::create_dir_all(&fixtures).unwrap();
+        std::fs::copy(&made.path, &archive).unwrap();
+        std::fs::write(&code_file, &made.code).unwrap();
+    }
+    let code = std::fs::read_to_string(&code_file).expect("the fixture's code");
+    let summary = vhr_app::handover_summary(&archive).expect("the fixture reads");
+    assert_eq!((summary.schema_version, summary.residents), (23, 7));
+    let b_dir = tempfile::tempdir().unwrap();
+    let mut b = Install::at(b_dir.path(), env()).unwrap().import_handover(taker(&archive, code.trim()), &mut no_progress).expect("taken over");
+    let everyone = vhr_app::SearchRequest { query: String::new(), village: None, tag: None, status: vhr_store::StatusFilter::All, limit: None };
+    assert_eq!(b.search(&everyone).unwrap().len(), 7, "every record of the fixture, the closed one too");
+    let trail = b.audit_verify(&[], None).unwrap();
+    assert!(trail.broken_at.is_none() && trail.checkpoints >= 2, "the fixture's checkpoints and the takeover's hold: {trail:?}");
+}
