@@ -64,7 +64,7 @@ pub use serial_blocks::AddBlockRequest;
 pub use services::{AddServiceRequest, SavedService, TimelineEntry, UpdateServiceRequest};
 pub use settings::LogView;
 pub use sync::{ConflictChoice, PlatformSetup, Prepared, ResolveRequest, SyncCounts, SyncProgress, SyncReport, SyncSettings, SyncStatus};
-pub use transfer::{TransferInRequest, TransferMade, TransferOutRequest, TransferPreview, TransferTaken, TRANSFER_EXT};
+pub use transfer::{PlatformTakeIn, TransferInRequest, TransferMade, TransferOutRequest, TransferPreview, TransferTaken, TRANSFER_EXT};
 pub use vhr_store::{BackupSummary, IntegrityDepth};
 pub use worklist::{WorkItem, WorkPage, WorkQuery};
 

@@ -346,3 +346,83 @@ impl Clinic {
         })
     }
 }
+
+/// Taking in a record another institution moved here through the platform.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct PlatformTakeIn {
+    pub resident_id: String,
+    pub expected_version: i64,
+    // The village of this clinic the resident now lives in.
+    pub village_code: String,
+}
+
+impl Clinic {
+    /// Records another institution closed as moved here, which the platform
+    /// brought (`Patient.managingOrganization` naming this clinic): waiting
+    /// to be placed in one of its villages.
+    pub fn platform_transfers(&self) -> Result<Vec<ResidentView>> {
+        let actor = self.actor()?;
+        let here = self.profile_required()?.institution_name;
+        let mut out = Vec::new();
+        for id in self.store.outside_residents()? {
+            let Some(r) = self.store.resident(actor, &id)? else { continue };
+            if r.status == RecordStatus::MovedOut && r.managed_by == here {
+                out.push(self.view(r)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Takes in a record moved here through the platform: placed in a
+    /// village here, managed here, reopened with the programmes its move
+    /// ended, the handover logged — then sent, so the platform (and the
+    /// institution it came from) knows it is kept here.
+    pub fn take_in_from_platform(&mut self, req: PlatformTakeIn) -> Result<TransferTaken> {
+        let waiting = self.platform_transfers()?;
+        let Some(r) = waiting.into_iter().map(|v| v.resident).find(|r| r.id == req.resident_id) else {
+            return Err(problem(
+                "transfer.not_moving",
+                "这份档案不是转往本机构的待接收档案",
+                "This record is not one moved to this institution and waiting to be taken in",
+            ));
+        };
+        if r.version != req.expected_version {
+            return Err(Error::VersionConflict { id: r.id, expected: req.expected_version, actual: r.version });
+        }
+        let profile = self.profile_required()?;
+        if profile.village(&req.village_code).is_none() {
+            return Err(Error::Invalid(vec![Problem::error(
+                "village_code",
+                "transfer.village",
+                "请选择居民现在居住的本机构所辖村",
+                "Choose the village of this clinic the resident now lives in",
+            )]));
+        }
+        let closure = r.closure.clone().ok_or_else(|| Error::Sync("a record moved away without its closure".into()))?;
+        let actor = self.actor()?.clone();
+        let at = self.now();
+        let from = r.institution.clone();
+        let reopening =
+            Reopening { on: self.today(), why: format!("转入：自{from}（经平台）"), by: actor.name.clone(), at: at.at() };
+        let ids: Vec<String> = closure.ended_programs.iter().map(|_| self.env.ids.new_id()).collect();
+        let versions = self.store.history(&actor, vhr_domain::entity::Entity::Resident, &r.id)?.len();
+        let (taken, programs) = self.store.batch(|b| {
+            let placed = b.place_transferred(&actor, &r.id, &req.village_code, at)?;
+            let (reopened, programs) = reopen_in(b, &actor, (&placed.id, placed.version), &closure, reopening, ids, at)?;
+            let handover = vhr_store::TransferLogEntry {
+                direction: "in",
+                resident_id: &r.id,
+                record_no: &r.record_no,
+                counterpart: &from,
+                file_digest: "platform",
+                versions,
+                trail: None,
+            };
+            b.log_transfer(&actor, handover, at)?;
+            Ok((reopened, programs))
+        })?;
+        self.store.flag_outside(&taken.id, false)?;
+        let services = self.store.services_of(&actor, &taken.id)?.len();
+        Ok(TransferTaken { resident: self.view(taken)?, versions, already_here: versions, services, programs })
+    }
+}

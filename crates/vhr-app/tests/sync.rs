@@ -818,3 +818,107 @@ fn after_a_restore_what_was_sent_comes_back_from_the_platform_and_what_was_not_i
     let quiet = synced(&mut c);
     assert_eq!((quiet.pushed, quiet.pulled), (0, 0), "and then nothing moves: {quiet:?}");
 }
+
+/// A clinic of another township, 河湾镇柳树村卫生室 (102), serving 柳树村 (201).
+fn other_township(dir: &std::path::Path) -> Clinic {
+    let mut install = vhr_app::Install::at(dir, common::env()).unwrap();
+    let profile = vhr_domain::clinic::ClinicProfile {
+        institution_name: "河湾镇柳树村卫生室".into(),
+        institution_phone: String::new(),
+        county_code: "450102".into(),
+        division_code_year: 2024,
+        township_code: "102".into(),
+        township_name: "河湾镇".into(),
+        villages: vec![vhr_domain::clinic::Village { code: "201".into(), name: "柳树村".into() }],
+        serial_block: SerialBlock { start: 1, end: 99_999 },
+    };
+    install
+        .setup(vhr_app::SetupRequest {
+            profile,
+            username: "zhao".into(),
+            display_name: "赵建国".into(),
+            password: common::PASSWORD.into(),
+            phone: String::new(),
+        })
+        .unwrap()
+}
+
+#[test]
+fn a_record_moved_away_through_the_platform_is_taken_in_where_it_went_and_stays_closed_where_it_left() {
+    use vhr_domain::closure::{ClosureReason, Handover};
+    use vhr_domain::resident::RecordStatus;
+    let peer = Peer::start();
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut here = common::clinic(da.path());
+    let mut there = other_township(db.path());
+    here.set_sync_settings(&settings(&peer)).unwrap();
+    there.set_sync_settings(&settings(&peer)).unwrap();
+
+    let born = chrono::NaiveDate::from_ymd_opt(1950, 5, 5).unwrap();
+    let mut i = common::input("孙桂兰", &vhr_domain::id_card::compose("450102", born, 21));
+    i.basic_info.insert("past_diseases".into(), serde_json::json!([{"code": "2", "date": "2015-03"}]));
+    let sun = here.register(vhr_app::RegisterRequest { resident: i, household: None, confirm: true }).unwrap().resident.resident;
+    let visit = serde_json::json!({
+        "visit_date": "2026-11-02", "method": "1", "symptoms": ["1"], "emergency": ["1"], "sbp": 150, "dbp": 88,
+        "weight": 60, "height": 158, "adherence": "1", "adverse_reaction": "1",
+        "classification": "1", "next_step": "1", "next_date": "2027-02-20", "doctor": "李春华"
+    });
+    here.add_service(vhr_app::AddServiceRequest {
+        resident_id: sun.id.clone(),
+        form_id: "hypertension_followup".into(),
+        values: visit.as_object().unwrap().clone(),
+        confirm: true,
+    })
+    .unwrap();
+    synced(&mut here);
+    synced(&mut there);
+    assert_eq!(there.counts().unwrap().residents, 0, "another township's resident is not pulled there");
+
+    let sun = here.resident(&sun.id).unwrap().resident;
+    here.close_record(vhr_app::CloseRequest {
+        resident_id: sun.id.clone(),
+        expected_version: sun.version,
+        on: Some(chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()),
+        reason: ClosureReason::MovedAway {
+            destination_institution: "河湾镇柳树村卫生室".into(),
+            destination_address: "河湾镇柳树村5组".into(),
+            handover: Handover { handed_over_by: "李春华".into(), received_by: String::new(), items: "纸质档案一袋".into() },
+        },
+    })
+    .unwrap();
+    let left = here.resident(&sun.id).unwrap().resident;
+    assert_eq!(left.managing_institution(), "河湾镇柳树村卫生室", "moving away hands the record's management on");
+    synced(&mut here);
+    let patient = peer.get(&format!("Patient/{}", sun.id));
+    assert_eq!(patient["managingOrganization"]["display"], "河湾镇柳树村卫生室", "the platform names who manages it now");
+
+    synced(&mut there);
+    let waiting = there.platform_transfers().unwrap();
+    assert_eq!(waiting.len(), 1, "the institution it moved to is told of it");
+    assert_eq!((waiting[0].resident.record_no.as_str(), waiting[0].resident.status), (sun.record_no.as_str(), RecordStatus::MovedOut));
+    let register = vhr_app::SearchRequest { query: String::new(), village: None, tag: None, status: Default::default(), limit: None };
+    assert!(there.search(&register).unwrap().is_empty(), "waiting to be taken in, not yet in the register");
+    let taken = there
+        .take_in_from_platform(vhr_app::PlatformTakeIn {
+            resident_id: sun.id.clone(),
+            expected_version: waiting[0].resident.version,
+            village_code: "201".into(),
+        })
+        .unwrap();
+    let r = &taken.resident.resident;
+    assert_eq!((r.status, r.data.village_code.as_str(), r.managing_institution()), (RecordStatus::Active, "201", "河湾镇柳树村卫生室"));
+    assert_eq!(
+        (r.record_no.as_str(), r.institution.as_str()),
+        (sun.record_no.as_str(), "青山镇石桥村卫生室"),
+        "its number and 建档单位 stay"
+    );
+    assert_eq!(taken.services, 1, "its follow-up came with it");
+    assert!(taken.programs.contains(&vhr_domain::programs::Program::Hypertension), "{:?}", taken.programs);
+    assert!(there.platform_transfers().unwrap().is_empty());
+    let sent = synced(&mut there);
+    assert!(sent.pushed >= 1, "{sent:?}");
+
+    synced(&mut here);
+    let kept = here.resident(&sun.id).unwrap().resident;
+    assert_eq!((kept.status, kept.version), (RecordStatus::MovedOut, left.version), "the clinic it left keeps it closed as it left");
+}

@@ -29,6 +29,11 @@ pub struct BenchArgs {
     /// Time only the work list (for profiling it on a kept clinic).
     #[arg(long)]
     worklist_only: bool,
+    /// Time only keeping the records for life: backup, restore and the
+    /// handover round trip (on a kept clinic; the backups and archive are
+    /// written beside it, then removed).
+    #[arg(long)]
+    lifecycle: bool,
     /// Reuse (or keep) the benchmark clinic in this folder instead of a temporary one.
     #[arg(long)]
     keep: Option<PathBuf>,
@@ -41,7 +46,7 @@ pub struct BenchArgs {
 }
 
 const SEED: u64 = 20261121;
-const PASSWORD: &str = "benchmark-password";
+pub(crate) const PASSWORD: &str = "benchmark-password";
 
 /// The benchmark clinic: one township, twelve villages.
 pub(crate) fn profile() -> ClinicProfile {
@@ -153,6 +158,10 @@ pub fn run(args: &BenchArgs) -> Result<(), Error> {
     } else {
         install.sign_in("bench", PASSWORD)?
     };
+    if args.lifecycle {
+        drop(clinic);
+        return crate::bench_lifecycle::run(&dir, args.date);
+    }
     if args.worklist_only {
         let today = clinic.today();
         let mut worklist = Vec::new();

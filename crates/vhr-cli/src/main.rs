@@ -6,6 +6,7 @@
 
 mod backup;
 mod bench;
+mod bench_lifecycle;
 mod bench_sync;
 mod closure;
 mod handover;
@@ -834,6 +835,32 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                 return print_json(&made);
             }
             transfer::made_lines(&made, lang).iter().try_for_each(|l| say(format_args!("{l}")))
+        }
+        Command::Transfer(transfer::TransferCommand::Platform { json }) => {
+            let clinic = signed_in(cli, lang)?;
+            let waiting = clinic.platform_transfers().map_err(|e| fail(e, lang))?;
+            if *json {
+                return print_json(&waiting);
+            }
+            for v in waiting {
+                let r = &v.resident;
+                out!(
+                    "{}  {}  {}  {}",
+                    v.record_no_grouped,
+                    r.data.name,
+                    r.data.birth_date.map(|d| d.to_string()).unwrap_or_default(),
+                    r.institution
+                );
+            }
+            Ok(())
+        }
+        Command::Transfer(c @ transfer::TransferCommand::Take { json, .. }) => {
+            let mut clinic = signed_in(cli, lang)?;
+            let taken = transfer::take(&mut clinic, c).map_err(|e| fail(e, lang))?;
+            if *json {
+                return print_json(&taken);
+            }
+            transfer::taken_lines(&taken, lang).iter().try_for_each(|l| say(format_args!("{l}")))
         }
         Command::Transfer(c @ transfer::TransferCommand::In { json, .. }) => {
             let mut clinic = signed_in(cli, lang)?;

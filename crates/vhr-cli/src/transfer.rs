@@ -36,6 +36,21 @@ pub enum TransferCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Records other institutions moved here through the platform, waiting
+    /// to be taken in.
+    Platform {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Takes in a record moved here through the platform, placing it in a village here.
+    Take {
+        /// The resident's UUID or record number.
+        resident: String,
+        #[arg(long)]
+        village: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Shows what a transfer file holds; with --village, takes it in there.
     #[command(alias = "import")]
     In {
@@ -144,4 +159,14 @@ pub fn taken_lines(t: &TransferTaken, lang: Lang) -> Vec<String> {
             ),
         ],
     }
+}
+
+/// Takes in a record moved here through the platform, found among those waiting.
+pub fn take(clinic: &mut Clinic, c: &TransferCommand) -> Result<TransferTaken, Error> {
+    let TransferCommand::Take { resident, village, .. } = c else { unreachable!("called for take") };
+    let waiting = clinic.platform_transfers()?;
+    let Some(r) = waiting.into_iter().map(|v| v.resident).find(|r| r.id == *resident || r.record_no == *resident) else {
+        return Err(Error::NotFound { entity: "resident".into(), id: resident.clone() });
+    };
+    clinic.take_in_from_platform(vhr_app::PlatformTakeIn { resident_id: r.id, expected_version: r.version, village_code: village.clone() })
 }

@@ -188,6 +188,9 @@ pub struct RemoteResident {
     pub household: Option<Membership>,
     pub status: RecordStatus,
     pub institution: String,
+    /// The institution managing the record now, when a transfer moved it
+    /// from the one that created it (empty: managed where it was created).
+    pub managed_by: String,
     /// Why and when the record closed, while it is closed.
     pub closure: Option<crate::closure::Closure>,
     pub reopened: Option<crate::closure::Reopening>,

@@ -55,6 +55,9 @@ pub fn patient(r: &Resident, cfg: &FhirConfig) -> Value {
         extensions.push(json!({ "url": ext("record-created-on"), "valueDate": on.to_string() }));
     }
     extensions.push(json!({ "url": ext("village-code"), "valueString": d.village_code }));
+    // 建档单位: the institution that created the record, apart from the one
+    // managing it now (managingOrganization), which a transfer changes.
+    extensions.push(json!({ "url": ext("record-institution"), "valueString": r.institution }));
     if let Some(m) = &r.household {
         extensions.push(json!({
             "url": ext("household"),
@@ -282,6 +285,10 @@ pub fn read_patient(p: &Value, cfg: &FhirConfig) -> Result<RemoteResident, MapEr
             })
         })
         .collect();
+    // A resource written before the record's institution travelled on its
+    // own was managed where it was created.
+    let managing = p["managingOrganization"]["display"].as_str().unwrap_or_default();
+    let institution = ext("record-institution").and_then(|e| e["valueString"].as_str()).unwrap_or(managing).to_string();
     Ok(RemoteResident {
         id,
         record_no,
@@ -291,7 +298,8 @@ pub fn read_patient(p: &Value, cfg: &FhirConfig) -> Result<RemoteResident, MapEr
         closure,
         reopened,
         merged_from,
-        institution: p["managingOrganization"]["display"].as_str().unwrap_or_default().to_string(),
+        managed_by: if managing == institution { String::new() } else { managing.to_string() },
+        institution,
     })
 }
 

@@ -39,6 +39,11 @@ impl crate::Batch<'_> {
                 return Err(StoreError::RecordClosed { id: r.id.clone(), status: r.status });
             }
             r.status = closure.reason.status();
+            // A record that moves away is managed by the institution it
+            // moves to: that install pulls it from the platform (§9.3).
+            if let ClosureReason::MovedAway { destination_institution, .. } = &closure.reason {
+                r.managed_by = managed_as(r, destination_institution.trim());
+            }
             r.closure = Some(closure);
             Ok(())
         })
@@ -54,9 +59,14 @@ impl crate::Batch<'_> {
         reopening: Reopening,
         at: Moment,
     ) -> Result<Resident> {
+        let here = self.profile.institution_name.clone();
         self.next_version(actor, id, expected_version, at, |r| {
             if r.status == RecordStatus::Active {
                 return Err(StoreError::RecordNotClosed { id: r.id.clone() });
+            }
+            // Back in the register here (moved back, or taken in): managed here.
+            if matches!(r.closure.as_ref().map(|c| &c.reason), Some(ClosureReason::MovedAway { .. })) {
+                r.managed_by = managed_as(r, &here);
             }
             r.status = RecordStatus::Active;
             r.closure = None;
@@ -95,5 +105,15 @@ impl crate::Batch<'_> {
             r.data = data;
             Ok(())
         })
+    }
+}
+
+/// What `managed_by` says for a record managed by `institution`: nothing
+/// when that is where it was created.
+fn managed_as(r: &Resident, institution: &str) -> String {
+    if institution == r.institution {
+        String::new()
+    } else {
+        institution.to_string()
     }
 }

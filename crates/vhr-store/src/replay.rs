@@ -209,6 +209,7 @@ impl crate::Batch<'_> {
                     household: r.household,
                     status: r.status,
                     institution: r.institution,
+                    managed_by: r.managed_by,
                     closure: r.closure,
                     reopened: r.reopened,
                     merged_from: r.merged_from,

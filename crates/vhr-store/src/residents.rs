@@ -610,6 +610,7 @@ impl crate::Batch<'_> {
                 closure: p.closure,
                 reopened: p.reopened,
                 merged_from: p.merged_from,
+                managed_by: p.managed_by,
                 updated_by: actor.name.clone(),
                 updated_at: at.at(),
                 ..b.clone()
@@ -630,7 +631,7 @@ impl crate::Batch<'_> {
                     reopened: p.reopened,
                     merged_from: p.merged_from,
                     institution: p.institution,
-                    managed_by: String::new(),
+                    managed_by: p.managed_by,
                     created_by: actor.name.clone(),
                     created_at: at.at(),
                     updated_by: actor.name.clone(),

@@ -247,10 +247,23 @@ impl FhirServer {
     /// `None`), following the `next` links page by page; newest first, as
     /// the server pages them.
     pub fn history_since(&mut self, since: Option<&str>, page_size: usize, retry: Retry) -> Result<Vec<Value>, TransportError> {
-        let mut url = match since {
+        let url = match since {
             Some(c) => format!("_history?_since={}&_count={page_size}", query_value(c)),
             None => format!("_history?_count={page_size}"),
         };
+        self.every_page(url, retry)
+    }
+
+    /// Every resource a search finds (`query` such as
+    /// `EpisodeOfCare?patient=Patient/x`), page by page.
+    pub fn search_all(&mut self, query: &str, page_size: usize, retry: Retry) -> Result<Vec<Value>, TransportError> {
+        let sep = if query.contains('?') { '&' } else { '?' };
+        let entries = self.every_page(format!("{query}{sep}_count={page_size}"), retry)?;
+        Ok(entries.into_iter().filter_map(|mut e| e.get_mut("resource").map(Value::take)).collect())
+    }
+
+    /// The entries of a bundle and of every page its `next` links lead to.
+    fn every_page(&mut self, mut url: String, retry: Retry) -> Result<Vec<Value>, TransportError> {
         let mut entries = Vec::new();
         loop {
             let reply = self.read(&url, retry)?;

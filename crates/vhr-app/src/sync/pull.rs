@@ -11,7 +11,7 @@ use serde_json::Value;
 use vhr_domain::entity::Entity;
 use vhr_domain::i18n::Lang;
 use vhr_domain::problem::Problem;
-use vhr_domain::resident::RemoteResident;
+use vhr_domain::resident::{RecordStatus, RemoteResident};
 use vhr_store::{PendingChange, SetAsideReason};
 use vhr_sync::transport::Retry;
 use vhr_sync::FhirServer;
@@ -151,6 +151,34 @@ impl Clinic {
         Ok(false)
     }
 
+    /// Every service record and programme episode the platform holds of a
+    /// resident who just arrived here, applied like any pulled resource (one
+    /// that cannot be taken is set aside with why).
+    fn pull_records_of(
+        &mut self,
+        resident_id: &str,
+        settings: &SyncSettings,
+        catchment: &HashSet<String>,
+        server: &mut FhirServer,
+    ) -> Result<()> {
+        let retry = Retry::of(&settings.platform.push);
+        let patient = vhr_sync::transport::query_value(&format!("Patient/{resident_id}"));
+        let mut found = server.search_all(&format!("EpisodeOfCare?patient={patient}"), PAGE, retry)?;
+        found.extend(server.search_all(&format!("QuestionnaireResponse?subject={patient}"), PAGE, retry)?);
+        for resource in found {
+            let (Some(kind), Some(id)) = (resource["resourceType"].as_str(), resource["id"].as_str()) else { continue };
+            let (kind, id) = (kind.to_string(), id.to_string());
+            match self.apply_pulled(&kind, &id, &resource, settings, catchment, server) {
+                Ok(_) => {
+                    self.store.settle_set_aside(&kind, &id, self.now().at())?;
+                }
+                Err(e @ (Error::Platform(_) | Error::Storage(_))) => return Err(e),
+                Err(e) => self.set_aside(&kind, &id, &resource, &e)?,
+            }
+        }
+        Ok(())
+    }
+
     /// Applies one pulled resource; whether it changed anything here.
     fn apply_pulled(
         &mut self,
@@ -185,17 +213,37 @@ impl Clinic {
             Entity::Resident => {
                 let pulled = self.read_remote_resident(resource, server, settings)?;
                 let local = self.store.resident(&actor, id)?;
-                let inside = catchment.contains(&pulled.data.village_code);
-                if local.is_none() && !inside {
+                // A transfer through the platform (§9.3) names the institution
+                // that manages the record now.
+                let here = self.profile_required()?.institution_name;
+                let (to_here, elsewhere) = match pulled.managed_by.as_str() {
+                    "" => (false, false),
+                    m => (m == here, m != here),
+                };
+                let inside = catchment.contains(&pulled.data.village_code) && !elsewhere;
+                if local.is_none() && !inside && !to_here {
                     return Ok(false); // not one of ours: not checked, never listed here
                 }
+                // A record this clinic closed as moved away goes on at the
+                // institution that took it: what it records there is its own.
+                if local.as_ref().is_some_and(|l| moved_on(l, &here)) && elsewhere {
+                    return Ok(false);
+                }
+                // Moved here, not yet taken in: kept aside from the register
+                // until someone here places it in a village (`take_in_from_platform`).
+                let waiting = to_here && pulled.status == RecordStatus::MovedOut;
                 let pulled = self.check_pulled_resident(pulled)?;
                 if has_pending {
                     self.merge_remote(&pending, resource, &server_version, settings, server)?;
                 } else {
                     self.store.batch(|b| b.put_pulled_resident(&actor, pulled, &server_version, now))?;
                 }
-                self.store.flag_outside(id, !inside)?;
+                self.store.flag_outside(id, !inside || waiting)?;
+                // Its records were on the platform before it moved here,
+                // passed over then as another clinic's: read them now.
+                if local.is_none() && to_here {
+                    self.pull_records_of(id, settings, catchment, server)?;
+                }
                 Ok(true)
             }
             Entity::ServiceRecord => {
@@ -204,6 +252,9 @@ impl Clinic {
                 let Some(resident) = self.store.resident(&actor, &resident_id)? else {
                     return self.waits_for_resident(&resident_id); // not one of ours, or not yet
                 };
+                if moved_on(&resident, &self.profile_required()?.institution_name) {
+                    return Ok(false); // recorded where the resident went
+                }
                 let form = self.forms.form(&form_id).ok_or_else(|| Error::Forms(format!("unknown form {form_id}")))?;
                 let data = vhr_fhir::read_response(form, resource).map_err(|e| Error::Sync(e.to_string()))?;
                 let data = self.check_pulled_service(form, &data, resident.data.birth_date)?;
@@ -217,8 +268,10 @@ impl Clinic {
             }
             Entity::ProgramEpisode => {
                 let (episode, resident_id) = vhr_fhir::read_episode_of_care(resource, fhir).map_err(|e| Error::Sync(e.to_string()))?;
-                if self.store.resident(&actor, &resident_id)?.is_none() {
-                    return self.waits_for_resident(&resident_id);
+                match self.store.resident(&actor, &resident_id)? {
+                    None => return self.waits_for_resident(&resident_id),
+                    Some(r) if moved_on(&r, &self.profile_required()?.institution_name) => return Ok(false),
+                    Some(_) => {}
                 }
                 self.check_pulled_episode(&episode)?;
                 if has_pending {
@@ -231,4 +284,10 @@ impl Clinic {
             _ => Ok(false),
         }
     }
+}
+
+/// A record this clinic closed as moved away to another institution, which
+/// keeps it now: what is recorded there stays there.
+fn moved_on(r: &vhr_domain::resident::Resident, here: &str) -> bool {
+    r.status == RecordStatus::MovedOut && !r.managed_by.is_empty() && r.managed_by != here
 }
