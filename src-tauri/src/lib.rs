@@ -24,6 +24,8 @@ pub struct Shell {
     desk: Mutex<Result<Desk, vhr_app::WireError>>,
     sync: Mutex<Option<SyncWorker>>,
     cancel_print: AtomicBool,
+    /// Stops a handover being written, checked or taken over.
+    cancel_long: AtomicBool,
 }
 
 /// Reads `--data-dir DIR` from the command line.
@@ -48,7 +50,7 @@ pub fn open_shell(dir: &Path) -> Shell {
         eprintln!("无法打开数据文件夹 / cannot open the data folder {}: {e}", dir.display());
         vhr_app::startup_failure(dir, &e)
     });
-    Shell { desk: Mutex::new(desk), sync: Mutex::new(None), cancel_print: AtomicBool::new(false) }
+    Shell { desk: Mutex::new(desk), sync: Mutex::new(None), cancel_print: AtomicBool::new(false), cancel_long: AtomicBool::new(false) }
 }
 
 impl Shell {
@@ -155,6 +157,12 @@ pub fn commands<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool +
         commands::transfer::transfer_out,
         commands::transfer::transfer_preview,
         commands::transfer::transfer_in,
+        commands::transfer::platform_transfers,
+        commands::transfer::take_in_from_platform,
+        commands::handover::handover_export,
+        commands::handover::handover_check,
+        commands::handover::handover_import,
+        commands::handover::cancel_handover,
         commands::backup::list_backups,
         commands::backup::make_backup,
         commands::backup::inspect_backup,

@@ -527,3 +527,54 @@ test('the work list: an overdue hypertension patient, an uncontrolled visit, the
     await s.close();
   }
 });
+
+test('the complete set handed over: written in Settings with its code, checked and taken over on a new install', async () => {
+  const fromDir = mkdtempSync(join(tmpdir(), 'vhr-e2e-handover-from-'));
+  const usb = mkdtempSync(join(tmpdir(), 'vhr-e2e-handover-usb-'));
+  let code;
+  let s = await Session.open(driver.base, app, ['--data-dir', fromDir]);
+  try {
+    await s.click('button[name="demo"]');
+    await s.waitFor('button[name="new-record"]', 60000);
+    await s.click('button[data-nav="settings"]');
+    await s.exec('document.querySelector("[data-handover-out]").scrollIntoView()');
+    await s.type('input[name="handover-folder"]', usb);
+    await s.click('button[name="handover-write"]');
+    code = await s.waitForText('[data-handover-code]', '-', 60000);
+    assert.match(code, /^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/, 'a code of 16 characters for the handover record');
+    await s.screenshot('21-handover-code-zh.png');
+  } catch (e) {
+    await s.screenshot('failure-handover-out.png').catch(() => {});
+    throw e;
+  } finally {
+    await s.close();
+  }
+  const written = execFileSync('ls', [usb]).toString().trim();
+  assert.match(written, /^健康档案交接-\d{9}-\d{8}\.vhrhandover$/, `one archive on the stick: ${written}`);
+
+  // The institution taking over starts the app on a new laptop.
+  const toDir = mkdtempSync(join(tmpdir(), 'vhr-e2e-handover-to-'));
+  s = await Session.open(driver.base, app, ['--data-dir', toDir]);
+  try {
+    await s.click('button[name="setup-takeover"]');
+    await s.type('input[name="handover-path"]', join(usb, written));
+    await s.type('input[name="handover-code"]', code);
+    await s.click('button[name="handover-look"]');
+    await s.waitForText('[data-handover-check]', '300 份档案', 60000);
+    await s.type('[data-handover-in] input[name="username"]', 'chen');
+    await s.type('[data-handover-in] input[name="display_name"]', '陈晓燕');
+    await s.type('[data-handover-in] input[name="password"]', 'another horse');
+    await s.screenshot('22-handover-check-zh.png');
+    await s.click('button[name="handover-take"]');
+    await s.waitFor('[data-recovery-code]', 60000);
+    await s.click('button[name="recovery-kept"]');
+    await s.click('button[data-nav="workbench"]');
+    await s.waitForText('[data-total]', '300');
+    await s.screenshot('23-handover-taken-over-zh.png');
+  } catch (e) {
+    await s.screenshot('failure-handover-in.png').catch(() => {});
+    throw e;
+  } finally {
+    await s.close();
+  }
+});

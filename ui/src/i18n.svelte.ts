@@ -88,6 +88,15 @@ const zh = {
   managed_by: '现管理机构（转入）', transfer_write: '同时写出转移文件，交给接收单位（电子档案随人转走）', transfer_folder: '转移文件存放的文件夹（如 U 盘）',
   transfer_made: '已迁出，转移文件已写出：{path}（{n} 个版本，{s} 条服务记录）', transfer_code: '转移码',
   transfer_code_note: '请把转移码抄在档案交接记录上，随纸质档案交给接收单位。转移码只显示这一次；没有它，文件打不开。', done: '完成',
+  handover_title: '整体移交全部档案', handover_about: '机构变更时，把全部居民健康档案（每个版本、服务记录、打印记录、审计记录及其签名检查点）写成一个交接包，交给接手的机构。交接包加密，凭交接码打开。',
+  handover_folder: '交接包存放的文件夹（如 U 盘）', handover_write: '写出交接包', handover_made: '交接包已写出：{path}（{n} 份档案，{mb} MB）',
+  handover_code: '交接码', handover_code_note: '请把交接码抄在档案交接记录上，交给接手机构。交接码只显示这一次；没有它，交接包打不开。',
+  handover_key: '本机审计签名公钥（供核对）', handover_in_about: '机构变更后接手原机构的全部档案：选择交接包，输入档案交接记录上的交接码，先检查，再接手。',
+  handover_file: '交接包路径', handover_look: '检查交接包', handover_by: '由 {who} 于 {at} 移交', handover_holds: '{n} 份档案，共 {rows} 行数据',
+  handover_checked: '内容完整；审计记录 {n} 条逐条核对无误，与 {c} 个签名检查点相符', handover_taker: '接手人（本机管理员）',
+  handover_taker_note: '原机构的账号随档案一起转来，用于说明谁做过什么；需要时由管理员为他们重设密码后再登录。', handover_take: '接手全部档案',
+  setup_takeover: '机构变更？从交接包接手原机构的档案', setup_new_instead: '改为新建卫生室',
+  transfer_taken_platform: '已接收：{name}（{no}），归入{village}，{s} 条服务记录随档案转来。', transfer_platform_title: '经平台转来、待接收的档案', transfer_platform_about: '其他机构迁出到本机构的档案，平台已送达：选择居民现在居住的村，接收后进入本机构在册档案。',
   transfer_in_title: '接收转入档案', transfer_in_about: '其他机构转来的档案：选择转移文件，输入档案交接记录上的转移码。先查看，确认是谁，再接收。',
   transfer_file: '转移文件路径', transfer_look: '查看', transfer_from: '转出机构', transfer_to: '接收单位', transfer_versions: '{n} 个版本，{s} 条服务记录',
   transfer_known: '本机曾管理过这份档案：只带入转出后新增的内容', transfer_village: '现居住的村', transfer_take: '接收档案',
@@ -107,7 +116,7 @@ const zh = {
   integrity_last: '上次检查数据库文件：', integrity_ok: '完好', integrity_damaged: '发现损坏', integrity_check_now: '立即全面检查', integrity_never: '尚未检查', integrity_full: '全面', integrity_quick: '快速',
   damaged_banner: '数据库文件检查发现损坏。已保存的内容不会被改动；请管理员在「设置 → 备份与恢复」中用最近一次完好的备份恢复。',
   damaged_restore: '用最近一次完好的备份恢复', damaged_restore_note: '输入任一账户的用户名和密码。损坏的文件会保留在 backups 文件夹中。',
-  act_restore: '从备份恢复', act_integrity_check: '数据库文件检查发现损坏',
+  act_restore: '从备份恢复', act_integrity_check: '数据库文件检查发现损坏', act_handover_out: '写出全部档案的交接包', act_handover_in: '从交接包接手全部档案',
 };
 
 type Key = keyof typeof zh;
@@ -197,6 +206,15 @@ const en: Record<Key, string> = {
   managed_by: 'Managed now by (transferred in)', transfer_write: 'Also write the transfer file for the receiving institution (the record goes with the resident)', transfer_folder: 'Folder for the transfer file (a USB stick)',
   transfer_made: 'Moved away; the transfer file is written: {path} ({n} versions, {s} service records)', transfer_code: 'Transfer code',
   transfer_code_note: 'Write the transfer code on the handover record that goes with the paper file. It is shown this once; without it the file does not open.', done: 'Done',
+  handover_title: 'Hand over every record', handover_about: 'When the institution changes: every resident\'s record (every version, service records, prints, the audit trail and its signed checkpoints) in one archive for the institution taking over. The archive is encrypted; a code opens it.',
+  handover_folder: 'Folder for the archive (a USB stick)', handover_write: 'Write the archive', handover_made: 'Archive written: {path} ({n} records, {mb} MB)',
+  handover_code: 'Handover code', handover_code_note: 'Write the code on the handover record for the institution taking over. It is shown this once; without it the archive does not open.',
+  handover_key: 'This install\'s audit signing key (to compare)', handover_in_about: 'Taking over every record of the institution before: choose the archive, type the code from the handover record, check it, then take it over.',
+  handover_file: 'Archive path', handover_look: 'Check the archive', handover_by: 'Handed over by {who} at {at}', handover_holds: '{n} records, {rows} rows in all',
+  handover_checked: 'The contents are whole; {n} audit entries recomputed, matching {c} signed checkpoints', handover_taker: 'Taking over (this install\'s administrator)',
+  handover_taker_note: 'The accounts of the institution before come along to tell who did what; an administrator sets their passwords when they need to sign in.', handover_take: 'Take every record over',
+  setup_takeover: 'Institution changed? Take the records over from a handover archive', setup_new_instead: 'Set up a new clinic instead',
+  transfer_taken_platform: 'Taken in: {name} ({no}), in {village}, with {s} service records.', transfer_platform_title: 'Records moved here through the platform', transfer_platform_about: 'Records another institution closed as moved to this one, brought by the platform: choose the village the resident lives in now; taken in, they join this clinic\'s register.',
   transfer_in_title: 'Take in a transferred record', transfer_in_about: 'A record another institution transferred: choose the transfer file and type the code from the handover record. Look first, then take it in.',
   transfer_file: 'Transfer file', transfer_look: 'Look', transfer_from: 'From', transfer_to: 'For', transfer_versions: '{n} versions, {s} service records',
   transfer_known: 'This install managed the record once: only what happened since it left comes in', transfer_village: 'Village the resident lives in', transfer_take: 'Take the record in',
@@ -216,7 +234,7 @@ const en: Record<Key, string> = {
   integrity_last: 'Last check of the database file:', integrity_ok: 'sound', integrity_damaged: 'damaged', integrity_check_now: 'Full check now', integrity_never: 'not checked yet', integrity_full: 'full', integrity_quick: 'quick',
   damaged_banner: 'The check found the database file damaged. Nothing saved is changed; an administrator restores the last good backup in Settings → Backup and restore.',
   damaged_restore: 'Restore the last good backup', damaged_restore_note: "Enter any account's login name and password. The damaged file is kept in the backups folder.",
-  act_restore: 'Restored from a backup', act_integrity_check: 'The database file check found damage',
+  act_restore: 'Restored from a backup', act_integrity_check: 'The database file check found damage', act_handover_out: 'Wrote the handover archive of every record', act_handover_in: 'Took every record over from a handover archive',
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { 'zh-CN': zh, en };

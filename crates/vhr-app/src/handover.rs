@@ -89,28 +89,28 @@ struct AuditHead {
     checkpoint: String,
 }
 
-/// An archive written.
+// An archive written.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct HandoverMade {
     pub path: PathBuf,
-    /// The handover code, shown once, for the handover record.
+    // The handover code, shown once, for the handover record.
     pub code: String,
     pub residents: u64,
     pub rows: u64,
     pub bytes: u64,
-    /// The audit key's public half, to compare with what the platform holds.
+    // The audit key's public half, to compare with what the platform holds.
     pub audit_key: String,
     pub audit_entries: i64,
 }
 
-/// One table an archive holds.
+// One table an archive holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct HandoverTable {
     pub table: String,
     pub rows: u64,
 }
 
-/// What an archive holds, from its manifest.
+// What an archive holds, from its manifest.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct HandoverSummary {
     pub path: PathBuf,
@@ -128,21 +128,21 @@ pub struct HandoverSummary {
     pub audit_entries: i64,
 }
 
-/// The result of a check: the manifest's word, and with the code how the
-/// contents and the trail came out.
+// The result of a check: the manifest's word, and with the code how the
+// contents and the trail came out.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct HandoverCheck {
     pub summary: HandoverSummary,
-    /// Whether the contents were opened (a code was given) and loaded.
+    // Whether the contents were opened (a code was given) and loaded.
     pub contents_checked: bool,
-    /// With the code: the trail's entries and checkpoints that matched.
+    // With the code: the trail's entries and checkpoints that matched.
     pub audit_entries_checked: i64,
     pub checkpoints_checked: i64,
 }
 
-/// Who takes the records over at a fresh install: their own administrator
-/// account (the archive's accounts come across to name who did what, and
-/// sign in again once an administrator sets their passwords).
+// Who takes the records over at a fresh install: their own administrator
+// account (the archive's accounts come across to name who did what, and
+// sign in again once an administrator sets their passwords).
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct HandoverImportRequest {
     pub path: PathBuf,
@@ -681,6 +681,14 @@ impl Clinic {
     /// checkpoint covers its own making.
     pub fn handover_export(&mut self, folder: &Path, progress: &mut dyn FnMut(u64, u64) -> bool) -> Result<HandoverMade> {
         let me = self.require_admin()?;
+        if !folder.is_absolute() {
+            return Err(Error::Invalid(vec![Problem::error(
+                "folder",
+                "handover.folder",
+                "请选择要写入交接包的文件夹（如U盘）",
+                "Choose the folder to write the archive to (a USB stick)",
+            )]));
+        }
         let profile = self.profile_required()?;
         let now = self.now();
         let id = uuid::Uuid::new_v4().to_string();
@@ -816,5 +824,18 @@ impl Install {
         clinic.write_checkpoint("handover")?;
         tracing::info!(residents = opened.manifest.residents, "handover archive taken in");
         Ok(clinic)
+    }
+}
+
+impl crate::Desk {
+    /// The window's first start on a fresh install: take the clinic over
+    /// from a handover archive and sign the person taking over in.
+    pub fn import_handover(
+        &mut self,
+        req: HandoverImportRequest,
+        progress: &mut dyn FnMut(u64, u64) -> bool,
+    ) -> Result<crate::SessionInfo> {
+        let clinic = self.install.import_handover(req, progress)?;
+        self.enter(clinic)
     }
 }

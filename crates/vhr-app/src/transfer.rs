@@ -347,7 +347,7 @@ impl Clinic {
     }
 }
 
-/// Taking in a record another institution moved here through the platform.
+// Taking in a record another institution moved here through the platform.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct PlatformTakeIn {
     pub resident_id: String,

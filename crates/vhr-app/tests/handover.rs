@@ -264,8 +264,9 @@ fn an_archive_written_at_schema_23_is_taken_over_by_this_version() {
     let summary = vhr_app::handover_summary(&archive).expect("the fixture reads");
     assert_eq!((summary.schema_version, summary.residents), (23, 7));
     let b_dir = tempfile::tempdir().unwrap();
-    let mut b = Install::at(b_dir.path(), env()).unwrap().import_handover(taker(&archive, code.trim()), &mut no_progress).expect("taken over");
-    let everyone = vhr_app::SearchRequest { query: String::new(), village: None, tag: None, status: vhr_store::StatusFilter::All, limit: None };
+    let b = Install::at(b_dir.path(), env()).unwrap().import_handover(taker(&archive, code.trim()), &mut no_progress).expect("taken over");
+    let everyone =
+        vhr_app::SearchRequest { query: String::new(), village: None, tag: None, status: vhr_store::StatusFilter::All, limit: None };
     assert_eq!(b.search(&everyone).unwrap().len(), 7, "every record of the fixture, the closed one too");
     let trail = b.audit_verify(&[], None).unwrap();
     assert!(trail.broken_at.is_none() && trail.checkpoints >= 2, "the fixture's checkpoints and the takeover's hold: {trail:?}");

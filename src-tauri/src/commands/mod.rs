@@ -8,6 +8,7 @@ pub mod backup;
 pub mod closure;
 pub mod drafts;
 pub mod forms;
+pub mod handover;
 pub mod households;
 pub mod overview;
 pub mod printing;

@@ -58,6 +58,10 @@ import type { FieldConflict } from './bindings/FieldConflict';
 import type { PlatformSetup } from './bindings/PlatformSetup';
 import type { ResolveRequest } from './bindings/ResolveRequest';
 import type { SyncProgress } from './bindings/SyncProgress';
+import type { HandoverCheck } from './bindings/HandoverCheck';
+import type { HandoverImportRequest } from './bindings/HandoverImportRequest';
+import type { HandoverMade } from './bindings/HandoverMade';
+import type { PlatformTakeIn } from './bindings/PlatformTakeIn';
 import type { SyncReport } from './bindings/SyncReport';
 import type { SyncStatus } from './bindings/SyncStatus';
 import type { AuditEntry } from './bindings/AuditEntry';
@@ -156,6 +160,12 @@ export const ipc = {
   transferOut: (req: TransferOutRequest) => call<TransferMade>('transfer_out', { req }),
   transferPreview: (path: string, code: string) => call<TransferPreview>('transfer_preview', { path, code }),
   transferIn: (req: TransferInRequest) => call<TransferTaken>('transfer_in', { req }),
+  platformTransfers: () => call<ResidentView[]>('platform_transfers'),
+  takeInFromPlatform: (req: PlatformTakeIn) => call<TransferTaken>('take_in_from_platform', { req }),
+  handoverExport: (folder: string) => call<HandoverMade>('handover_export', { folder }),
+  handoverCheck: (path: string, code: string | null) => call<HandoverCheck>('handover_check', { path, code }),
+  handoverImport: (req: HandoverImportRequest) => call<SessionInfo>('handover_import', { req }),
+  cancelHandover: () => call<null>('cancel_handover'),
   formsFor: (residentId: string) => call<string[]>('forms_for', { residentId }),
   cardOf: (residentId: string) => call<CardData>('card_of', { residentId }),
   printCard: (residentId: string) => call<SavedPrint>('print_card', { residentId }),
@@ -226,6 +236,11 @@ export function onPrintProgress(f: (done: number, total: number) => void): Promi
 }
 
 /** Follows the demo clinic's loading progress. */
+/** Progress of a handover being written, checked or taken over. */
+export function onHandoverProgress(f: (done: number, total: number) => void): Promise<UnlistenFn> {
+  return listen<[number, number]>('handover-progress', (e) => f(e.payload[0], e.payload[1]));
+}
+
 export function onDemoProgress(f: (done: number, total: number) => void): Promise<UnlistenFn> {
   return listen<[number, number]>('demo-progress', (e) => f(e.payload[0], e.payload[1]));
 }

@@ -6,7 +6,7 @@ const labels: Record<string, Parameters<typeof t>[0]> = {
   create: 'act_create', update: 'act_update', open: 'act_open', history: 'act_history', view: 'act_view', print: 'act_print',
   export: 'act_export', 'sign-in': 'act_sign_in', 'sign-out': 'act_sign_out', lock: 'act_lock', unlock: 'act_unlock',
   recover: 'act_recover', sync: 'act_sync', 'bulk-export': 'act_bulk_export', backup: 'act_backup',
-  restore: 'act_restore', 'integrity-check': 'act_integrity_check',
+  restore: 'act_restore', 'integrity-check': 'act_integrity_check', 'handover-out': 'act_handover_out', 'handover-in': 'act_handover_in',
 };
 
 /** The kinds an audit screen filters by, in the order it lists them. */
