@@ -922,3 +922,43 @@ fn a_record_moved_away_through_the_platform_is_taken_in_where_it_went_and_stays_
     let kept = here.resident(&sun.id).unwrap().resident;
     assert_eq!((kept.status, kept.version), (RecordStatus::MovedOut, left.version), "the clinic it left keeps it closed as it left");
 }
+
+/// A closure on one side and an edit on the other are different fields of
+/// the record: both are kept on both sides, and neither undoes the other.
+#[test]
+fn a_closure_on_one_install_and_an_edit_on_the_other_merge_and_both_stay() {
+    use vhr_domain::closure::ClosureReason;
+    use vhr_domain::resident::RecordStatus;
+    let peer = Peer::start();
+    let (_dirs, mut village, mut town) = two_installs(&peer);
+    let id = common::register(&mut village, "张三", ID_NUMBERS[1]).resident.resident.id;
+    synced(&mut village);
+    synced(&mut town);
+
+    let r = village.resident(&id).unwrap().resident;
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 15).unwrap();
+    village
+        .close_record(vhr_app::CloseRequest {
+            resident_id: id.clone(),
+            expected_version: r.version,
+            on: Some(day),
+            reason: ClosureReason::Died { cause: "脑出血".into() },
+        })
+        .unwrap();
+    let r = town.resident(&id).unwrap().resident;
+    let mut data = r.data.clone();
+    data.phone = "13800000009".into();
+    town.update(vhr_app::UpdateRequest { id: id.clone(), expected_version: r.version, resident: data, confirm: true }).unwrap();
+
+    synced(&mut village);
+    let t = synced(&mut town);
+    assert_eq!(t.counts.conflicted, 0, "a closure and a phone number do not conflict: {t:?}");
+    synced(&mut village);
+    for c in [&village, &town] {
+        let r = c.resident(&id).unwrap().resident;
+        assert_eq!(r.status, RecordStatus::Dead, "the closure made on one side is not undone by the edit merged on the other");
+        assert_eq!(r.closure.map(|c| c.on), Some(day));
+        assert_eq!(r.data.phone, "13800000009", "and the edit is kept");
+    }
+    assert_eq!(synced(&mut town).pushed, 0, "and nothing goes back and forth after");
+}

@@ -582,6 +582,13 @@ impl crate::Batch<'_> {
         self.put_resident_copy(actor, p, Some(server_version), at)
     }
 
+    /// Writes a resident merged with the platform's copy (what was typed on
+    /// both sides, and a closure, reopening or handover made on the other):
+    /// the next version, with its history, queued to be sent.
+    pub fn put_merged_resident(&mut self, actor: &Actor, p: RemoteResident, at: Moment) -> Result<Resident> {
+        self.put_resident_copy(actor, p, None, at)
+    }
+
     /// Writes a resident as another copy of this database has it (see
     /// [`crate::replay`]): a new version with its history, queued to be sent
     /// (`pulled` is `None`), or, from the platform, noted as its version.

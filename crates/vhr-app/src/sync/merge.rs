@@ -10,6 +10,7 @@ use vhr_store::{Actor, PendingChange, ServiceEdit};
 use vhr_sync::transport::Retry;
 use vhr_sync::FhirServer;
 
+use super::shape::{resident_content, RecordFields, RECORD_FIELDS};
 use super::{sync_actor, ResolveRequest, SyncSettings};
 use crate::{Clinic, Error, Result};
 
@@ -59,7 +60,10 @@ impl Clinic {
         // A resident's base also holds its record fields (id, version, …);
         // neither side's content has them, so the merge leaves them out.
         let base_value = self.base_content_of(c.entity, &c.entity_id)?;
-        let (merged, conflicts) = merge(&base_value, &local, &theirs);
+        let (mut merged, mut conflicts) = merge(&base_value, &local, &theirs);
+        if c.entity == Entity::Resident {
+            whole_facts(&mut merged, &mut conflicts, (&base_value, &local, &theirs));
+        }
         // What merged cleanly is kept at once (the conflicting fields keep the
         // local value); what conflicts waits, with the entity's changes, for
         // the doctor's choice.
@@ -82,7 +86,11 @@ impl Clinic {
         server: &mut FhirServer,
     ) -> Result<Option<Value>> {
         Ok(match entity {
-            Entity::Resident => Some(serde_json::to_value(self.read_remote_resident(remote, server, settings)?.data).unwrap_or_default()),
+            Entity::Resident => {
+                let r = self.read_remote_resident(remote, server, settings)?;
+                let record = RecordFields { status: r.status, closure: &r.closure, reopened: &r.reopened, managed_by: &r.managed_by };
+                Some(resident_content(&r.data, record))
+            }
             Entity::ServiceRecord => {
                 let local = self
                     .store
@@ -147,8 +155,32 @@ impl Clinic {
         Ok(match entity {
             Entity::Resident => {
                 let local = self.store.resident(by, id)?.ok_or_else(not_found)?;
-                let data = serde_json::from_value(content).map_err(|e| Error::Sync(format!("merged resident: {e}")))?;
-                Some(self.store.update_resident(by, &local.id, local.version, data, now)?.version)
+                let bad = |e: serde_json::Error| Error::Sync(format!("merged resident: {e}"));
+                let mut content = content;
+                let field = |c: &mut Value, name: &str| c.as_object_mut().and_then(|o| o.remove(name)).unwrap_or(Value::Null);
+                let status = serde_json::from_value(field(&mut content, "status")).unwrap_or(local.status);
+                let closure = serde_json::from_value(field(&mut content, "closure")).map_err(bad)?;
+                let reopened = serde_json::from_value(field(&mut content, "reopened")).map_err(bad)?;
+                let managed_by = field(&mut content, "managed_by").as_str().unwrap_or_default().to_string();
+                let data: vhr_domain::resident::ResidentInput = serde_json::from_value(content).map_err(bad)?;
+                if (status, &closure, &reopened, &managed_by) == (local.status, &local.closure, &local.reopened, &local.managed_by) {
+                    return Ok(Some(self.store.update_resident(by, &local.id, local.version, data, now)?.version));
+                }
+                // The other side closed, reopened or handed the record on:
+                // written with what was typed, as one new version.
+                let merged = vhr_domain::resident::RemoteResident {
+                    id: local.id.clone(),
+                    record_no: local.record_no.clone(),
+                    data,
+                    household: local.household.clone(),
+                    status,
+                    institution: local.institution.clone(),
+                    managed_by,
+                    closure,
+                    reopened,
+                    merged_from: local.merged_from.clone(),
+                };
+                Some(self.store.batch(|b| b.put_merged_resident(by, merged, now))?.version)
             }
             Entity::ServiceRecord => {
                 let local = self.store.service(by, id)?.ok_or_else(not_found)?;
@@ -168,4 +200,22 @@ fn strip_meta(v: &Value) -> Value {
         o.remove("meta");
     }
     v
+}
+
+/// A closure or a reopening is one fact: when both sides changed it, the
+/// conflict is the whole of it (never half of one and half of the other),
+/// and the status goes with the closure.
+fn whole_facts(merged: &mut Value, conflicts: &mut Vec<vhr_domain::changes::Conflict>, (base, local, remote): (&Value, &Value, &Value)) {
+    for name in RECORD_FIELDS {
+        let inside = |c: &vhr_domain::changes::Conflict| c.field == name || c.field.starts_with(&format!("{name}."));
+        if !conflicts.iter().any(inside) {
+            continue;
+        }
+        conflicts.retain(|c| !inside(c));
+        let at = |v: &Value| v.get(name).cloned().unwrap_or(Value::Null);
+        conflicts.push(vhr_domain::changes::Conflict { field: name.to_string(), base: at(base), local: at(local), remote: at(remote) });
+        if let Some(o) = merged.as_object_mut() {
+            o.insert(name.to_string(), at(local));
+        }
+    }
 }

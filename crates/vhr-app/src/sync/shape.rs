@@ -96,7 +96,12 @@ impl Clinic {
     pub(super) fn content_of(&self, entity: Entity, id: &str) -> Result<Option<Value>> {
         let actor = sync_actor();
         Ok(match entity {
-            Entity::Resident => self.store.resident(&actor, id)?.map(|r| serde_json::to_value(&r.data).unwrap_or_default()),
+            Entity::Resident => self.store.resident(&actor, id)?.map(|r| {
+                resident_content(
+                    &r.data,
+                    RecordFields { status: r.status, closure: &r.closure, reopened: &r.reopened, managed_by: &r.managed_by },
+                )
+            }),
             Entity::ServiceRecord => self.store.service(&actor, id)?.map(|s| Value::Object(s.data)),
             _ => None,
         })
@@ -116,4 +121,29 @@ impl Clinic {
 /// The value at a dotted path of a JSON object (`null` when absent).
 pub(super) fn at_path(v: &Value, path: &str) -> Value {
     path.split('.').try_fold(v, |v, part| v.get(part)).cloned().unwrap_or(Value::Null)
+}
+
+/// The record's own fields that a second install may change besides what
+/// was typed: its status and why (a closure, a reopening) and who manages it.
+pub(super) struct RecordFields<'a> {
+    pub status: vhr_domain::resident::RecordStatus,
+    pub closure: &'a Option<vhr_domain::closure::Closure>,
+    pub reopened: &'a Option<vhr_domain::closure::Reopening>,
+    pub managed_by: &'a str,
+}
+
+/// The names those fields have in a resident's snapshot (the merge base).
+pub(super) const RECORD_FIELDS: [&str; 4] = ["status", "closure", "reopened", "managed_by"];
+
+/// What a resident's merge compares: what was typed, flattened as in the
+/// snapshot, and the record fields beside it under their snapshot names.
+pub(super) fn resident_content(data: &vhr_domain::resident::ResidentInput, record: RecordFields<'_>) -> Value {
+    let mut v = serde_json::to_value(data).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("status".into(), serde_json::to_value(record.status).unwrap_or_default());
+        o.insert("closure".into(), serde_json::to_value(record.closure).unwrap_or_default());
+        o.insert("reopened".into(), serde_json::to_value(record.reopened).unwrap_or_default());
+        o.insert("managed_by".into(), Value::from(record.managed_by));
+    }
+    v
 }
