@@ -164,6 +164,10 @@ fn a_record_moves_with_every_version_and_its_number_and_both_ends_log_the_handov
     // Taken in twice is refused: the record is managed here now.
     let twice = b.transfer_preview(&made.path, &made.code).unwrap();
     assert_eq!(twice.problems.iter().map(|p| p.code.as_str()).collect::<Vec<_>>(), ["transfer.active_here"]);
+    let (versions, services) = (b.history(&id).unwrap().len(), b.counts().unwrap().services);
+    let e = b.transfer_in(TransferInRequest { path: made.path.clone(), code: made.code.clone(), village_code: "201".into() }).unwrap_err();
+    assert_eq!(codes(&e), ["transfer.active_here"], "the file imported a second time is refused");
+    assert_eq!((b.history(&id).unwrap().len(), b.counts().unwrap().services), (versions, services), "and changes nothing");
 }
 
 /// A record's journey from 石桥村 to 河湾镇 and back: taken in there, `away`
