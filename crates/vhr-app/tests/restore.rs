@@ -119,8 +119,23 @@ fn damage(db: &Path) {
     std::fs::write(db, bytes).unwrap();
 }
 
+/// The database file cut short (a disk full, a copy interrupted).
+fn truncate(db: &Path) {
+    let bytes = std::fs::read(db).unwrap();
+    std::fs::write(db, &bytes[..bytes.len() * 3 / 5]).unwrap();
+}
+
 #[test]
 fn a_damaged_database_is_found_by_the_check_and_the_last_good_backup_brings_it_back_at_sign_in() {
+    found_and_brought_back(damage);
+}
+
+#[test]
+fn a_truncated_database_is_found_at_start_and_the_last_good_backup_brings_it_back_at_sign_in() {
+    found_and_brought_back(truncate);
+}
+
+fn found_and_brought_back(damage: fn(&Path)) {
     let dir = tempfile::tempdir().unwrap();
     let on_file = {
         let mut c = clinic(dir.path());
