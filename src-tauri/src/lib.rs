@@ -24,8 +24,9 @@ pub struct Shell {
     desk: Mutex<Result<Desk, vhr_app::WireError>>,
     sync: Mutex<Option<SyncWorker>>,
     cancel_print: AtomicBool,
-    /// Stops a handover being written, checked or taken over.
-    cancel_long: AtomicBool,
+    /// Stops long work other than printing: a backup, a handover being
+    /// written, checked or taken over.
+    pub(crate) cancel_long: AtomicBool,
 }
 
 /// Reads `--data-dir DIR` from the command line.
@@ -162,7 +163,7 @@ pub fn commands<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool +
         commands::handover::handover_export,
         commands::handover::handover_check,
         commands::handover::handover_import,
-        commands::handover::cancel_handover,
+        commands::handover::cancel_long_work,
         commands::backup::list_backups,
         commands::backup::make_backup,
         commands::backup::inspect_backup,

@@ -138,7 +138,7 @@ fn requests(resident_id: &str, version: i64) -> Vec<(&'static str, Value)> {
             json!({ "req": { "path": "/nowhere/健康档案交接-450102101-20261121.vhrhandover", "code": "7K2M-AAAA-BBBB-CCCC",
                 "username": "chen", "display_name": "陈晓燕", "password": "another horse", "phone": "" } }),
         ),
-        ("cancel_handover", json!({})),
+        ("cancel_long_work", json!({})),
         ("restore_preview", json!({ "path": "/nowhere/village-health-20261121-100000.vhrbak" })),
         ("inspect_backup", json!({ "path": "/nowhere/village-health-20261121-100000.vhrbak" })),
         ("restore_backup", json!({ "path": "/nowhere/village-health-20261121-100000.vhrbak" })),

@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use tauri::{AppHandle, Runtime, State};
+use std::sync::atomic::Ordering;
+
+use tauri::{AppHandle, Emitter, Runtime, State};
 use vhr_app::{BackupFile, BackupMade, BackupSummary, IntegrityDepth, IntegrityResult, RestorePreview, Restored, SessionInfo};
 
 use super::{with, with_desk, Reply};
@@ -13,10 +15,18 @@ pub async fn list_backups(shell: State<'_, Shell>) -> Reply<Vec<BackupFile>> {
     with(&shell, |c| c.backups())
 }
 
-/// A backup now: into the data folder's `backups/`, or `folder` (a USB stick).
+/// A backup now: into the data folder's `backups/`, or `folder` (a USB
+/// stick), reporting `backup-progress` (pages done, total);
+/// `cancel_long_work` stops it.
 #[tauri::command]
-pub async fn make_backup(shell: State<'_, Shell>, folder: Option<String>) -> Reply<BackupMade> {
-    with(&shell, |c| c.backup(folder.as_deref().map(std::path::Path::new), &mut |_, _| true))
+pub async fn make_backup<R: Runtime>(app: AppHandle<R>, shell: State<'_, Shell>, folder: Option<String>) -> Reply<BackupMade> {
+    shell.cancel_long.store(false, Ordering::SeqCst);
+    with(&shell, |c| {
+        c.backup(folder.as_deref().map(std::path::Path::new), &mut |done, total| {
+            let _ = app.emit("backup-progress", (done, total));
+            !shell.cancel_long.load(Ordering::SeqCst)
+        })
+    })
 }
 
 #[tauri::command]

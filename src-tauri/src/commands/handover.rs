@@ -1,6 +1,6 @@
 //! The handover of the complete set: the archive written (administrators),
 //! checked, and taken over by a fresh install on its first start. Long work
-//! reports `handover-progress` (done, total); `cancel_handover` stops it.
+//! reports `handover-progress` (done, total); `cancel_long_work` stops it.
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -53,8 +53,9 @@ pub async fn handover_import<R: Runtime>(app: AppHandle<R>, shell: State<'_, She
     Ok(session)
 }
 
+/// Stops the long work running: a backup, or a handover written, checked or taken over.
 #[tauri::command]
-pub async fn cancel_handover(shell: State<'_, Shell>) -> Reply<()> {
+pub async fn cancel_long_work(shell: State<'_, Shell>) -> Reply<()> {
     shell.cancel_long.store(true, Ordering::SeqCst);
     Ok(())
 }

@@ -165,7 +165,7 @@ export const ipc = {
   handoverExport: (folder: string) => call<HandoverMade>('handover_export', { folder }),
   handoverCheck: (path: string, code: string | null) => call<HandoverCheck>('handover_check', { path, code }),
   handoverImport: (req: HandoverImportRequest) => call<SessionInfo>('handover_import', { req }),
-  cancelHandover: () => call<null>('cancel_handover'),
+  cancelLongWork: () => call<null>('cancel_long_work'),
   formsFor: (residentId: string) => call<string[]>('forms_for', { residentId }),
   cardOf: (residentId: string) => call<CardData>('card_of', { residentId }),
   printCard: (residentId: string) => call<SavedPrint>('print_card', { residentId }),
@@ -236,6 +236,11 @@ export function onPrintProgress(f: (done: number, total: number) => void): Promi
 }
 
 /** Follows the demo clinic's loading progress. */
+/** Progress of a backup being written (pages). */
+export function onBackupProgress(f: (done: number, total: number) => void): Promise<UnlistenFn> {
+  return listen<[number, number]>('backup-progress', (e) => f(e.payload[0], e.payload[1]));
+}
+
 /** Progress of a handover being written, checked or taken over. */
 export function onHandoverProgress(f: (done: number, total: number) => void): Promise<UnlistenFn> {
   return listen<[number, number]>('handover-progress', (e) => f(e.payload[0], e.payload[1]));
