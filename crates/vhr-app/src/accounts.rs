@@ -178,21 +178,8 @@ impl Install {
             let aside = self.dir.join(format!("{DB_FILE}.never-set-up"));
             std::fs::rename(self.db_path(), &aside).map_err(|e| Error::Storage(e.to_string()))?;
         }
-        let user = User {
-            id: self.env.ids.new_id(),
-            username: req.username.trim().to_string(),
-            display_name: req.display_name.trim().to_string(),
-            role: "admin".into(),
-            phone,
-            disabled: false,
-            villages: Vec::new(),
-        };
         let key = keys::new_data_key();
-        let code = keys::new_recovery_code();
-        let mut file = InstallFile::new();
-        file.lang = self.file.as_ref().and_then(|f| f.lang.clone());
-        file.set_account(&user.id, &user.username, keys::seal(&key, &req.password, &keys::user_context(&user.id))?);
-        file.recovery = Some(keys::seal(&key, &code, keys::RECOVERY_CONTEXT)?);
+        let (user, file, code) = self.first_administrator(&req.username, &req.display_name, phone, &req.password, &key)?;
         // The key is on disk, sealed, before the database it opens exists.
         file.save(&self.dir)?;
         self.file = Some(file.clone());
@@ -201,6 +188,34 @@ impl Install {
         clinic.store.initialize(&req.profile, &record, clinic.now())?;
         clinic.signed_in(&user, Some(code), "setup")?;
         Ok(clinic)
+    }
+
+    /// A new install's first administrator, and the install file that seals
+    /// `key` for their password and for a new recovery code (returned, to
+    /// print once). Nothing is written yet.
+    pub(crate) fn first_administrator(
+        &self,
+        username: &str,
+        display_name: &str,
+        phone: String,
+        password: &str,
+        key: &vhr_store::DatabaseKey,
+    ) -> Result<(User, InstallFile, String)> {
+        let user = User {
+            id: self.env.ids.new_id(),
+            username: username.trim().to_string(),
+            display_name: display_name.trim().to_string(),
+            role: "admin".into(),
+            phone,
+            disabled: false,
+            villages: Vec::new(),
+        };
+        let code = keys::new_recovery_code();
+        let mut file = InstallFile::new();
+        file.lang = self.file.as_ref().and_then(|f| f.lang.clone());
+        file.set_account(&user.id, &user.username, keys::seal(key, password, &keys::user_context(&user.id))?);
+        file.recovery = Some(keys::seal(key, &code, keys::RECOVERY_CONTEXT)?);
+        Ok((user, file, code))
     }
 
     /// Signs a user in: their password unseals the database key. Five wrong

@@ -37,7 +37,7 @@ use vhr_store::{DumpSink, Loader, StoreError, TableRows, UserRecord};
 use zeroize::Zeroizing;
 
 use crate::accounts::{check_new_user, Install, SEALED_IN_INSTALL_FILE};
-use crate::keys::{self, new_code, normalize_recovery_code, seal_bytes, unseal_bytes, InstallFile, Sealed};
+use crate::keys::{self, new_code, normalize_recovery_code, seal_bytes, unseal_bytes, Sealed};
 use crate::paths::WholeFile;
 use crate::{Clinic, Error, Result, DB_FILE};
 
@@ -777,20 +777,7 @@ impl Install {
         }
         std::fs::rename(&loading, &db).map_err(io(&db))?;
 
-        let user = vhr_store::User {
-            id: self.env.ids.new_id(),
-            username: req.username.trim().to_string(),
-            display_name: req.display_name.trim().to_string(),
-            role: "admin".into(),
-            phone,
-            disabled: false,
-            villages: Vec::new(),
-        };
-        let recovery = keys::new_recovery_code();
-        let mut file = InstallFile::new();
-        file.lang = self.file.as_ref().and_then(|f| f.lang.clone());
-        file.set_account(&user.id, &user.username, keys::seal(&key, &req.password, &keys::user_context(&user.id))?);
-        file.recovery = Some(keys::seal(&key, &recovery, keys::RECOVERY_CONTEXT)?);
+        let (user, file, recovery) = self.first_administrator(&req.username, &req.display_name, phone, &req.password, &key)?;
         let taken = (|| {
             let mut clinic = Clinic::open(self.data_dir(), self.env.clone(), key, file.clone())?;
             if clinic.store.user_by_name(&user.username)?.is_some() {

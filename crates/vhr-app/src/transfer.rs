@@ -183,6 +183,19 @@ fn open_file(path: &Path, code: &str) -> Result<(TransferFile, TransferRecord, S
 }
 
 impl Clinic {
+    /// A village of this clinic, where a record taken in is placed.
+    fn village_here(&self, code: &str) -> Result<()> {
+        if self.profile_required()?.village(code).is_none() {
+            return Err(Error::Invalid(vec![Problem::error(
+                "village_code",
+                "transfer.village",
+                "请选择居民现在居住的本机构所辖村",
+                "Choose the village of this clinic the resident now lives in",
+            )]));
+        }
+        Ok(())
+    }
+
     /// Closes the record as moved away (unless it is closed so already: a
     /// file made again) and writes its transfer file into `req.folder`.
     pub fn transfer_out(&mut self, req: TransferOutRequest) -> Result<TransferMade> {
@@ -305,15 +318,7 @@ impl Clinic {
         if let Some(p) = self.preview_of(&file, &record)?.problems.into_iter().next() {
             return Err(Error::Invalid(vec![p]));
         }
-        let profile = self.profile_required()?;
-        if profile.village(&req.village_code).is_none() {
-            return Err(Error::Invalid(vec![Problem::error(
-                "village_code",
-                "transfer.village",
-                "请选择居民现在居住的本机构所辖村",
-                "Choose the village of this clinic the resident now lives in",
-            )]));
-        }
+        self.village_here(&req.village_code)?;
         let resident = record.resident().map_err(|_| not_a_transfer_file())?;
         let closure = resident.closure.clone().ok_or_else(not_a_transfer_file)?;
         let actor = self.actor()?.clone();
@@ -389,15 +394,7 @@ impl Clinic {
         if r.version != req.expected_version {
             return Err(Error::VersionConflict { id: r.id, expected: req.expected_version, actual: r.version });
         }
-        let profile = self.profile_required()?;
-        if profile.village(&req.village_code).is_none() {
-            return Err(Error::Invalid(vec![Problem::error(
-                "village_code",
-                "transfer.village",
-                "请选择居民现在居住的本机构所辖村",
-                "Choose the village of this clinic the resident now lives in",
-            )]));
-        }
+        self.village_here(&req.village_code)?;
         let closure = r.closure.clone().ok_or_else(|| Error::Sync("a record moved away without its closure".into()))?;
         let actor = self.actor()?.clone();
         let at = self.now();
