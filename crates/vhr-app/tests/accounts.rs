@@ -231,3 +231,27 @@ fn a_plain_database_of_the_previous_version_is_encrypted_at_its_first_sign_in_an
     assert!(!left.iter().any(|f| f.contains("encrypting")), "no copy left behind: {left:?}");
     assert_eq!(reopen(dir.path()).search(&everyone()).unwrap().len(), 1, "and it opens again with the same password");
 }
+
+/// The backup kept before an upgrade is of the older schema: restored, it is
+/// migrated like any older database, and what was recorded since (in the
+/// file it replaces) is written again.
+#[test]
+fn the_backup_from_before_an_upgrade_restores_at_its_older_schema_and_loses_nothing_recorded_since() {
+    let dir = tempfile::tempdir().unwrap();
+    plain_database_of_the_previous_version(dir.path());
+    let mut c = at(dir.path(), 10, 0).sign_in("li", PASSWORD).unwrap();
+    let old = dir.path().join("backups/upgrade-v14.vhrbak");
+    assert_eq!(c.inspect_backup(&old).expect("the upgrade's backup checks out").schema_version, 14);
+    register(&mut c, "张秀英", "450102195603100110");
+    drop(c);
+
+    let mut desk = Desk::open(dir.path(), env()).unwrap();
+    desk.sign_in("li", PASSWORD).unwrap();
+    let restored = desk.restore(&old).expect("an older schema's backup restores");
+    assert_eq!(restored.summary.schema_version, 14);
+    assert_eq!(restored.replay.written, 1, "the registration made after the upgrade is written again: {:?}", restored.replay);
+    let c = reopen(dir.path());
+    let names: Vec<String> = c.search(&everyone()).unwrap().into_iter().map(|r| r.name).collect();
+    assert_eq!(names, ["张秀英"]);
+    assert_eq!(c.profile().unwrap().unwrap().institution_name, "青山镇石桥村卫生室");
+}
