@@ -184,6 +184,7 @@ fn is_without_rowid(conn: &Connection, table: &str) -> Result<bool> {
 /// this version's schema by [`Store::open`].
 pub struct Loader {
     conn: Connection,
+    path: std::path::PathBuf,
     tables: Vec<(String, Vec<String>)>,
     loaded: Vec<TableRows>,
 }
@@ -205,15 +206,20 @@ impl Loader {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(path, flags)?;
         encryption::key_connection(&conn, key)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // A new file that is removed if the load fails: no journal is needed
+        // to undo it, and none doubles what is written (a WAL would take the
+        // whole set before the file did). `finish` syncs it; `Store::open`
+        // then puts it in WAL mode like any database.
+        conn.pragma_update(None, "journal_mode", "OFF")?;
+        conn.pragma_update(None, "synchronous", "OFF")?;
+        conn.pragma_update(None, "cache_size", -256 * 1024)?;
         schema::migrate_to(&mut conn, schema_version)?;
         // Rows arrive table by table, each referring to others not yet loaded;
         // the references are checked once all are in (`finish`).
         conn.pragma_update(None, "foreign_keys", "OFF")?;
         conn.execute_batch("BEGIN IMMEDIATE")?;
         let tables = dumped_tables(&conn)?;
-        Ok(Loader { conn, tables, loaded: Vec::new() })
+        Ok(Loader { conn, path: path.to_path_buf(), tables, loaded: Vec::new() })
     }
 
     /// Loads one table's lines (its head first). What the migrations put in
@@ -288,6 +294,10 @@ impl Loader {
             return Err(StoreError::Corrupt(format!("{table} row {rowid} refers to a row that is not there")));
         }
         self.conn.execute_batch("COMMIT")?;
-        Ok(self.loaded)
+        let Loader { conn, loaded, path, .. } = self;
+        conn.close().map_err(|(_, e)| StoreError::from(e))?;
+        // On disk before anything is told it is there.
+        std::fs::File::open(&path).and_then(|f| f.sync_all()).map_err(file_error)?;
+        Ok(loaded)
     }
 }
