@@ -82,7 +82,9 @@ impl Clinic {
         };
         std::fs::create_dir_all(&dir).map_err(|e| Error::Storage(format!("{}: {e}", dir.display())))?;
         let dest = dir.join(&name);
-        let summary = self.store.backup_to(&dest, &self.key, progress)?;
+        // Checked at once, quickly (every page's code, every page and record,
+        // the rows counted); the day's backup does the full check.
+        let summary = self.store.backup_to(&dest, &self.key, IntegrityDepth::Quick, progress)?;
         let keys_file = match folder {
             Some(_) => {
                 let keys = dir.join(format!("village-health-{stamp}.keys.json"));
@@ -105,7 +107,7 @@ impl Clinic {
             return Ok(None);
         }
         std::fs::create_dir_all(&dir).map_err(storage)?;
-        let summary = self.store.backup_to(&dir.join(&name), &self.key, &mut |_, _| true)?;
+        let summary = self.store.backup_to(&dir.join(&name), &self.key, IntegrityDepth::Full, &mut |_, _| true)?;
         // Every page was read to copy it, and the copy passed the full check.
         self.note_integrity(true, None)?;
         self.store.record_event(

@@ -50,9 +50,16 @@ pub fn run(dir: &Path, date: chrono::NaiveDate) -> Result<(), Error> {
     let (made, took) = time(|| clinic.backup(Some(work.path()), &mut |_, _| true));
     let made = made?;
     rows.push((
-        "backup to a folder: online copy, then opened, integrity check and every table's rows counted".into(),
+        "backup to a folder (a USB stick): online copy, then every page's code, SQLite's quick check and every table's rows counted".into(),
         format!("{:.1} s ({:.0} MB/s; {} rows)", secs(took), mb(made.summary.bytes) / secs(took), made.summary.rows),
     ));
+    let (daily, took) = time(|| clinic.daily_backup_if_due());
+    let daily = daily?.map(|d| d.path).unwrap_or_default();
+    rows.push((
+        "the day's backup (background worker): the same with SQLite's full check, indexes included — the day's full check".into(),
+        format!("{:.1} s", secs(took)),
+    ));
+    let _ = std::fs::remove_file(&daily);
     let (inspected, took) = time(|| clinic.inspect_backup(Path::new(&made.path)));
     inspected?;
     rows.push(("reading a backup back (what it holds, checked)".into(), format!("{:.1} s", secs(took))));
