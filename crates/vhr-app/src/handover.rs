@@ -517,6 +517,12 @@ impl Opened {
         if let Some((extra, ..)) = self.layout.members.iter().find(|(n, ..)| !known(n)) {
             return Err(damaged(extra));
         }
+        // A name twice: which copy is meant cannot be told.
+        let mut names: Vec<&str> = self.layout.members.iter().map(|(n, ..)| n.as_str()).collect();
+        names.sort_unstable();
+        if let Some(twice) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(damaged(twice[0]));
+        }
         let total: u64 = self.manifest.members.iter().map(|m| m.bytes).sum();
         let mut done = 0u64;
         for m in &self.manifest.members {

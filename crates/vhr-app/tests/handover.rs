@@ -215,6 +215,18 @@ fn an_archive_with_one_byte_changed_is_refused_naming_the_member() {
     let mut install = Install::at(b_dir.path(), env()).unwrap();
     let e = refused(install.import_handover(taker(&made.path, &made.code), &mut no_progress));
     assert_eq!(codes(&e), ["handover.damaged"], "nor does it import");
+
+    // A member slipped in a second time under a name the manifest lists.
+    raw[header + 512 + 40] ^= 0x01;
+    let sig = raw.windows(12).position(|w| w == b"manifest.sig").expect("the signature member");
+    let sig_member = raw[sig..sig + 1024].to_vec();
+    let end = raw.len() - 1024;
+    raw.truncate(end);
+    raw.extend_from_slice(&sig_member);
+    raw.extend_from_slice(&[0u8; 1024]);
+    std::fs::write(&made.path, &raw).unwrap();
+    let e = handover_verify(&made.path, None, &mut no_progress).unwrap_err();
+    assert!(e.to_wire(Lang::Zh).message.contains("manifest.sig"), "a name twice is refused, named: {}", e.to_wire(Lang::Zh).message);
     assert!(!install.is_set_up().unwrap(), "and nothing of it is left in the new install");
     assert_eq!(std::fs::read_dir(b_dir.path()).unwrap().count(), 0, "not even a half-loaded file");
 }
