@@ -252,7 +252,8 @@ impl Clinic {
                 let Some(resident) = self.store.resident(&actor, &resident_id)? else {
                     return self.waits_for_resident(&resident_id); // not one of ours, or not yet
                 };
-                if moved_on(&resident, &self.profile_required()?.institution_name) {
+                // (The profile is read only for a record that moved away.)
+                if resident.status == RecordStatus::MovedOut && moved_on(&resident, &self.profile_required()?.institution_name) {
                     return Ok(false); // recorded where the resident went
                 }
                 let form = self.forms.form(&form_id).ok_or_else(|| Error::Forms(format!("unknown form {form_id}")))?;
@@ -270,7 +271,9 @@ impl Clinic {
                 let (episode, resident_id) = vhr_fhir::read_episode_of_care(resource, fhir).map_err(|e| Error::Sync(e.to_string()))?;
                 match self.store.resident(&actor, &resident_id)? {
                     None => return self.waits_for_resident(&resident_id),
-                    Some(r) if moved_on(&r, &self.profile_required()?.institution_name) => return Ok(false),
+                    Some(r) if r.status == RecordStatus::MovedOut && moved_on(&r, &self.profile_required()?.institution_name) => {
+                        return Ok(false)
+                    }
                     Some(_) => {}
                 }
                 self.check_pulled_episode(&episode)?;
