@@ -36,13 +36,10 @@ pub enum HandoverCommand {
         file: PathBuf,
         #[arg(long, env = "VHR_HANDOVER_CODE", hide_env_values = true)]
         code: String,
-        /// Your login name here (not one of the archive's accounts).
-        #[arg(long)]
-        username: String,
-        #[arg(long)]
-        display_name: String,
-        #[arg(long, default_value = "")]
-        phone: String,
+        /// You, as this install's administrator (a login name that is not
+        /// one of the archive's accounts).
+        #[command(flatten)]
+        taker: crate::FirstUser,
         #[arg(long)]
         json: bool,
     },

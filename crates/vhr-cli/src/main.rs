@@ -189,15 +189,23 @@ struct InitArgs {
     /// Last serial of this install's block.
     #[arg(long, default_value_t = 99_999)]
     serial_end: u32,
-    /// Login name of the first user.
+    #[command(flatten)]
+    first: FirstUser,
+}
+
+/// The first user of a new install, an administrator: who sets it up, or
+/// who takes a clinic over from a handover archive.
+#[derive(clap::Args)]
+pub(crate) struct FirstUser {
+    /// Their login name.
     #[arg(long)]
-    username: String,
-    /// Full name of the first user (shown as 建档人).
+    pub username: String,
+    /// Their full name (shown as 建档人).
     #[arg(long)]
-    display_name: String,
-    /// The first user's phone, printed on the cards of the residents they are responsible doctor of.
+    pub display_name: String,
+    /// Their phone, printed on the cards of the residents they are responsible doctor of.
     #[arg(long, default_value = "")]
-    phone: String,
+    pub phone: String,
 }
 
 #[derive(Subcommand)]
@@ -554,16 +562,16 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                 villages,
                 serial_block: SerialBlock { start: a.serial_start, end: a.serial_end },
             };
-            let pw = password(&format!("{} 的新密码 / new password: ", a.username))?;
+            let pw = password(&format!("{} 的新密码 / new password: ", a.first.username))?;
             let dir = paths::data_dir(cli.data_dir.clone());
             let mut install = Install::at(&dir, Env::system()).map_err(|e| fail(e, lang))?;
             let mut clinic = install
                 .setup(SetupRequest {
                     profile,
-                    username: a.username.clone(),
-                    display_name: a.display_name.clone(),
+                    username: a.first.username.clone(),
+                    display_name: a.first.display_name.clone(),
                     password: pw,
-                    phone: a.phone.clone(),
+                    phone: a.first.phone.clone(),
                 })
                 .map_err(|e| fail(e, lang))?;
             let session = clinic.session().map_err(|e| fail(e, lang))?.ok_or_else(|| fail(Error::NotSignedIn, lang))?;
@@ -888,7 +896,12 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             }
             handover::check_lines(&check, lang).iter().try_for_each(|l| say(format_args!("{l}")))
         }
-        Command::Handover(handover::HandoverCommand::Import { file, code, username, display_name, phone, json }) => {
+        Command::Handover(handover::HandoverCommand::Import {
+            file,
+            code,
+            taker: crate::FirstUser { username, display_name, phone },
+            json,
+        }) => {
             let mut install = Install::at(&paths::data_dir(cli.data_dir.clone()), Env::system()).map_err(|e| fail(e, lang))?;
             if install.is_set_up().map_err(|e| fail(e, lang))? {
                 return Err(fail(Error::AlreadySetUp, lang));
