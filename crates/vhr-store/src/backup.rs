@@ -175,8 +175,19 @@ impl Store {
     /// Checks the database file with SQLite's own check; a damaged file is
     /// [`StoreError::Damaged`] naming what is wrong. It reads every page:
     /// run it away from the window (the background worker does).
+    ///
+    /// The full check keeps up to 256 MB of pages decrypted while it runs
+    /// (as the check of a backup does), then the connection's own cache
+    /// size is put back: the background worker's connection is kept small.
     pub fn check_integrity(&self, depth: IntegrityDepth) -> Result<()> {
-        integrity(&self.conn, depth)
+        if depth == IntegrityDepth::Quick {
+            return integrity(&self.conn, depth);
+        }
+        let own: i64 = self.conn.pragma_query_value(None, "cache_size", |r| r.get(0))?;
+        self.conn.pragma_update(None, "cache_size", -CHECK_CACHE_KIB)?;
+        let checked = integrity(&self.conn, depth);
+        self.conn.pragma_update(None, "cache_size", own)?;
+        checked
     }
 
     /// Residents, service records, the last change and what waits to be
@@ -420,6 +431,16 @@ mod tests {
         let kept = Store::open(&aside, &key()).unwrap();
         assert_eq!(kept.setting("written").unwrap().as_deref(), Some("after the backup"), "the replaced file is kept whole");
         assert!(matches!(restore_file(&path, &backup, &key(), &aside), Err(StoreError::File(_))), "never over a file kept aside");
+    }
+
+    #[test]
+    fn the_full_check_reads_with_a_large_cache_and_gives_the_connection_its_own_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = big_store(&dir.path().join("clinic.db"));
+        store.use_small_cache().unwrap();
+        store.check_integrity(IntegrityDepth::Full).unwrap();
+        let after: i64 = store.conn.pragma_query_value(None, "cache_size", |r| r.get(0)).unwrap();
+        assert_eq!(after, -4_096, "the background worker's connection stays small after its daily check");
     }
 
     #[test]
