@@ -64,9 +64,17 @@ fn file_error(e: std::io::Error) -> StoreError {
     StoreError::File(e.to_string())
 }
 
-/// The tables a dump holds, in its order, with their columns (`rowid`
-/// first where the rows have no INTEGER PRIMARY KEY of their own).
-fn dumped_tables(conn: &Connection) -> Result<Vec<(String, Vec<String>)>> {
+/// A table a dump holds: its columns (`rowid` first where the rows have no
+/// INTEGER PRIMARY KEY of their own), and whether it has no rowid at all
+/// (then its rows are read in its primary key's order).
+struct Dumped {
+    name: String,
+    columns: Vec<String>,
+    without_rowid: bool,
+}
+
+/// The tables a dump holds, in its order.
+fn dumped_tables(conn: &Connection) -> Result<Vec<Dumped>> {
     let mut stmt = conn.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name = 'sqlite_sequence', name")?;
     let tables: Vec<(String, Option<String>)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
     let mut out = Vec::new();
@@ -82,7 +90,7 @@ fn dumped_tables(conn: &Connection) -> Result<Vec<(String, Vec<String>)>> {
         let aliased = keys.len() == 1 && keys[0].1.eq_ignore_ascii_case("INTEGER");
         let mut columns: Vec<String> = if without_rowid || aliased { Vec::new() } else { vec!["rowid".into()] };
         columns.extend(cols.into_iter().map(|c| c.0));
-        out.push((name, columns));
+        out.push(Dumped { name, columns, without_rowid });
     }
     Ok(out)
 }
@@ -119,33 +127,24 @@ fn from_json(v: serde_json::Value, table: &str) -> Result<Value> {
 }
 
 impl Store {
-    /// The tables a dump would hold and their rows now.
-    pub fn dump_counts(&self) -> Result<Vec<TableRows>> {
-        dumped_tables(&self.conn)?
-            .into_iter()
-            .map(|(table, columns)| {
-                let rows: i64 = self.conn.query_row(&format!("SELECT count(*) FROM {}", quoted(&table)), [], |r| r.get(0))?;
-                Ok(TableRows { table, columns, rows: rows as u64 })
-            })
-            .collect()
-    }
-
     /// Every row of every table, one moment's (one read transaction), to
     /// `sink`. Returns what each table held.
     pub fn dump_tables(&self, sink: &mut dyn DumpSink) -> Result<Vec<TableRows>> {
         let tx = self.conn.unchecked_transaction()?;
-        let counts = self.dump_counts()?;
-        let total: u64 = counts.iter().map(|t| t.rows).sum();
+        let tables = dumped_tables(&self.conn)?;
+        let mut total = 0u64;
+        for t in &tables {
+            total += self.conn.query_row(&format!("SELECT count(*) FROM {}", quoted(&t.name)), [], |r| r.get::<_, i64>(0))? as u64;
+        }
         let mut done = 0u64;
         let mut out = Vec::new();
-        for TableRows { table, columns, .. } in counts {
+        for Dumped { name: table, columns, without_rowid } in tables {
             sink.begin(&table)?;
             let mut head = serde_json::to_vec(&Head { table: table.clone(), columns: columns.clone() })?;
             head.push(b'\n');
             sink.line(&head)?;
             let list: Vec<String> = columns.iter().map(|c| if c == "rowid" { c.clone() } else { quoted(c) }).collect();
-            // A table without rowid is read in its primary key's order.
-            let order = if is_without_rowid(&self.conn, &table)? { "" } else { " ORDER BY rowid" };
+            let order = if without_rowid { "" } else { " ORDER BY rowid" };
             let mut stmt = self.conn.prepare(&format!("SELECT {} FROM {}{order}", list.join(", "), quoted(&table)))?;
             let mut rows = stmt.query([])?;
             let mut n = 0u64;
@@ -174,18 +173,13 @@ impl Store {
     }
 }
 
-fn is_without_rowid(conn: &Connection, table: &str) -> Result<bool> {
-    let sql: Option<String> = conn.query_row("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1", [table], |r| r.get(0))?;
-    Ok(sql.unwrap_or_default().to_ascii_uppercase().contains("WITHOUT ROWID"))
-}
-
 /// A new database being made from a dump: created at the dump's schema,
 /// its rows loaded table by table in one transaction, then migrated to
 /// this version's schema by [`Store::open`].
 pub struct Loader {
     conn: Connection,
     path: std::path::PathBuf,
-    tables: Vec<(String, Vec<String>)>,
+    tables: Vec<Dumped>,
     loaded: Vec<TableRows>,
 }
 
@@ -228,7 +222,7 @@ impl Loader {
         let mut first = String::new();
         lines.read_line(&mut first).map_err(file_error)?;
         let head: Head = serde_json::from_str(&first).map_err(|e| StoreError::Corrupt(format!("a table's head line: {e}")))?;
-        let Some((_, columns)) = self.tables.iter().find(|(t, _)| *t == head.table) else {
+        let Some(Dumped { columns, .. }) = self.tables.iter().find(|t| t.name == head.table) else {
             return Err(StoreError::Corrupt(format!("the schema has no table {}", head.table)));
         };
         if *columns != head.columns {
@@ -279,8 +273,8 @@ impl Loader {
     /// Commits what was loaded once every reference between the rows holds
     /// and every table the schema has was loaded; returns the tables.
     pub fn finish(self) -> Result<Vec<TableRows>> {
-        if let Some((missing, _)) = self.tables.iter().find(|(t, _)| !self.loaded.iter().any(|l| l.table == *t)) {
-            return Err(StoreError::Corrupt(format!("the rows of {missing} are missing")));
+        if let Some(missing) = self.tables.iter().find(|t| !self.loaded.iter().any(|l| l.table == t.name)) {
+            return Err(StoreError::Corrupt(format!("the rows of {} are missing", missing.name)));
         }
         let broken: Option<(String, i64)> = {
             let mut stmt = self.conn.prepare("PRAGMA foreign_key_check")?;
