@@ -273,7 +273,8 @@ pub(crate) fn normalize_recovery_code(typed: &str) -> String {
     out
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Bytes as lower-case hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -148,7 +148,7 @@ fn not_a_transfer_file() -> Error {
 }
 
 fn digest(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    crate::keys::hex(&Sha256::digest(bytes))
 }
 
 /// Reads and opens a transfer file: its words in the clear, the record, and

@@ -34,7 +34,7 @@ use vhr_store::{DumpSink, Loader, StoreError, TableRows, UserRecord};
 use zeroize::Zeroizing;
 
 use crate::accounts::{check_new_user, Install, SEALED_IN_INSTALL_FILE};
-use crate::keys::{self, new_code, normalize_recovery_code, seal_bytes, unseal_bytes, Sealed};
+use crate::keys::{self, hex, new_code, normalize_recovery_code, seal_bytes, unseal_bytes, Sealed};
 use crate::paths::WholeFile;
 
 mod sealed;
@@ -177,10 +177,6 @@ fn bad_code() -> Error {
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     move |e| Error::Storage(format!("{}: {e}", path.display()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// What the sealed archive key is bound to.

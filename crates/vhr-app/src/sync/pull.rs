@@ -215,7 +215,11 @@ impl Clinic {
                 let local = self.store.resident(&actor, id)?;
                 // A transfer through the platform (§9.3) names the institution
                 // that manages the record now.
-                let here = self.profile_required()?.institution_name;
+                // (The profile is read only for a record that names one.)
+                let here = match pulled.managed_by.as_str() {
+                    "" => String::new(),
+                    _ => self.profile_required()?.institution_name,
+                };
                 let (to_here, elsewhere) = match pulled.managed_by.as_str() {
                     "" => (false, false),
                     m => (m == here, m != here),
@@ -226,7 +230,7 @@ impl Clinic {
                 }
                 // A record this clinic closed as moved away goes on at the
                 // institution that took it: what it records there is its own.
-                if local.as_ref().is_some_and(|l| moved_on(l, &here)) && elsewhere {
+                if elsewhere && local.as_ref().is_some_and(|l| moved_on(l, &here)) {
                     return Ok(false);
                 }
                 // Moved here, not yet taken in: kept aside from the register
