@@ -328,8 +328,6 @@ impl Clinic {
         let ids: Vec<String> = closure.ended_programs.iter().map(|_| self.env.ids.new_id()).collect();
         let (taken, brought, programs) = self.store.batch(|b| {
             let brought = b.bring_in(&actor, &record, at)?;
-            let placed = b.place_transferred(&actor, &record.resident_id, &req.village_code, at)?;
-            let (reopened, programs) = reopen_in(b, &actor, (&placed.id, placed.version), &closure, reopening, ids, at)?;
             let handover = vhr_store::TransferLogEntry {
                 direction: "in",
                 resident_id: &record.resident_id,
@@ -339,7 +337,7 @@ impl Clinic {
                 versions: record.history.len(),
                 trail: Some(&record.trail),
             };
-            b.log_transfer(&actor, handover, at)?;
+            let (reopened, programs) = settle_in(b, &actor, &req.village_code, (&closure, reopening, ids), handover, at)?;
             Ok((reopened, brought, programs))
         })?;
         Ok(TransferTaken {
@@ -404,8 +402,6 @@ impl Clinic {
         let ids: Vec<String> = closure.ended_programs.iter().map(|_| self.env.ids.new_id()).collect();
         let versions = self.store.history(&actor, vhr_domain::entity::Entity::Resident, &r.id)?.len();
         let (taken, programs) = self.store.batch(|b| {
-            let placed = b.place_transferred(&actor, &r.id, &req.village_code, at)?;
-            let (reopened, programs) = reopen_in(b, &actor, (&placed.id, placed.version), &closure, reopening, ids, at)?;
             let handover = vhr_store::TransferLogEntry {
                 direction: "in",
                 resident_id: &r.id,
@@ -415,11 +411,27 @@ impl Clinic {
                 versions,
                 trail: None,
             };
-            b.log_transfer(&actor, handover, at)?;
-            Ok((reopened, programs))
+            settle_in(b, &actor, &req.village_code, (&closure, reopening, ids), handover, at)
         })?;
         self.store.flag_outside(&taken.id, false)?;
         let services = self.store.services_of(&actor, &taken.id)?.len();
         Ok(TransferTaken { resident: self.view(taken)?, versions, already_here: versions, services, programs })
     }
+}
+
+/// A record taken in, whichever way it came: placed in a village here and
+/// managed here, reopened with the programmes its move ended, and the
+/// handover logged — in the caller's transaction.
+fn settle_in(
+    b: &mut vhr_store::Batch<'_>,
+    actor: &vhr_store::Actor,
+    village_code: &str,
+    (closure, reopening, ids): (&vhr_domain::closure::Closure, Reopening, Vec<String>),
+    handover: vhr_store::TransferLogEntry<'_>,
+    at: vhr_domain::time::Moment,
+) -> std::result::Result<(vhr_domain::resident::Resident, Vec<Program>), vhr_store::StoreError> {
+    let placed = b.place_transferred(actor, handover.resident_id, village_code, at)?;
+    let taken = reopen_in(b, actor, (&placed.id, placed.version), closure, reopening, ids, at)?;
+    b.log_transfer(actor, handover, at)?;
+    Ok(taken)
 }
